@@ -1,0 +1,120 @@
+"""partybuild: party-branch work records for a bureau's intranet."""
+
+import importlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flask import Flask
+
+from partybuild.config import Config, instance_secret_key
+
+logger = logging.getLogger(__name__)
+
+# Domain packages, each with a ``views.bp`` blueprint named like the package.
+# A package missing its views module is skipped, so domains land one at a time.
+DOMAINS = [
+    "core",
+    "org",
+    "auth",
+    "meetings",
+    "commitments",
+    "integrity",
+    "greetings",
+    "ratings",
+    "reports",
+    "dashboard",
+    "public",
+]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    root = Path(__file__).resolve().parent.parent
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "PARTYBUILD_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+    )
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("PARTYBUILD")
+    if test_config:
+        app.config.update(test_config)
+    _finish_config(app, root)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _finish_config(app: Flask, root: Path) -> None:
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        url = app.config.get("DATABASE_URL") or (
+            f"sqlite:///{Path(app.instance_path) / 'partybuild.db'}"
+        )
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if not app.config.get("EXPORTS_DIR"):
+        app.config["EXPORTS_DIR"] = str(root / "exports")
+
+
+def register_extensions(app: Flask) -> None:
+    from partybuild.core import db as core_db
+    from partybuild.core import permissions, templating
+    from partybuild.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    core_db.init_app(app)
+    permissions.init_app(app)
+    templating.init_app(app)
+    _import_models()
+
+
+def domain_modules(submodule: str) -> Iterator[ModuleType]:
+    """Each domain's ``<domain>.<submodule>`` that exists, in DOMAINS order."""
+    for name in DOMAINS:
+        qualified = f"partybuild.{name}.{submodule}"
+        try:
+            yield importlib.import_module(qualified)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (qualified, f"partybuild.{name}"):
+                raise
+
+
+def _import_models() -> None:
+    """Import every domain's models so metadata is complete (migrations, create_all)."""
+    for _module in domain_modules("models"):
+        pass
+    importlib.import_module("partybuild.core.audit")
+    importlib.import_module("partybuild.core.notifications")
+
+
+def register_blueprints(app: Flask) -> None:
+    for module in domain_modules("views"):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from partybuild.core import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from partybuild.core import cli
+
+    cli.init_app(app)

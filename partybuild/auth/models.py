@@ -1,0 +1,78 @@
+"""User accounts. A user has one role and, for secretaries and members, one branch."""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from partybuild.core.db import str_enum, utcnow
+from partybuild.core.permissions import Role
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Member
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role NOT IN ('secretary', 'member') OR branch_id IS NOT NULL",
+            name="branch_scoped_roles_have_branch",
+        ),
+        sa.CheckConstraint("role != 'member' OR member_id IS NOT NULL", name="member_has_member"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(60), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16))
+    branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"), unique=True)
+    is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
+    # Demo accounts may keep the published demo password; nobody else may.
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    branch: Mapped[Branch | None] = relationship()
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
+
+    AUDIT_FIELDS = (
+        "username",
+        "display_name",
+        "role",
+        "branch_id",
+        "member_id",
+        "is_active_account",
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
+        return self.is_active_account
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def reads_all_branches(self) -> bool:
+        return self.role in (Role.admin, Role.reviewer)
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    def lock_minutes_left(self, now: datetime | None = None) -> int:
+        if not self.is_locked(now):
+            return 0
+        left: timedelta = self.locked_until - (now or utcnow())  # type: ignore[operator]
+        return max(1, int(left.total_seconds() + 59) // 60)
+
+    def can_manage(self, user: "User") -> bool:
+        return user.is_authenticated and user.role == Role.admin

@@ -1,0 +1,48 @@
+"""Configuration: one class of defaults, overridden by PARTYBUILD_* environment variables."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class Config:
+    # SQLite in the instance folder unless PARTYBUILD_DATABASE_URL is set (see create_app).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    SECRET_KEY: str | None = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Set PARTYBUILD_SESSION_COOKIE_SECURE=true when served over HTTPS.
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+    TIMEZONE = "Asia/Shanghai"
+    # argon2id at OWASP strength (m=19 MiB, t=2, p=1); tests lower it for speed.
+    PASSWORD_HASH_TIME_COST = 2
+    PASSWORD_HASH_MEMORY_COST = 19 * 1024
+    PASSWORD_HASH_PARALLELISM = 1
+    PASSWORD_MIN_LENGTH = 10
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    MEMBERS_PER_PAGE = 20
+    ROSTER_IMPORT_MAX_ROWS = 5000
+    # Absolute URL that QR codes and printed links point at (the intranet address).
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    EXPORTS_DIR: str | None = None
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Read the instance secret key, creating it on first run (never a key in the source)."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,78 @@
+"""In-app notifications shared by every domain.
+
+``dedupe_key`` makes a reminder idempotent per object and period: a second
+``notify`` with the same key is a no-op, so jobs can run twice harmlessly.
+"""
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from partybuild.core.db import utcnow
+from partybuild.extensions import db
+
+logger = logging.getLogger(__name__)
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (sa.UniqueConstraint("user_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    link: Mapped[str] = mapped_column(sa.String(255), default="")
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+def notify(
+    user_id: int,
+    kind: str,
+    title: str,
+    *,
+    body: str = "",
+    link: str = "",
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Add a notification unless one with the same (user, dedupe_key) exists."""
+    if dedupe_key is not None:
+        exists = db.session.scalar(
+            sa.select(Notification.id).where(
+                Notification.user_id == user_id, Notification.dedupe_key == dedupe_key
+            )
+        )
+        if exists:
+            return None
+    note = Notification(
+        user_id=user_id, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
+    )
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def unread_count(user_id: int) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(note: Notification) -> None:
+    if note.read_at is None:
+        note.read_at = utcnow()
+        db.session.flush()

@@ -1,0 +1,41 @@
+"""What every service function shares: its error types."""
+
+
+class ServiceError(Exception):
+    """A refused action; the message is Chinese and shown to the user as is."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class PermissionDenied(ServiceError):
+    """The acting user may not do this to this object."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str = "您没有权限执行此操作", code: str | None = None) -> None:
+        super().__init__(message, code)
+
+
+class ValidationFailed(ServiceError):
+    """Field-level problems: {field name: Chinese message}."""
+
+    code = "validation_failed"
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+    def apply_to(self, form: object) -> None:
+        """Show each message under its form field (or at the top if there is none)."""
+        for name, message in self.errors.items():
+            field = getattr(form, name, None)
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, message]
+            else:
+                form.form_errors.append(message)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Organisations, branches, party groups, departments, posts and members."""

@@ -1,0 +1,218 @@
+"""Organisation structure and the member roster."""
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from partybuild.core.db import str_enum, utcnow
+from partybuild.core.permissions import Role
+from partybuild.extensions import db
+
+if TYPE_CHECKING:
+    from partybuild.auth.models import User
+
+
+class OrganizationKind(enum.StrEnum):
+    committee = "committee"  # 机关党委 / 上级党组织
+
+
+class Gender(enum.StrEnum):
+    male = "male"
+    female = "female"
+
+    @property
+    def label(self) -> str:
+        return {"male": "男", "female": "女"}[self.value]
+
+
+class MemberStatus(enum.StrEnum):
+    full = "full"
+    probationary = "probationary"
+
+    @property
+    def label(self) -> str:
+        return {"full": "正式党员", "probationary": "预备党员"}[self.value]
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    kind: Mapped[OrganizationKind] = mapped_column(
+        str_enum(OrganizationKind), default=OrganizationKind.committee
+    )
+    branches: Mapped[list["Branch"]] = relationship(
+        back_populates="organization", order_by="Branch.code"
+    )
+    departments: Mapped[list["Department"]] = relationship(
+        back_populates="organization", order_by="Department.name"
+    )
+
+
+class Branch(db.Model):
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    organization: Mapped[Organization] = relationship(back_populates="branches")
+    groups: Mapped[list["PartyGroup"]] = relationship(
+        back_populates="branch", order_by="PartyGroup.name"
+    )
+
+    def can_view(self, user: "User") -> bool:
+        return user.is_authenticated and (user.reads_all_branches or user.branch_id == self.id)
+
+    def can_manage(self, user: "User") -> bool:
+        """Write access to the branch's records (secretary of it, or admin)."""
+        return user.is_authenticated and (
+            user.role == Role.admin or (user.role == Role.secretary and user.branch_id == self.id)
+        )
+
+
+class PartyGroup(db.Model):
+    __tablename__ = "party_groups"
+    __table_args__ = (sa.UniqueConstraint("branch_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    branch: Mapped[Branch] = relationship(back_populates="groups")
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    organization: Mapped[Organization] = relationship(back_populates="departments")
+    posts: Mapped[list["Post"]] = relationship(back_populates="department", order_by="Post.name")
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    __table_args__ = (sa.UniqueConstraint("department_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    duties: Mapped[str] = mapped_column(sa.Text, default="")
+
+    department: Mapped[Department] = relationship(back_populates="posts")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.department.name}·{self.name}"
+
+
+class Member(db.Model):
+    """A party member. Never hard-deleted: retired with who, when and why."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "full_member_on IS NULL OR full_member_on >= joined_on", name="full_after_join"
+        ),
+        sa.CheckConstraint(
+            "(status = 'full') = (full_member_on IS NOT NULL)", name="status_matches_full_date"
+        ),
+        sa.CheckConstraint("is_active OR (retired_at IS NOT NULL)", name="retired_has_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    party_group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party_groups.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    post_id: Mapped[int | None] = mapped_column(sa.ForeignKey("posts.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(40), index=True)
+    gender: Mapped[Gender] = mapped_column(str_enum(Gender, 8))
+    birth_on: Mapped[date]
+    joined_on: Mapped[date] = mapped_column(index=True)
+    full_member_on: Mapped[date | None]
+    status: Mapped[MemberStatus] = mapped_column(str_enum(MemberStatus, 16), index=True)
+    title: Mapped[str] = mapped_column(sa.String(60), default="")  # 职务, e.g. 局长
+    is_leader: Mapped[bool] = mapped_column(default=False)  # 局领导 / 班子成员
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    is_active: Mapped[bool] = mapped_column(default=True, index=True)
+    retired_at: Mapped[datetime | None]
+    retired_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", use_alter=True))
+    retired_reason: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    branch: Mapped[Branch] = relationship()
+    party_group: Mapped[PartyGroup | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    post: Mapped[Post | None] = relationship()
+
+    AUDIT_FIELDS = (
+        "name", "gender", "birth_on", "joined_on", "full_member_on", "status", "branch_id",
+        "party_group_id", "department_id", "post_id", "title", "is_leader", "phone", "is_active",
+    )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"<Member {self.id} {self.name}>"
+
+    @property
+    def party_standing_years(self) -> int | None:
+        """党龄: whole years since becoming a full member."""
+        return _whole_years(self.full_member_on) if self.full_member_on else None
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    def can_view(self, user: "User") -> bool:
+        if not user.is_authenticated:
+            return False
+        if user.reads_all_branches:
+            return True
+        if user.role == Role.secretary:
+            return user.branch_id == self.branch_id
+        return user.member_id == self.id
+
+    def can_edit(self, user: "User") -> bool:
+        return self.branch.can_manage(user)
+
+    def can_see_phone(self, user: "User") -> bool:
+        return user.is_authenticated and (
+            user.role == Role.admin
+            or user.member_id == self.id
+            or (user.role == Role.secretary and user.branch_id == self.branch_id)
+        )
+
+    def phone_for(self, user: "User") -> str:
+        return self.phone if self.can_see_phone(user) else self.masked_phone
+
+
+def mask_phone(phone: str) -> str:
+    if not phone:
+        return ""
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    keep_head = 3 if len(phone) >= 11 else 1
+    return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]
+
+
+def _whole_years(since: date, today: date | None = None) -> int:
+    from partybuild.core.timeutil import local_today
+
+    today = today or local_today()
+    years = today.year - since.year
+    if (today.month, today.day) < (since.month, since.day):
+        years -= 1
+    return max(years, 0)

@@ -1,0 +1,343 @@
+"""Roster import (.xlsx / .csv: upload → preview → confirm) and export (.xlsx).
+
+The import is all or nothing: every bad row is listed with its row number and
+reason, and nothing is written unless the whole file is valid. Rows are checked
+by the same ``member_problems`` as the member form.
+"""
+
+import csv
+import io
+import json
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+from partybuild.core import audit
+from partybuild.core.service import ServiceError
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Department, Gender, Member, MemberStatus, PartyGroup, Post
+from partybuild.org.service import create_member, member_problems
+
+logger = logging.getLogger(__name__)
+
+# Column header -> field. Several spellings secretaries use are accepted.
+HEADERS: dict[str, str] = {
+    "姓名": "name", "性别": "gender", "出生日期": "birth_on", "出生年月": "birth_on",
+    "入党日期": "joined_on", "入党时间": "joined_on", "转正日期": "full_member_on",
+    "转正时间": "full_member_on", "党员状态": "status", "人员类别": "status", "党员类别": "status",
+    "党支部": "branch", "所在支部": "branch", "党小组": "group", "科室": "department",
+    "部门": "department", "岗位": "post", "职务": "title", "联系电话": "phone", "手机号码": "phone",
+    "手机": "phone",
+}  # fmt: skip
+EXPORT_COLUMNS = [
+    ("姓名", 10), ("性别", 6), ("出生日期", 12), ("入党日期", 12), ("转正日期", 12),
+    ("党员状态", 10), ("党支部", 18), ("党小组", 12), ("科室", 12), ("岗位", 16),
+    ("职务", 14), ("联系电话", 14),
+]  # fmt: skip
+REQUIRED = ("name", "gender", "birth_on", "joined_on", "status")
+FIELD_LABELS = {
+    "name": "姓名", "gender": "性别", "birth_on": "出生日期", "joined_on": "入党日期",
+    "full_member_on": "转正日期", "status": "党员状态", "branch_id": "党支部",
+    "party_group_id": "党小组", "department_id": "科室", "post_id": "岗位", "title": "职务",
+    "phone": "联系电话",
+}  # fmt: skip
+GENDERS = {"男": Gender.male, "女": Gender.female}
+STATUSES = {
+    "正式党员": MemberStatus.full,
+    "正式": MemberStatus.full,
+    "预备党员": MemberStatus.probationary,
+    "预备": MemberStatus.probationary,
+}
+DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+class RosterFileError(ServiceError):
+    code = "roster_file_invalid"
+
+
+@dataclass
+class RowError:
+    row: int
+    message: str
+
+
+@dataclass
+class ImportPreview:
+    rows: list[dict[str, Any]] = field(default_factory=list)  # valid parsed rows
+    errors: list[RowError] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.total > 0
+
+
+def parse_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    m = DATE_RE.match(text)
+    if not m:
+        raise ValueError(text)
+    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def _read_rows(filename: str, content: bytes) -> list[list[Any]]:
+    suffix = Path(filename or "").suffix.lower()
+    if suffix == ".xlsx":
+        try:
+            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a bad file
+            raise RosterFileError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
+        ws = wb.worksheets[0]
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        wb.close()
+        return rows
+    if suffix == ".csv":
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise RosterFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码")
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    raise RosterFileError("只支持 .xlsx 或 .csv 格式的名册文件")
+
+
+def _lookups() -> dict[str, Any]:
+    branches = db.session.scalars(sa.select(Branch)).all()
+    groups = db.session.scalars(sa.select(PartyGroup)).all()
+    departments = db.session.scalars(sa.select(Department)).all()
+    posts = db.session.scalars(sa.select(Post)).all()
+    return {
+        "branch": {b.name: b for b in branches} | {b.code: b for b in branches},
+        "group": {(g.branch_id, g.name): g for g in groups},
+        "department": {d.name: d for d in departments},
+        "post": {(p.department_id, p.name): p for p in posts},
+    }
+
+
+def _existing_keys(branch_ids: set[int]) -> set[tuple[int, str, date]]:
+    rows = db.session.execute(
+        sa.select(Member.branch_id, Member.name, Member.birth_on).where(
+            Member.branch_id.in_(branch_ids), Member.is_active.is_(True)
+        )
+    )
+    return {(b, n, d) for b, n, d in rows}
+
+
+def preview_import(
+    filename: str, content: bytes, actor: Any, default_branch: Branch | None
+) -> ImportPreview:
+    """Parse and check every row; nothing is written."""
+    rows = _read_rows(filename, content)
+    while rows and all(c in (None, "") for c in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise RosterFileError("文件是空的")
+    header = [str(c).strip() if c is not None else "" for c in rows[0]]
+    columns = {i: HEADERS[h] for i, h in enumerate(header) if h in HEADERS}
+    missing = [FIELD_LABELS[f] for f in REQUIRED if f not in columns.values()]
+    if missing:
+        raise RosterFileError(f"表头缺少必需的列：{'、'.join(missing)}（第1行应为表头）")
+    body = rows[1:]
+    limit = current_app.config["ROSTER_IMPORT_MAX_ROWS"]
+    if len(body) > limit:
+        raise RosterFileError(f"一次最多导入 {limit} 行，请拆分文件")
+
+    look = _lookups()
+    preview = ImportPreview()
+    seen: dict[tuple[int, str, date], int] = {}
+    parsed_rows: list[tuple[int, dict[str, Any]]] = []
+    for offset, raw in enumerate(body):
+        rownum = offset + 2
+        if all(c in (None, "") for c in raw):
+            continue
+        preview.total += 1
+        values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
+        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+        problems: list[str] = []
+        data: dict[str, Any] = {
+            "name": str(values.get("name") or ""),
+            "title": str(values.get("title") or ""),
+            "phone": str(values.get("phone") or "").replace(" ", ""),
+            "is_leader": False,
+        }
+        if isinstance(values.get("phone"), float | int):
+            data["phone"] = str(int(values["phone"]))
+        gender = GENDERS.get(str(values.get("gender") or ""))
+        data["gender"] = gender.value if gender else values.get("gender")
+        status = STATUSES.get(str(values.get("status") or ""))
+        data["status"] = status.value if status else values.get("status")
+        for key in ("birth_on", "joined_on", "full_member_on"):
+            try:
+                data[key] = parse_date(values.get(key))
+            except ValueError:
+                data[key] = None
+                problems.append(
+                    f"{FIELD_LABELS[key]}“{values.get(key)}”不是有效日期（应如 2020-07-01）"
+                )
+        branch = default_branch
+        if values.get("branch"):
+            branch = look["branch"].get(str(values["branch"]))
+            if branch is None:
+                problems.append(f"党支部“{values['branch']}”不存在")
+        data["branch_id"] = branch.id if branch else None
+        data["party_group_id"] = data["department_id"] = data["post_id"] = None
+        if values.get("group") and branch:
+            group = look["group"].get((branch.id, str(values["group"])))
+            if group is None:
+                problems.append(f"党小组“{values['group']}”不在{branch.name}")
+            else:
+                data["party_group_id"] = group.id
+        dept = None
+        if values.get("department"):
+            dept = look["department"].get(str(values["department"]))
+            if dept is None:
+                problems.append(f"科室“{values['department']}”不存在")
+            else:
+                data["department_id"] = dept.id
+        if values.get("post"):
+            post = look["post"].get((dept.id, str(values["post"]))) if dept else None
+            if post is None:
+                problems.append(f"岗位“{values['post']}”不存在或不属于所填科室")
+            else:
+                data["post_id"] = post.id
+        bad_dates = {
+            k
+            for k in ("birth_on", "joined_on", "full_member_on")
+            if data[k] is None and values.get(k)
+        }
+        for key, message in member_problems(data, actor).items():
+            if key in bad_dates or (key in ("party_group_id", "post_id") and problems):
+                continue
+            problems.append(message)
+        if data["branch_id"] and data["name"] and data["birth_on"]:
+            key = (data["branch_id"], data["name"], data["birth_on"])
+            if key in seen:
+                problems.append(f"与第{seen[key]}行重复（同一支部、同名、同出生日期）")
+            seen.setdefault(key, rownum)
+        if problems:
+            preview.errors.append(RowError(rownum, "；".join(dict.fromkeys(problems))))
+        else:
+            parsed_rows.append((rownum, data))
+    existing = _existing_keys({d["branch_id"] for _, d in parsed_rows})
+    for rownum, data in parsed_rows:
+        if (data["branch_id"], data["name"], data["birth_on"]) in existing:
+            preview.errors.append(RowError(rownum, f"{data['name']}已在名册中（同名、同出生日期）"))
+        else:
+            preview.rows.append({"row": rownum, **data})
+    preview.errors.sort(key=lambda e: e.row)
+    if preview.total == 0:
+        raise RosterFileError("文件中没有数据行")
+    return preview
+
+
+# Pending imports wait in the instance folder between preview and confirm.
+def _pending_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_pending(preview: ImportPreview, actor: Any, filename: str) -> str:
+    token = secrets.token_urlsafe(16)
+    payload = {"user_id": actor.id, "filename": filename, "rows": audit.json_safe(preview.rows)}
+    (_pending_dir() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
+    return token
+
+
+def load_pending(token: str, actor: Any) -> dict[str, Any]:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token or ""):
+        raise RosterFileError("导入批次无效，请重新上传文件")
+    path = _pending_dir() / f"{token}.json"
+    if not path.exists():
+        raise RosterFileError("导入批次已过期或已完成，请重新上传文件")
+    payload = json.loads(path.read_text())
+    if payload["user_id"] != actor.id:
+        raise RosterFileError("导入批次无效，请重新上传文件")
+    return payload
+
+
+def confirm_import(token: str, actor: Any) -> list[Member]:
+    """Create every previewed member in one transaction (the view commits)."""
+    payload = load_pending(token, actor)
+    members = []
+    for row in payload["rows"]:
+        data = dict(row)
+        for key in ("birth_on", "joined_on", "full_member_on"):
+            data[key] = date.fromisoformat(data[key]) if data[key] else None
+        try:
+            members.append(create_member(data, actor))
+        except ServiceError as exc:
+            raise RosterFileError(
+                f"第{row['row']}行：{exc.message}（数据已变化，请重新上传）"
+            ) from exc
+    audit.record(
+        "import",
+        "member",
+        None,
+        actor=actor,
+        branch_id=actor.branch_id,
+        summary=f"roster import {payload['filename']}: {len(members)} members",
+    )
+    return members
+
+
+def discard_pending(token: str) -> None:
+    (_pending_dir() / f"{token}.json").unlink(missing_ok=True)
+
+
+def export_xlsx(members: list[Member], viewer: Any) -> bytes:
+    """The roster in the import's own column layout; phones masked per viewer."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("党员名册")
+    for idx, (_, width) in enumerate(EXPORT_COLUMNS):
+        ws.column_dimensions[chr(ord("A") + idx)].width = width
+    ws.freeze_panes = "A2"
+    header_font = Font(bold=True)
+    from openpyxl.cell import WriteOnlyCell
+
+    header = []
+    for title, _ in EXPORT_COLUMNS:
+        cell = WriteOnlyCell(ws, value=title)
+        cell.font = header_font
+        header.append(cell)
+    ws.append(header)
+    for m in members:
+        ws.append(
+            [
+                m.name,
+                m.gender.label,
+                m.birth_on,
+                m.joined_on,
+                m.full_member_on,
+                m.status.label,
+                m.branch.name,
+                m.party_group.name if m.party_group else "",
+                m.department.name if m.department else "",
+                m.post.name if m.post else "",
+                m.title,
+                m.phone_for(viewer),
+            ]
+        )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

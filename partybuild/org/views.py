@@ -1,0 +1,368 @@
+"""Member roster pages and organisation structure."""
+
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from partybuild.core import audit
+from partybuild.core.permissions import Role, access, authenticated
+from partybuild.core.service import ServiceError, ValidationFailed
+from partybuild.core.timeutil import local_today
+from partybuild.extensions import db
+from partybuild.org import roster, service
+from partybuild.org.forms import MemberForm, RetireForm, RosterUploadForm, UnitForm
+from partybuild.org.models import (
+    Branch,
+    Department,
+    Member,
+    MemberStatus,
+    Organization,
+    PartyGroup,
+    Post,
+)
+
+bp = Blueprint("org", __name__, url_prefix="/org")
+
+ROSTER_ROLES = (Role.admin, Role.secretary, Role.reviewer)
+WRITE_ROLES = (Role.admin, Role.secretary)
+
+
+def visible_branches() -> list[Branch]:
+    stmt = sa.select(Branch).order_by(Branch.code)
+    if not current_user.reads_all_branches:
+        stmt = stmt.where(Branch.id == current_user.branch_id)
+    return list(db.session.scalars(stmt))
+
+
+def manageable_branches() -> list[Branch]:
+    return [b for b in visible_branches() if b.can_manage(current_user) and b.is_active]
+
+
+def _member_query(args: dict) -> sa.Select:
+    stmt = sa.select(Member).options(
+        selectinload(Member.branch),
+        selectinload(Member.party_group),
+        selectinload(Member.department),
+        selectinload(Member.post),
+    )
+    if not current_user.reads_all_branches:
+        stmt = stmt.where(Member.branch_id == current_user.branch_id)
+    elif args.get("branch", "").isdigit():
+        stmt = stmt.where(Member.branch_id == int(args["branch"]))
+    if args.get("group", "").isdigit():
+        stmt = stmt.where(Member.party_group_id == int(args["group"]))
+    if args.get("department", "").isdigit():
+        stmt = stmt.where(Member.department_id == int(args["department"]))
+    if args.get("status") in MemberStatus.__members__:
+        stmt = stmt.where(Member.status == MemberStatus(args["status"]))
+    active = args.get("active", "1")
+    if active == "1":
+        stmt = stmt.where(Member.is_active.is_(True))
+    elif active == "0":
+        stmt = stmt.where(Member.is_active.is_(False))
+    q = (args.get("q") or "").strip()
+    if q:
+        stmt = stmt.where(sa.or_(Member.name.contains(q), Member.title.contains(q)))
+    return stmt.order_by(Member.branch_id, Member.is_leader.desc(), Member.name, Member.id)
+
+
+def _filter_options() -> dict:
+    branches = visible_branches()
+    ids = [b.id for b in branches]
+    groups = db.session.scalars(
+        sa.select(PartyGroup)
+        .where(PartyGroup.branch_id.in_(ids))
+        .order_by(PartyGroup.branch_id, PartyGroup.name)
+    ).all()
+    departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
+    return {"branches": branches, "groups": groups, "departments": departments}
+
+
+@bp.get("/members")
+@access(*ROSTER_ROLES)
+def members():
+    page = db.paginate(_member_query(request.args), per_page=20, max_per_page=100)
+    return render_template(
+        "org/members.html", page=page, MemberStatus=MemberStatus, **_filter_options()
+    )
+
+
+def _load_member(member_id: int) -> Member:
+    member = db.get_or_404(Member, member_id)
+    if not member.can_view(current_user):
+        abort(404)  # do not reveal that another branch's member exists
+    return member
+
+
+@bp.get("/members/<int:member_id>")
+@authenticated
+def member_detail(member_id: int):
+    member = _load_member(member_id)
+    history = (
+        db.session.scalars(
+            sa.select(audit.AuditEntry)
+            .where(
+                audit.AuditEntry.object_type == "member",
+                audit.AuditEntry.object_id == str(member.id),
+            )
+            .order_by(audit.AuditEntry.id.desc())
+            .limit(20)
+        ).all()
+        if member.can_edit(current_user) or current_user.role == Role.reviewer
+        else []
+    )
+    return render_template(
+        "org/member_detail.html", member=member, history=history, retire_form=RetireForm()
+    )
+
+
+def _fill_member_choices(form: MemberForm) -> None:
+    branches = manageable_branches()
+    form.branch_id.choices = [(b.id, b.name) for b in branches]
+    ids = [b.id for b in branches]
+    groups = db.session.scalars(
+        sa.select(PartyGroup)
+        .options(selectinload(PartyGroup.branch))
+        .where(PartyGroup.branch_id.in_(ids))
+        .order_by(PartyGroup.branch_id, PartyGroup.name)
+    )
+    form.party_group_id.choices = [("", "（无）")] + [
+        (g.id, g.name if len(ids) == 1 else f"{g.branch.name} · {g.name}") for g in groups
+    ]
+    departments = db.session.scalars(
+        sa.select(Department).options(selectinload(Department.posts)).order_by(Department.name)
+    ).all()
+    form.department_id.choices = [("", "（无）")] + [(d.id, d.name) for d in departments]
+    form.post_id.choices = [("", "（无）")] + [
+        (p.id, f"{d.name} · {p.name}") for d in departments for p in d.posts
+    ]
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+@access(*WRITE_ROLES)
+def create_member():
+    form = MemberForm()
+    _fill_member_choices(form)
+    if request.method == "GET" and current_user.branch_id:
+        form.branch_id.data = current_user.branch_id
+    if form.validate_on_submit():
+        try:
+            member = service.create_member(form.data, current_user)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        else:
+            db.session.commit()
+            flash(f"已添加党员 {member.name}。", "success")
+            return redirect(url_for("org.member_detail", member_id=member.id))
+    return render_template("org/member_form.html", form=form, member=None)
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+@access(*WRITE_ROLES)
+def edit_member(member_id: int):
+    member = _load_member(member_id)
+    if not member.can_edit(current_user):
+        abort(403)
+    form = MemberForm(obj=member)
+    _fill_member_choices(form)
+    if request.method == "GET":
+        form.gender.data = member.gender.value
+        form.status.data = member.status.value
+    if form.validate_on_submit():
+        version = int(form.version_id.data) if (form.version_id.data or "").isdigit() else None
+        try:
+            service.update_member(member, form.data, current_user, version)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        except ServiceError as exc:
+            flash(exc.message, "warning")
+        else:
+            db.session.commit()
+            flash("党员信息已保存。", "success")
+            return redirect(url_for("org.member_detail", member_id=member.id))
+    return render_template("org/member_form.html", form=form, member=member)
+
+
+@bp.post("/members/<int:member_id>/retire")
+@access(*WRITE_ROLES)
+def retire_member(member_id: int):
+    member = _load_member(member_id)
+    form = RetireForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed({"reason": "请填写退出原因（如组织关系转出、去世等）"})
+        service.retire_member(member, form.reason.data, current_user)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{member.name} 已退出名册，历史记录保留。", "success")
+    return redirect(url_for("org.member_detail", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/reinstate")
+@access(*WRITE_ROLES)
+def reinstate_member(member_id: int):
+    member = _load_member(member_id)
+    try:
+        service.reinstate_member(member, current_user)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{member.name} 已恢复到名册。", "success")
+    return redirect(url_for("org.member_detail", member_id=member.id))
+
+
+@bp.route("/members/import", methods=["GET", "POST"])
+@access(*WRITE_ROLES)
+def import_members():
+    form = RosterUploadForm()
+    branches = manageable_branches()
+    form.branch_id.choices = [(b.id, b.name) for b in branches]
+    preview = token = None
+    if form.validate_on_submit():
+        branch = next((b for b in branches if b.id == form.branch_id.data), None)
+        upload = form.file.data
+        try:
+            preview = roster.preview_import(upload.filename, upload.read(), current_user, branch)
+        except ServiceError as exc:
+            form.file.errors.append(exc.message)
+        else:
+            if preview.ok:
+                token = roster.save_pending(preview, current_user, upload.filename)
+    return render_template("org/import.html", form=form, preview=preview, token=token)
+
+
+@bp.post("/members/import/confirm")
+@access(*WRITE_ROLES)
+def confirm_import():
+    token = request.form.get("token", "")
+    try:
+        created = roster.confirm_import(token, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("org.import_members"))
+    db.session.commit()
+    roster.discard_pending(token)
+    flash(f"导入完成：新增 {len(created)} 名党员。", "success")
+    return redirect(url_for("org.members"))
+
+
+@bp.get("/members/template.xlsx")
+@access(*WRITE_ROLES)
+def import_template():
+    return _xlsx_response(roster.export_xlsx([], current_user), "党员名册导入模板.xlsx")
+
+
+@bp.get("/members/export.xlsx")
+@access(*ROSTER_ROLES)
+def export_members():
+    members = db.session.scalars(_member_query(request.args)).all()
+    data = roster.export_xlsx(members, current_user)
+    audit.record(
+        "export",
+        "member",
+        None,
+        actor=current_user,
+        branch_id=current_user.branch_id,
+        summary=f"roster xlsx, {len(members)} rows, filters {dict(request.args)}",
+    )
+    db.session.commit()
+    return _xlsx_response(data, f"党员名册_{local_today():%Y%m%d}.xlsx")
+
+
+def _xlsx_response(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"roster.xlsx\"; filename*=UTF-8''{quote(filename)}"
+        },
+    )
+
+
+# --- organisation structure -------------------------------------------------
+
+
+@bp.get("/structure")
+@access(Role.admin, Role.reviewer)
+def structure():
+    org = db.session.scalar(
+        sa.select(Organization)
+        .options(
+            selectinload(Organization.branches).selectinload(Branch.groups),
+            selectinload(Organization.departments).selectinload(Department.posts),
+        )
+        .order_by(Organization.id)
+        .limit(1)
+    )
+    counts = dict(
+        db.session.execute(
+            sa.select(Member.branch_id, sa.func.count())
+            .where(Member.is_active.is_(True))
+            .group_by(Member.branch_id)
+        ).all()
+    )
+    return render_template("org/structure.html", org=org, counts=counts, form=UnitForm())
+
+
+STRUCTURE_MODELS = {"branch": Branch, "group": PartyGroup, "department": Department, "post": Post}
+
+
+@bp.post("/structure/<kind>")
+@access(Role.admin)
+def create_unit(kind: str):
+    if kind not in STRUCTURE_MODELS:
+        abort(404)
+    form = UnitForm()
+    if not form.validate_on_submit():
+        flash("请填写名称。", "error")
+        return redirect(url_for("org.structure"))
+    try:
+        unit = service.create_unit(kind, form.data, current_user)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"已添加：{unit.name}", "success")
+    return redirect(url_for("org.structure"))
+
+
+@bp.post("/structure/<kind>/<int:unit_id>/rename")
+@access(Role.admin)
+def rename_unit(kind: str, unit_id: int):
+    if kind not in STRUCTURE_MODELS:
+        abort(404)
+    unit = db.get_or_404(STRUCTURE_MODELS[kind], unit_id)
+    try:
+        service.rename_unit(kind, unit, request.form.get("name", ""), current_user)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash("名称已修改。", "success")
+    return redirect(url_for("org.structure"))
+
+
+@bp.post("/structure/branch/<int:unit_id>/active")
+@access(Role.admin)
+def set_branch_active(unit_id: int):
+    branch = db.get_or_404(Branch, unit_id)
+    service.set_branch_active(branch, request.form.get("active") == "1", current_user)
+    db.session.commit()
+    flash("党支部状态已更新。", "success")
+    return redirect(url_for("org.structure"))
