@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
 
 from partybuild import create_app
 from partybuild.extensions import db
@@ -100,8 +102,18 @@ def _truncate_all() -> None:
     db.session.commit()
 
 
+class FreshUserClient(FlaskClient):
+    """The test's app context outlives requests, so ``g`` would keep Flask-Login's
+    cached user between requests; forget it so each request loads its own user."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Any) -> Any:
+    app.test_client_class = FreshUserClient
     return app.test_client()
 
 

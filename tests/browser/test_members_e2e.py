@@ -1,0 +1,59 @@
+"""End to end: a secretary logs in, adds a member, and finds them in the list."""
+
+from datetime import date
+
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Department, Organization, PartyGroup, Post
+from tests.browser.conftest import make_account
+
+
+def _seed_branch(app):
+    with app.app_context():
+        org = Organization(name="测试局机关党委")
+        branch = Branch(organization=org, code="A", name="第一党支部")
+        dept = Department(organization=org, name="接访科")
+        db.session.add_all([org, branch, PartyGroup(branch=branch, name="第一党小组"),
+                            dept, Post(department=dept, name="信访接待岗")])
+        db.session.commit()
+        make_account(app, "sec", "secretary", branch=branch)
+
+
+def test_secretary_adds_member_and_sees_it_in_list(live_server, page, login):
+    _seed_branch(live_server.app)
+    login(page, "sec")
+    page.get_by_role("link", name="党员名册").first.click()
+    page.get_by_role("link", name="添加党员").click()
+
+    page.get_by_label("姓名").fill("林晓燕")
+    page.get_by_label("性别").select_option(label="女")
+    page.get_by_label("出生日期").fill("1990-03-15")
+    page.get_by_label("党员状态").select_option(label="正式党员")
+    page.get_by_label("入党日期").fill("2012-06-28")
+    page.get_by_label("转正日期").fill("2013-06-28")
+    page.get_by_label("党小组").select_option(label="第一党小组")
+    page.get_by_label("联系电话").fill("13912345678")
+    page.get_by_role("button", name="保存").click()
+
+    assert page.get_by_text("已添加党员 林晓燕").is_visible()
+    assert page.get_by_test_id("phone").inner_text() == "13912345678"
+
+    page.get_by_role("link", name="党员名册").first.click()
+    page.get_by_placeholder("姓名或职务").fill("林晓燕")
+    page.get_by_role("button", name="查询").click()
+    rows = page.get_by_test_id("member-table").locator("tbody tr")
+    assert rows.count() == 1
+    assert "林晓燕" in rows.first.inner_text()
+    assert date(2012, 6, 28).isoformat() in page.content()
+
+
+def test_bad_dates_show_chinese_message_and_keep_input(live_server, page, login):
+    _seed_branch(live_server.app)
+    login(page, "sec")
+    page.goto(live_server("/org/members/new"))
+    page.get_by_label("姓名").fill("赵明")
+    page.get_by_label("出生日期").fill("1990-03-15")
+    page.get_by_label("入党日期").fill("2015-06-28")
+    page.get_by_label("转正日期").fill("2014-06-28")
+    page.get_by_role("button", name="保存").click()
+    assert page.get_by_text("转正日期不能早于入党日期").is_visible()
+    assert page.get_by_label("姓名").input_value() == "赵明"
