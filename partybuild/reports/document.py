@@ -1,0 +1,933 @@
+"""GB/T 9704-2012 (《党政机关公文格式》) Word document engine on python-docx + lxml.
+
+Pure python-docx/lxml: no Flask, no database, no import from the rest of ``partybuild``,
+so the module can be loaded (and benchmarked) on its own.
+
+Usage::
+
+    doc = OfficialDocument("关于开展主题党日活动的通知", issuer="中共某某局机关委员会")
+    doc.heading("一、活动安排")              # caller writes the numbering
+    doc.paragraph("正文……")
+    doc.table([("序号", 12), ("姓名", 25)], rows, landscape_section=True)
+    doc.attachments(["活动安排表"])
+    doc.signature(None, date(2026, 11, 26))  # None: the issuer given above
+    digest = doc.save("out.docx")            # or doc.to_bytes()
+
+Public API
+----------
+``OfficialDocument(title, *, issuer=None, landscape=False, layout=PAGE, grid=GRID,
+styles=None)``
+    ``heading(text, level=1)``               一级 "一、" 黑体 … 四级 "（1）" 仿宋
+    ``paragraph(text, *, indent=True, align=None, style="公文正文")``
+    ``summary(text)``                        楷体 lead paragraph (e.g. "本期共……")
+    ``key_value(label, value)``              "label：value", label in 黑体
+    ``blank_line(count=1)``, ``page_break()``
+    ``table(columns, rows, *, landscape_section=False, font_size_pt=None) -> int``
+        ``columns`` = [(header, width_mm)], ``rows`` any iterable (generator welcome) of
+        sequences; returns the number of data rows written.
+    ``attachments(names)``                   附件说明 "附件：1. xxx"
+    ``signature(issuer, on, *, blank_lines=2)``  署名 + 成文日期
+    ``signature_line(label, *, blanks=8)``   "党员签名：＿＿＿＿" on the right
+    ``save(target) -> str`` (sha256 hex of the bytes written), ``to_bytes() -> bytes``
+    ``docx`` — the underlying ``docx.document.Document`` for anything not covered here.
+``cn_date(d) -> str``                         2026年1月5日 (no leading zeros)
+
+Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
+
+* A4, margins top 37 / bottom 35 / left 28 / right 26 mm: text area 156 × 225 mm.
+  Landscape pages are the portrait page turned a quarter, binding edge up:
+  top 28 / bottom 26 / left 37 / right 35 mm, text area 225 × 156 mm.
+* Every size and font lives in a paragraph/character style (``STYLES``), with
+  w:ascii/w:hAnsi/w:eastAsia/w:cs all set (python-docx only sets the Latin slot, #154).
+  Runs carry no formatting.
+* 22 lines: exact line spacing of 28.95 pt (579 twips) in every body style, and a line
+  grid ``w:docGrid type="lines" linePitch="579"`` in every section (22 x 28.95 pt fits
+  the 225 mm text height, 23 do not).
+* 28 characters: the body styles condense characters by 0.25 pt (``w:spacing -5``,
+  computed from ``GRID.chars_per_line``): 28 x 15.75 pt = 441 pt fits the 156 mm
+  (442.2 pt) line, 29 do not. A character grid (``linesAndChars``, ``charSpace=-849``)
+  was tried first: LibreOffice 7.4 then gives each 16 pt character two 15.8 pt grid
+  cells, i.e. 14 characters per line. Checked in LibreOffice (22 lines of 28); Word
+  follows the same arithmetic but was not available to check.
+* Title, tables and page numbers are off the grid (normal spacing, ``snapToGrid=0``).
+* Indents are twips, whole multiples of the 15.75 pt character pitch (not the ``*Chars``
+  attributes), so Word and LibreOffice agree.
+* Page numbers "— N —" in 宋体 14 pt, odd pages right with one character to spare, even
+  pages left with one character (odd/even footers, ``w:evenAndOddHeaders``). The footer
+  distance puts the number about 7 mm under the text area.
+* Tables: fixed layout, widths in mm, 0.5 pt borders, header row (黑体, centred
+  vertically) repeated on every page (``w:tblHeader``), rows never split over pages,
+  data cells top-aligned. Rows are cloned from one lxml prototype
+  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209).
+
+``save`` returns the sha256 of the bytes it wrote; the zip members carry the save time,
+so two saves of the same content differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from copy import deepcopy
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from lxml import etree
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "GRID",
+    "PAGE",
+    "STYLES",
+    "OfficialDocument",
+    "PageLayout",
+    "StyleSpec",
+    "TextGrid",
+    "cn_date",
+]
+
+TWIPS_PER_PT = 20
+TWIPS_PER_MM = 1440 / 25.4
+PT_PER_MM = 72 / 25.4
+
+W_T = qn("w:t")
+W_BR = qn("w:br")
+W_P = qn("w:p")
+W_TBL = qn("w:tbl")
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+# Characters XML 1.0 cannot carry; they would make lxml raise mid-export.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def mm_to_twips(mm: float) -> int:
+    return round(mm * TWIPS_PER_MM)
+
+
+def pt_to_twips(pt: float) -> int:
+    return round(pt * TWIPS_PER_PT)
+
+
+def half_points(pt: float) -> int:
+    """w:sz unit."""
+    return round(pt * 2)
+
+
+def cn_date(d: date) -> str:
+    """Chinese date without leading zeros, as GB/T 9704 writes 成文日期: 2026年1月5日."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def text_width_chars(text: str) -> float:
+    """Width in body characters: CJK/full-width counts 1, anything else half."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """Page size and margins in mm."""
+
+    width_mm: float = 210.0
+    height_mm: float = 297.0
+    top_mm: float = 37.0
+    bottom_mm: float = 35.0
+    left_mm: float = 28.0
+    right_mm: float = 26.0
+    header_mm: float = 15.0
+    # GB/T 9704 §7.5: the dash line of the page number sits 7 mm under the text area.
+    page_number_gap_mm: float = 7.0
+
+    @property
+    def text_width_mm(self) -> float:
+        return self.width_mm - self.left_mm - self.right_mm
+
+    @property
+    def text_height_mm(self) -> float:
+        return self.height_mm - self.top_mm - self.bottom_mm
+
+    @property
+    def is_landscape(self) -> bool:
+        return self.width_mm > self.height_mm
+
+    def rotated(self) -> PageLayout:
+        """The page turned a quarter with its binding edge (left) on top."""
+        return replace(
+            self,
+            width_mm=self.height_mm,
+            height_mm=self.width_mm,
+            top_mm=self.left_mm,
+            bottom_mm=self.right_mm,
+            left_mm=self.top_mm,
+            right_mm=self.bottom_mm,
+        )
+
+    def footer_mm(self, number_size_pt: float) -> float:
+        """Footer distance (page bottom edge to the footer line's bottom) that puts the
+        top of the page number ``page_number_gap_mm`` under the text area."""
+        return max(self.bottom_mm - self.page_number_gap_mm - number_size_pt / PT_PER_MM, 5.0)
+
+
+@dataclass(frozen=True)
+class TextGrid:
+    """Line and character grid of the body text."""
+
+    line_pitch_pt: float = 28.95  # 579 twips: 22 lines in 225 mm
+    chars_per_line: int = 28
+
+
+PAGE = PageLayout()
+GRID = TextGrid()
+
+
+# --------------------------------------------------------------------------- styles
+
+
+@dataclass(frozen=True)
+class StyleSpec:
+    """One paragraph (or character) style. Sizes in pt, indents in body characters."""
+
+    style_id: str
+    font: str
+    size_pt: float
+    bold: bool = False
+    align: str = "both"  # w:jc value: both, left, center, right
+    first_line_chars: float = 0.0
+    # None: the grid line pitch, exact; 0: single spacing (auto); >0: exact pt.
+    line_pt: float | None = None
+    space_before_lines: float = 0.0
+    space_after_lines: float = 0.0
+    # On the body grid: 28.95 pt lines and the condensed character pitch. Off-grid
+    # styles (title, tables, footer) keep normal spacing and w:snapToGrid=0.
+    on_grid: bool = True
+    keep_next: bool = False
+    outline_level: int | None = None
+    character: bool = False  # a character style (w:type="character")
+
+
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT = "仿宋_GB2312"
+HEI_FONT = "黑体"
+KAI_FONT = "楷体_GB2312"
+SONG_FONT = "宋体"
+
+# Names are what Word shows in its style gallery; ids stay ASCII.
+STYLES: dict[str, StyleSpec] = {
+    "公文标题": StyleSpec(
+        "GwTitle", TITLE_FONT, 22, align="center", space_after_lines=1, on_grid=False
+    ),
+    "公文正文": StyleSpec("GwBody", BODY_FONT, 16, first_line_chars=2),
+    "一级标题": StyleSpec(
+        "GwHeading1", HEI_FONT, 16, first_line_chars=2, keep_next=True, outline_level=0
+    ),
+    "二级标题": StyleSpec(
+        "GwHeading2", KAI_FONT, 16, first_line_chars=2, keep_next=True, outline_level=1
+    ),
+    "三级标题": StyleSpec(
+        "GwHeading3", BODY_FONT, 16, first_line_chars=2, keep_next=True, outline_level=2
+    ),
+    "四级标题": StyleSpec(
+        "GwHeading4", BODY_FONT, 16, first_line_chars=2, keep_next=True, outline_level=3
+    ),
+    "公文摘要": StyleSpec("GwSummary", KAI_FONT, 16, first_line_chars=2),
+    "附件说明": StyleSpec("GwAttachment", BODY_FONT, 16),
+    "公文落款": StyleSpec("GwSignature", BODY_FONT, 16, align="right"),
+    "签名行": StyleSpec("GwSignLine", BODY_FONT, 16, align="right"),
+    "表格文字": StyleSpec("GwTableText", BODY_FONT, 12, align="center", line_pt=0, on_grid=False),
+    "表格表头": StyleSpec("GwTableHeader", HEI_FONT, 12, align="center", line_pt=0, on_grid=False),
+    "页码": StyleSpec("GwPageNumber", SONG_FONT, 14, line_pt=0, on_grid=False),
+    # Holds a section break after a table: as thin as Word allows.
+    "分节符": StyleSpec("GwSectionBreak", BODY_FONT, 1, line_pt=1, on_grid=False),
+    "字段名": StyleSpec("GwFieldLabel", HEI_FONT, 16, character=True),
+}
+
+# Word substitutes w:altName when a font is missing: stock Windows has 仿宋/楷体 but not
+# the *_GB2312 variants, and rarely 方正小标宋.
+FONT_ALIASES: dict[str, str] = {
+    "仿宋_GB2312": "仿宋",
+    "楷体_GB2312": "楷体",
+    "方正小标宋简体": "宋体",
+}
+
+_ALIGN = {
+    "justify": "both",
+    "both": "both",
+    "left": "left",
+    "center": "center",
+    "centre": "center",
+    "right": "right",
+}
+
+
+def _rfonts(font: str) -> str:
+    return (
+        f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}" '
+        'w:hint="eastAsia"/>'
+    )
+
+
+def _rpr_xml(spec: StyleSpec, tracking_twips: int) -> str:
+    size = half_points(spec.size_pt)
+    bold = "<w:b/><w:bCs/>" if spec.bold else ""
+    snap = "" if spec.on_grid else '<w:snapToGrid w:val="0"/>'
+    spacing = tracking_twips if spec.on_grid else 0
+    return (
+        f'<w:rPr>{_rfonts(spec.font)}{bold}{snap}<w:spacing w:val="{spacing}"/>'
+        f'<w:sz w:val="{size}"/><w:szCs w:val="{size}"/></w:rPr>'
+    )
+
+
+# --------------------------------------------------------------------------- values
+
+
+def cell_text(value: object) -> str:
+    """Table cell text: None -> "", dates ISO, bool 是/否, the rest ``str()``.
+
+    Control characters are removed later, when the text is put into the XML."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool):
+        text = "是" if value else "否"
+    elif isinstance(value, datetime):
+        text = value.strftime("%Y-%m-%d %H:%M")
+    elif isinstance(value, date):
+        text = value.isoformat()
+    elif isinstance(value, Decimal):
+        text = format(value, "f")
+    elif isinstance(value, float):
+        text = f"{value:.15g}"  # 0.1 + 0.2 -> 0.3, 12345.67 stays
+    else:
+        text = str(value)
+    return text
+
+
+def _fill_text(t: etree._Element, text: str) -> None:
+    """Put ``text`` into an empty w:t (the last child of its run): "\\n" becomes w:br,
+    tabs a space, XML-illegal characters are dropped, edge spaces preserved."""
+    if text.isprintable() and text[0] != " " and text[-1] != " ":
+        t.text = text  # the common case: one line, nothing to escape or keep
+        return
+    text = _XML_ILLEGAL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\t", " ")
+    first, *more = text.split("\n")
+    t.text = first
+    if first != first.strip():
+        t.set(XML_SPACE, "preserve")
+    run = t.getparent()
+    for line in more:
+        etree.SubElement(run, W_BR)
+        t = etree.SubElement(run, W_T)
+        t.set(XML_SPACE, "preserve")
+        t.text = line
+
+
+# --------------------------------------------------------------------------- document
+
+
+class OfficialDocument:
+    """A GB/T 9704 document being written top to bottom (see the module docstring)."""
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        issuer: str | None = None,
+        landscape: bool = False,
+        layout: PageLayout = PAGE,
+        grid: TextGrid = GRID,
+        styles: Mapping[str, StyleSpec] | None = None,
+    ) -> None:
+        self.title = title
+        self.issuer = issuer
+        # ``layout`` is the portrait page; landscape sections use ``layout.rotated()``.
+        self.layout = layout.rotated() if layout.is_landscape else layout
+        self.grid = grid
+        self.styles: dict[str, StyleSpec] = {**STYLES, **(styles or {})}
+        self._doc: DocxDocument = Document()
+        self._body = self._doc.element.body
+        self._pending_page_break = False
+        self._base_landscape = landscape  # orientation of the flowing text
+        self._landscape = landscape  # orientation of the section being written
+
+        body = self.styles["公文正文"]
+        # Character spacing (twips, negative = condensed) so that ``chars_per_line`` body
+        # characters fill the text width: -5 (-0.25 pt) for 28 x 16 pt in 156 mm.
+        width_pt = self.layout.text_width_mm * PT_PER_MM
+        self._tracking_twips = math.floor(
+            (width_pt / grid.chars_per_line - body.size_pt) * TWIPS_PER_PT
+        )
+        self._char_pitch_pt = body.size_pt + self._tracking_twips / TWIPS_PER_PT
+
+        self._setup_package()
+        self._setup_styles()
+        self._apply_layout(self._body.get_or_add_sectPr(), landscape)
+        self._setup_footers()
+        self._write_title(title)
+
+    # ---------------------------------------------------------------- public API
+
+    @property
+    def docx(self) -> DocxDocument:
+        return self._doc
+
+    def heading(self, text: str, level: int = 1) -> None:
+        """A heading; ``text`` includes its number ("一、", "（一）", "1.", "（1）")."""
+        names = {1: "一级标题", 2: "二级标题", 3: "三级标题", 4: "四级标题"}
+        if level not in names:
+            raise ValueError(f"heading level must be 1-4, got {level}")
+        self._add_paragraph(text, names[level])
+
+    def paragraph(
+        self,
+        text: str,
+        *,
+        indent: bool = True,
+        align: str | None = None,
+        style: str = "公文正文",
+    ) -> None:
+        """A body paragraph; ``align`` one of left/center/right/justify."""
+        p = self._add_paragraph(text, style)
+        if not indent:
+            self._ind(p, first_line=0)
+        if align is not None:
+            self._jc(p, align)
+
+    def summary(self, text: str) -> None:
+        """A lead/summary paragraph in 楷体, e.g. "本期共登记……"."""
+        self._add_paragraph(text, "公文摘要")
+
+    def key_value(self, label: str, value: object) -> None:
+        """Write "label：value", the label in the 黑体 character style (字段名)."""
+        label = label if label.endswith(("：", ":")) else f"{label}："
+        p = self._add_paragraph(label, "公文正文", char_style="字段名")
+        text = cn_date(value) if type(value) is date else cell_text(value)
+        self._append_run(p, text)
+
+    def blank_line(self, count: int = 1) -> None:
+        for _ in range(count):
+            self._add_paragraph("", "公文正文")
+
+    def page_break(self) -> None:
+        """Start the next paragraph or table on a new page (w:pageBreakBefore, so no
+        stray empty line lands on top of the next page)."""
+        self._pending_page_break = True
+
+    def table(
+        self,
+        columns: Sequence[tuple[str, float]],
+        rows: Iterable[Sequence[object]],
+        *,
+        landscape_section: bool = False,
+        font_size_pt: float | None = None,
+    ) -> int:
+        """Write a table; ``columns`` = [(header, width_mm)]. Returns the data row count.
+
+        ``landscape_section`` puts the table in a landscape section; the next paragraph
+        goes back to the document's orientation (consecutive landscape tables share one
+        section). ``font_size_pt`` overrides the 表格文字 size via a derived style.
+        """
+        if not columns:
+            raise ValueError("a table needs at least one column")
+        self._ensure_orientation(landscape_section or self._base_landscape)
+        last = self._body.get_or_add_sectPr().getprevious()
+        if last is not None and last.tag == W_TBL:
+            # Word merges adjacent tables: keep them apart with a thin paragraph.
+            self._add_paragraph("", "分节符", flow=False)
+        text_style, header_style = self._table_styles(font_size_pt)
+        tbl = self._table_skeleton(columns, header_style)
+        self._body.get_or_add_sectPr().addprevious(tbl)
+        if self._pending_page_break:
+            tbl.find(".//" + qn("w:pPr")).insert(
+                1, parse_xml(f"<w:pageBreakBefore {nsdecls('w')}/>")
+            )
+            self._pending_page_break = False
+
+        # Hot loop: one C-level deep copy of the prototype row per data row, then fill
+        # its w:t elements (one per cell, in order). No python-docx proxies involved.
+        clone = self._row_prototype(columns, text_style).__deepcopy__
+        ncols = len(columns)
+        count = 0
+        append = tbl.append
+        for count, values in enumerate(rows, start=1):  # noqa: B007 - count used after
+            if len(values) != ncols:
+                raise ValueError(f"row {count} has {len(values)} cells, expected {ncols}")
+            tr = clone(None)
+            # list(): a multi-line cell adds w:t elements that must not shift the zip.
+            for t, value in zip(list(tr.iter(W_T)), values):  # noqa: B905 - lengths checked
+                if value is not None:
+                    text = value if type(value) is str else cell_text(value)
+                    if text:
+                        _fill_text(t, text)
+            append(tr)
+        logger.debug("table written: %d rows x %d columns", count, ncols)
+        return count
+
+    def attachments(self, names: Sequence[str]) -> None:
+        """附件说明 after the body: one blank line, then "附件：1. xxx", later names
+        aligned under the first (GB/T 9704 §7.3.3)."""
+        if not names:
+            return
+        self.blank_line()
+        pitch = self._char_pitch_twips()
+        lead = text_width_chars("附件：")
+        clean = [n.strip().rstrip("。；;，,.") for n in names]
+        for i, name in enumerate(clean, start=1):
+            number = f"{i}. " if len(clean) > 1 else ""
+            num_w = text_width_chars(number)
+            left = (2 + lead + num_w) * pitch
+            if i == 1:
+                p = self._add_paragraph(f"附件：{number}{name}", "附件说明")
+                self._ind(p, left=left, hanging=(lead + num_w) * pitch)
+            else:
+                p = self._add_paragraph(f"{number}{name}", "附件说明")
+                self._ind(p, left=left, hanging=num_w * pitch)
+
+    def signature(self, issuer: str | None, on: date, *, blank_lines: int = 2) -> None:
+        """署名 and 成文日期: the date right-indented 4 characters, the issuer centred
+        above it (GB/T 9704 §7.3.5.1), after ``blank_lines`` empty lines."""
+        issuer = issuer or self.issuer
+        if not issuer:
+            raise ValueError("signature needs an issuer")
+        date_text = cn_date(on)
+        pitch = self._char_pitch_twips()
+        date_w, issuer_w = text_width_chars(date_text), text_width_chars(issuer)
+        self.blank_line(blank_lines)
+        p = self._add_paragraph(issuer, "公文落款")
+        self._ind(p, right=max(4 + (date_w - issuer_w) / 2, 0) * pitch)
+        self._keep_next(p)
+        p = self._add_paragraph(date_text, "公文落款")
+        self._ind(p, right=4 * pitch)
+
+    def signature_line(self, label: str, *, blanks: int = 8) -> None:
+        """A line to sign on, on the right: "党员签名：＿＿＿＿＿＿＿＿"."""
+        label = label if label.endswith(("：", ":")) else f"{label}："
+        p = self._add_paragraph(f"{label}{'＿' * blanks}", "签名行")
+        self._ind(p, right=2 * self._char_pitch_twips())
+
+    def save(self, target: str | os.PathLike[str] | IO[bytes]) -> str:
+        """Write the .docx to a path (atomically) or a binary stream; return its sha256."""
+        data = self.to_bytes()
+        if isinstance(target, str | os.PathLike):
+            path = os.fspath(target)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".docx.part")
+            try:
+                os.fchmod(fd, 0o644)  # mkstemp creates 0600
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+        else:
+            target.write(data)
+        return hashlib.sha256(data).hexdigest()
+
+    def to_bytes(self) -> bytes:
+        if self._pending_page_break:
+            logger.debug("page_break() at the end of the document ignored")
+        buf = io.BytesIO()
+        self._doc.save(buf)
+        return buf.getvalue()
+
+    # ---------------------------------------------------------------- paragraphs
+
+    def _write_title(self, title: str) -> None:
+        self._add_paragraph(title, "公文标题")
+
+    def _add_paragraph(
+        self, text: str, style: str, *, char_style: str | None = None, flow: bool = True
+    ) -> Any:
+        """Append a paragraph (a python-docx ``CT_P``); ``flow`` paragraphs return to the
+        document's orientation first."""
+        if flow:
+            self._ensure_orientation(self._base_landscape)
+        style_id = self.styles[style].style_id
+        rstyle = ""
+        if char_style is not None:
+            rstyle = f'<w:rPr><w:rStyle w:val="{self.styles[char_style].style_id}"/></w:rPr>'
+        pbb = ""
+        if self._pending_page_break:
+            pbb = "<w:pageBreakBefore/>"
+            self._pending_page_break = False
+        p = parse_xml(
+            f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="{style_id}"/>{pbb}</w:pPr>'
+            f"<w:r>{rstyle}<w:t/></w:r></w:p>"
+        )
+        run = p[-1]
+        if text:
+            _fill_text(run[-1], text)
+        else:
+            p.remove(run)
+        self._body.get_or_add_sectPr().addprevious(p)
+        return p
+
+    @staticmethod
+    def _append_run(p: etree._Element, text: str) -> None:
+        run = parse_xml(f"<w:r {nsdecls('w')}><w:t/></w:r>")
+        if text:
+            _fill_text(run[-1], text)
+        p.append(run)
+
+    @staticmethod
+    def _ind(
+        p: Any,
+        *,
+        first_line: float | None = None,
+        left: float | None = None,
+        right: float | None = None,
+        hanging: float | None = None,
+    ) -> None:
+        """Set w:ind (twips) on a paragraph, keeping the schema order of w:pPr."""
+        ind = p.get_or_add_pPr().get_or_add_ind()
+        for attr, value in (
+            ("w:firstLine", first_line),
+            ("w:left", left),
+            ("w:right", right),
+            ("w:hanging", hanging),
+        ):
+            if value is not None:
+                ind.set(qn(attr), str(round(value)))
+
+    def _jc(self, p: Any, align: str) -> None:
+        if align not in _ALIGN:
+            raise ValueError(f"unknown alignment {align!r}")
+        jc = p.get_or_add_pPr().get_or_add_jc()
+        jc.set(qn("w:val"), _ALIGN[align])
+
+    @staticmethod
+    def _keep_next(p: Any) -> None:
+        p.get_or_add_pPr().keepNext_val = True
+
+    def _char_pitch_twips(self) -> float:
+        """One body character (16 pt condensed by 0.25 pt = 315 twips): the indent unit."""
+        return self._char_pitch_pt * TWIPS_PER_PT
+
+    # ---------------------------------------------------------------- tables
+
+    def _table_styles(self, font_size_pt: float | None) -> tuple[str, str]:
+        text, header = self.styles["表格文字"], self.styles["表格表头"]
+        if font_size_pt is None or font_size_pt == text.size_pt:
+            return text.style_id, header.style_id
+        suffix = f"{font_size_pt:g}".replace(".", "_")
+        for name, spec in (("表格文字", text), ("表格表头", header)):
+            derived = f"{name} {font_size_pt:g}pt"
+            if derived not in self.styles:
+                self.styles[derived] = replace(
+                    spec, style_id=f"{spec.style_id}{suffix}", size_pt=font_size_pt
+                )
+                self._add_style(derived, self.styles[derived])
+        return (
+            self.styles[f"表格文字 {font_size_pt:g}pt"].style_id,
+            self.styles[f"表格表头 {font_size_pt:g}pt"].style_id,
+        )
+
+    def _table_skeleton(
+        self, columns: Sequence[tuple[str, float]], header_style: str
+    ) -> etree._Element:
+        widths = [mm_to_twips(w) for _, w in columns]
+        total_mm = sum(w for _, w in columns)
+        layout = self.layout.rotated() if self._landscape else self.layout
+        if total_mm > layout.text_width_mm + 0.5:
+            logger.warning(
+                "table is %.1f mm wide, text area %.1f mm", total_mm, layout.text_width_mm
+            )
+        border = "".join(
+            f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="auto"/>'
+            for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+        )
+        margin = mm_to_twips(1.0)
+        grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+        cells = "".join(
+            f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+            f'<w:p><w:pPr><w:pStyle w:val="{header_style}"/></w:pPr>'
+            "<w:r><w:t/></w:r></w:p></w:tc>"
+            for w in widths
+        )
+        tbl = parse_xml(
+            f"<w:tbl {nsdecls('w')}><w:tblPr>"
+            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
+            f"<w:tblBorders>{border}</w:tblBorders>"
+            '<w:tblLayout w:type="fixed"/>'
+            f'<w:tblCellMar><w:left w:w="{margin}" w:type="dxa"/>'
+            f'<w:right w:w="{margin}" w:type="dxa"/></w:tblCellMar>'
+            '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+            'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
+            f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
+            f"<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{cells}</w:tr></w:tbl>"
+        )
+        for t, (header, _) in zip(list(tbl.iter(W_T)), columns, strict=True):
+            text = cell_text(header)
+            if text:
+                _fill_text(t, text)
+        return tbl
+
+    @staticmethod
+    def _row_prototype(columns: Sequence[tuple[str, float]], text_style: str) -> etree._Element:
+        # Plain lxml (no python-docx element classes): cloning and filling stays in C.
+        # Kept minimal (no per-cell w:vAlign: data cells sit at the top) because every
+        # element here is paid 10,000 times in memory, copying and serialising.
+        w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+        cells = "".join(
+            f'<w:tc><w:tcPr><w:tcW w:w="{mm_to_twips(width)}" w:type="dxa"/></w:tcPr>'
+            f'<w:p><w:pPr><w:pStyle w:val="{text_style}"/></w:pPr><w:r><w:t/></w:r></w:p></w:tc>'
+            for _, width in columns
+        )
+        return etree.fromstring(
+            f'<w:tr xmlns:w="{w}"><w:trPr><w:cantSplit/></w:trPr>{cells}</w:tr>'
+        )
+
+    # ---------------------------------------------------------------- sections
+
+    def _ensure_orientation(self, landscape: bool) -> None:
+        if landscape != self._landscape:
+            self._section_break(landscape=landscape)
+
+    def _section_break(self, *, landscape: bool) -> None:
+        """Close the current section at the last paragraph and start a new one.
+
+        The new section inherits the footers (no references = linked to previous).
+        """
+        sentinel = self._body.get_or_add_sectPr()
+        last = sentinel.getprevious()
+        if (
+            last is None
+            or last.tag != W_P
+            or last.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None
+        ):
+            # After a table: a thin paragraph carries the break.
+            last = self._add_paragraph("", "分节符", flow=False)
+        closing = deepcopy(sentinel)
+        last.set_sectPr(closing)
+        for ref in sentinel.xpath("w:headerReference|w:footerReference"):
+            sentinel.remove(ref)
+        self._apply_layout(sentinel, landscape)
+        self._landscape = landscape
+
+    def _apply_layout(self, sect_pr: Any, landscape: bool) -> None:
+        layout = self.layout.rotated() if landscape else self.layout
+        number_size = self.styles["页码"].size_pt
+        for tag in ("w:pgSz", "w:pgMar", "w:docGrid", "w:type"):
+            for old in sect_pr.findall(qn(tag)):
+                sect_pr.remove(old)
+        orient = ' w:orient="landscape"' if landscape else ""
+        pgsz = parse_xml(
+            f'<w:pgSz {nsdecls("w")} w:w="{mm_to_twips(layout.width_mm)}" '
+            f'w:h="{mm_to_twips(layout.height_mm)}"{orient}/>'
+        )
+        pgmar = parse_xml(
+            f'<w:pgMar {nsdecls("w")} w:top="{mm_to_twips(layout.top_mm)}" '
+            f'w:right="{mm_to_twips(layout.right_mm)}" '
+            f'w:bottom="{mm_to_twips(layout.bottom_mm)}" w:left="{mm_to_twips(layout.left_mm)}" '
+            f'w:header="{mm_to_twips(layout.header_mm)}" '
+            f'w:footer="{mm_to_twips(layout.footer_mm(number_size))}" w:gutter="0"/>'
+        )
+        grid = parse_xml(
+            f'<w:docGrid {nsdecls("w")} w:type="lines" '
+            f'w:linePitch="{pt_to_twips(self.grid.line_pitch_pt)}"/>'
+        )
+        # Schema order: references, footnotePr, endnotePr, type, pgSz, pgMar, ... docGrid.
+        refs = sect_pr.xpath("w:headerReference|w:footerReference")
+        anchor = refs[-1] if refs else None
+        section_type = parse_xml(f'<w:type {nsdecls("w")} w:val="nextPage"/>')
+        for el in (section_type, pgsz, pgmar):
+            if anchor is None:
+                sect_pr.insert(0, el)
+            else:
+                anchor.addnext(el)
+            anchor = el
+        tail = sect_pr.xpath("w:printerSettings|w:sectPrChange")
+        if tail:
+            tail[0].addprevious(grid)
+        else:
+            sect_pr.append(grid)
+
+    def _setup_footers(self) -> None:
+        self._doc.settings.odd_and_even_pages_header_footer = True
+        section = self._doc.sections[0]
+        indent = round(self.styles["页码"].size_pt * TWIPS_PER_PT)  # one character
+        for footer, jc, side in (
+            (section.footer, "right", "right"),
+            (section.even_page_footer, "left", "left"),
+        ):
+            footer.is_linked_to_previous = False
+            hdr = footer._element
+            for child in list(hdr):
+                hdr.remove(child)
+            hdr.append(self._page_number_paragraph(jc, side, indent))
+
+    def _page_number_paragraph(self, jc: str, side: str, indent: int) -> etree._Element:
+        style_id = self.styles["页码"].style_id
+        return parse_xml(
+            f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="{style_id}"/>'
+            f'<w:ind w:{side}="{indent}"/><w:jc w:val="{jc}"/></w:pPr>'
+            '<w:r><w:t xml:space="preserve">— </w:t></w:r>'
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+            '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+            '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+            "<w:r><w:t>1</w:t></w:r>"
+            '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+            '<w:r><w:t xml:space="preserve"> —</w:t></w:r></w:p>'
+        )
+
+    # ---------------------------------------------------------------- styles and package
+
+    def _setup_styles(self) -> None:
+        styles_el = self._doc.styles.element
+        body = self.styles["公文正文"]
+        pitch = pt_to_twips(self.grid.line_pitch_pt)
+
+        # docDefaults: drop the theme font attributes (they win over explicit names).
+        rpr_default = styles_el.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}")
+        ppr_default = styles_el.find(f"{qn('w:docDefaults')}/{qn('w:pPrDefault')}")
+        rpr_default.remove(rpr_default[0])
+        rpr_default.append(
+            parse_xml(
+                f"<w:rPr {nsdecls('w')}>{_rfonts(body.font)}"
+                f'<w:sz w:val="{half_points(body.size_pt)}"/>'
+                f'<w:szCs w:val="{half_points(body.size_pt)}"/>'
+                '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr>'
+            )
+        )
+        ppr_default.remove(ppr_default[0])
+        ppr_default.append(
+            parse_xml(
+                f'<w:pPr {nsdecls("w")}><w:spacing w:before="0" w:after="0" '
+                f'w:line="{pitch}" w:lineRule="exact"/></w:pPr>'
+            )
+        )
+
+        # Normal is the body text too, so unstyled paragraphs also keep the 22 x 28 grid.
+        normal = styles_el.xpath('w:style[@w:styleId="Normal"]')[0]
+        for child in normal.xpath("w:pPr|w:rPr"):
+            normal.remove(child)
+        normal.append(
+            parse_xml(
+                f'<w:pPr {nsdecls("w")}><w:widowControl/><w:spacing w:before="0" w:after="0" '
+                f'w:line="{pitch}" w:lineRule="exact"/><w:jc w:val="both"/></w:pPr>'
+            )
+        )
+        normal.append(
+            parse_xml(
+                _rpr_xml(body, self._tracking_twips).replace(
+                    "<w:rPr>", f"<w:rPr {nsdecls('w')}>", 1
+                )
+            )
+        )
+
+        for name, spec in self.styles.items():
+            self._add_style(name, spec)
+
+    def _add_style(self, name: str, spec: StyleSpec) -> None:
+        styles_el = self._doc.styles.element
+        for old in styles_el.xpath(f'w:style[@w:styleId="{spec.style_id}"]'):
+            styles_el.remove(old)
+        rpr = _rpr_xml(spec, self._tracking_twips)
+        if spec.character:
+            xml = (
+                f'<w:style {nsdecls("w")} w:type="character" w:customStyle="1" '
+                f'w:styleId="{spec.style_id}"><w:name w:val="{name}"/>'
+                f'<w:basedOn w:val="DefaultParagraphFont"/><w:qFormat/>{rpr}</w:style>'
+            )
+        else:
+            xml = (
+                f'<w:style {nsdecls("w")} w:type="paragraph" w:customStyle="1" '
+                f'w:styleId="{spec.style_id}"><w:name w:val="{name}"/>'
+                f'<w:basedOn w:val="Normal"/><w:next w:val="{self._next_style(spec)}"/>'
+                f"<w:qFormat/>{self._ppr_xml(spec)}{rpr}</w:style>"
+            )
+        styles_el.append(parse_xml(xml))
+
+    def _next_style(self, spec: StyleSpec) -> str:
+        if spec.style_id.startswith(("GwTitle", "GwHeading", "GwSummary")):
+            return self.styles["公文正文"].style_id
+        return spec.style_id
+
+    def _ppr_xml(self, spec: StyleSpec) -> str:
+        pitch_tw = pt_to_twips(self.grid.line_pitch_pt)
+        if spec.line_pt is None:
+            line = f'w:line="{pitch_tw}" w:lineRule="exact"'
+        elif spec.line_pt == 0:
+            line = 'w:line="240" w:lineRule="auto"'
+        else:
+            line = f'w:line="{pt_to_twips(spec.line_pt)}" w:lineRule="exact"'
+        before = round(spec.space_before_lines * pitch_tw)
+        after = round(spec.space_after_lines * pitch_tw)
+        first = round(spec.first_line_chars * self._char_pitch_twips())
+        return (
+            "<w:pPr>"
+            + ("<w:keepNext/>" if spec.keep_next else "")
+            + ("" if spec.on_grid else '<w:snapToGrid w:val="0"/>')
+            + f'<w:spacing w:before="{before}" w:after="{after}" {line}/>'
+            + f'<w:ind w:left="0" w:right="0" w:firstLine="{first}"/>'
+            + f'<w:jc w:val="{spec.align}"/>'
+            + (
+                ""
+                if spec.outline_level is None
+                else f'<w:outlineLvl w:val="{spec.outline_level}"/>'
+            )
+            + "</w:pPr>"
+        )
+
+    def _setup_package(self) -> None:
+        props = self._doc.core_properties
+        props.title = self.title
+        props.author = self.issuer or ""
+        props.last_modified_by = self.issuer or ""
+        props.comments = ""
+        props.language = "zh-CN"
+        now = datetime.now(UTC).replace(microsecond=0)
+        props.created = now
+        props.modified = now
+        props.revision = 1
+        settings = self._doc.settings.element
+        lang = settings.find(qn("w:themeFontLang"))
+        if lang is not None:
+            lang.set(qn("w:eastAsia"), "zh-CN")
+        self._drop_thumbnail()
+        self._add_font_aliases()
+
+    def _drop_thumbnail(self) -> None:
+        # The python-docx template ships a thumbnail of an unrelated page.
+        rels = self._doc.part.package.rels
+        for r_id, rel in list(rels.items()):
+            if rel.reltype == RT.THUMBNAIL:
+                rels.pop(r_id)
+
+    def _add_font_aliases(self) -> None:
+        for rel in self._doc.part.rels.values():
+            if rel.reltype != RT.FONT_TABLE or rel.is_external:
+                continue
+            part = rel.target_part
+            fonts = etree.fromstring(part.blob)
+            for name, alt in FONT_ALIASES.items():
+                fonts.append(
+                    parse_xml(
+                        f'<w:font {nsdecls("w")} w:name="{name}"><w:altName w:val="{alt}"/>'
+                        '<w:charset w:val="86"/><w:family w:val="modern"/>'
+                        '<w:pitch w:val="fixed"/></w:font>'
+                    )
+                )
+            if hasattr(part, "_blob"):
+                part._blob = etree.tostring(
+                    fonts, xml_declaration=True, encoding="UTF-8", standalone=True
+                )
