@@ -1,0 +1,1 @@
+"""Reports: the GB/T 9704 document engine, report kinds, the export centre."""
