@@ -1,0 +1,559 @@
+"""Commitments (承诺践诺评诺): batches, commitments, their records, evaluations and public ratings.
+
+The lifecycle is the explicit ``TRANSITIONS`` table below: (state, action) ->
+(new state, who may do it). Service functions consult it through
+``check_transition``; templates ask ``Commitment.can(action, user)``.
+"""
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from partybuild.core.db import str_enum, utcnow
+from partybuild.core.permissions import Role
+from partybuild.core.service import PermissionDenied, ServiceError
+from partybuild.core.storage import StoredFile
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Member
+
+if TYPE_CHECKING:
+    from partybuild.auth.models import User
+
+# App config keys (override with PARTYBUILD_<KEY>) and their defaults.
+DEFAULTS: dict[str, Any] = {
+    "COMMITMENT_CATEGORIES": ["学习", "工作", "自律", "服务群众"],
+    "COMMITMENT_MIN_ITEMS": 2,
+    "COMMITMENT_MAX_ITEMS": 5,
+    # 党员述 / 支部讲 / 领导点 / 群众评; a missing part's weight is shared by the others.
+    "COMMITMENT_WEIGHTS": {"self": 20, "branch": 30, "leader": 20, "public": 30},
+    # (minimum score, grade), highest first.
+    "COMMITMENT_GRADES": [(95, "好"), (80, "中"), (0, "差")],
+    "COMMITMENT_STALE_DAYS": 60,
+    "COMMITMENT_HIGH_PROGRESS": 80,
+    "COMMITMENT_RUSH_DAYS": 7,
+    "COMMITMENT_RUSH_MAX_RECORDS": 1,
+    "COMMITMENT_MAX_FILES": 5,
+    "PUBLIC_RATING_POINTS": {"satisfied": 100, "basic": 80, "unsatisfied": 0},
+    # No rate or public score is shown below this many ratings.
+    "PUBLIC_RATING_MIN_COUNT": 5,
+    # 参评率 counts a commitment as rated once it has this many ratings.
+    "PARTICIPATION_MIN_RATINGS": 3,
+    "PUBLIC_RATING_COMMENT_MAX": 200,
+    "PUBLIC_RATE_LIMIT": 10,  # rating posts per client IP ...
+    "PUBLIC_RATE_WINDOW": 600,  # ... per this many seconds
+    "PUBLIC_RATING_PER_IP_DAILY": 20,  # per commitment: bounds cookie clearing
+}
+
+
+def setting(name: str) -> Any:
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+class BatchStatus(enum.StrEnum):
+    open = "open"
+    closed = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"open": "进行中", "closed": "已结束"}[self.value]
+
+
+class CommitmentState(enum.StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    published = "published"
+    in_progress = "in_progress"
+    awaiting_evaluation = "awaiting_evaluation"
+    evaluated = "evaluated"
+    not_fulfilled = "not_fulfilled"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    CommitmentState.draft: "草稿",
+    CommitmentState.submitted: "待审核",
+    CommitmentState.published: "已亮诺",
+    CommitmentState.in_progress: "践诺中",
+    CommitmentState.awaiting_evaluation: "待评诺",
+    CommitmentState.evaluated: "已评诺",
+    CommitmentState.not_fulfilled: "未践诺（已关闭）",
+}
+
+# States that appear on the public board (when not withdrawn).
+PUBLIC_STATES = (
+    CommitmentState.published,
+    CommitmentState.in_progress,
+    CommitmentState.awaiting_evaluation,
+    CommitmentState.evaluated,
+    CommitmentState.not_fulfilled,
+)
+# The public may rate while the commitment is being kept.
+RATABLE_STATES = (
+    CommitmentState.published,
+    CommitmentState.in_progress,
+    CommitmentState.awaiting_evaluation,
+)
+LOCKED_STATES = (CommitmentState.evaluated, CommitmentState.not_fulfilled)
+
+
+class Action(enum.StrEnum):
+    edit = "edit"
+    submit = "submit"
+    return_for_revision = "return_for_revision"
+    publish = "publish"
+    add_record = "add_record"
+    supervise = "supervise"
+    request_evaluation = "request_evaluation"
+    reopen = "reopen"
+    close_not_fulfilled = "close_not_fulfilled"
+    record_evaluation = "record_evaluation"
+    finalise = "finalise"
+    withdraw = "withdraw"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    Action.edit: "修改承诺",
+    Action.submit: "提交审核",
+    Action.return_for_revision: "退回修改",
+    Action.publish: "审核通过并亮诺",
+    Action.add_record: "添加践诺记录",
+    Action.supervise: "督促",
+    Action.request_evaluation: "申请评诺",
+    Action.reopen: "退回继续践诺",
+    Action.close_not_fulfilled: "关闭为未践诺",
+    Action.record_evaluation: "评价",
+    Action.finalise: "确定评诺结果",
+    Action.withdraw: "撤回承诺",
+}
+
+
+class Actor(enum.StrEnum):
+    """How the acting user relates to a commitment."""
+
+    owner = "owner"  # the member who made it
+    secretary = "secretary"  # the branch's secretary, or an admin
+
+    @property
+    def label(self) -> str:
+        return {"owner": "承诺党员本人", "secretary": "本支部书记"}[self.value]
+
+
+S, A = CommitmentState, Action
+OWNER, SECRETARY = frozenset({Actor.owner}), frozenset({Actor.secretary})
+BOTH = OWNER | SECRETARY
+
+TRANSITIONS: dict[tuple[CommitmentState, Action], tuple[CommitmentState, frozenset[Actor]]] = {
+    (S.draft, A.edit): (S.draft, OWNER),
+    (S.draft, A.submit): (S.submitted, OWNER),
+    (S.draft, A.withdraw): (S.draft, BOTH),
+    (S.submitted, A.return_for_revision): (S.draft, SECRETARY),
+    (S.submitted, A.publish): (S.published, SECRETARY),
+    (S.submitted, A.withdraw): (S.submitted, BOTH),
+    (S.published, A.add_record): (S.in_progress, OWNER),
+    (S.published, A.supervise): (S.published, SECRETARY),
+    (S.published, A.close_not_fulfilled): (S.not_fulfilled, SECRETARY),
+    (S.published, A.withdraw): (S.published, SECRETARY),
+    (S.in_progress, A.add_record): (S.in_progress, OWNER),
+    (S.in_progress, A.supervise): (S.in_progress, SECRETARY),
+    (S.in_progress, A.request_evaluation): (S.awaiting_evaluation, OWNER),
+    (S.in_progress, A.close_not_fulfilled): (S.not_fulfilled, SECRETARY),
+    (S.in_progress, A.withdraw): (S.in_progress, SECRETARY),
+    (S.awaiting_evaluation, A.supervise): (S.awaiting_evaluation, SECRETARY),
+    (S.awaiting_evaluation, A.record_evaluation): (S.awaiting_evaluation, BOTH),
+    (S.awaiting_evaluation, A.reopen): (S.in_progress, SECRETARY),
+    (S.awaiting_evaluation, A.close_not_fulfilled): (S.not_fulfilled, SECRETARY),
+    (S.awaiting_evaluation, A.finalise): (S.evaluated, SECRETARY),
+    # evaluated and not_fulfilled are final: nothing may change them.
+}
+del S, A
+
+
+class EvaluationKind(enum.StrEnum):
+    self_ = "self"  # 党员述
+    branch = "branch"  # 支部讲
+    leader = "leader"  # 领导点
+
+    @property
+    def label(self) -> str:
+        return {
+            "self": "党员述（自评）",
+            "branch": "支部讲（支部评）",
+            "leader": "领导点（领导点评）",
+        }[self.value]
+
+
+# Who records each kind: the member describes their own; the secretary records the
+# branch's verdict and the leader's comment (given at the evaluation meeting).
+EVALUATION_KIND_ACTOR = {
+    EvaluationKind.self_: Actor.owner,
+    EvaluationKind.branch: Actor.secretary,
+    EvaluationKind.leader: Actor.secretary,
+}
+
+
+class RatingLevel(enum.StrEnum):
+    satisfied = "satisfied"
+    basic = "basic"
+    unsatisfied = "unsatisfied"
+
+    @property
+    def label(self) -> str:
+        return {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}[self.value]
+
+
+class CommentState(enum.StrEnum):
+    none = "none"
+    pending = "pending"
+    approved = "approved"
+    hidden = "hidden"
+
+    @property
+    def label(self) -> str:
+        return {"none": "无留言", "pending": "待审核", "approved": "已公开", "hidden": "不公开"}[
+            self.value
+        ]
+
+
+class CommitmentBatch(db.Model):
+    __tablename__ = "commitment_batches"
+    __table_args__ = (
+        sa.UniqueConstraint("branch_id", "title"),
+        sa.CheckConstraint("commit_end >= commit_start", name="commit_window_order"),
+        sa.CheckConstraint("evaluation_end >= evaluation_start", name="evaluation_window_order"),
+        sa.CheckConstraint("evaluation_start >= commit_start", name="evaluation_after_commit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    commit_start: Mapped[date]
+    commit_end: Mapped[date]
+    evaluation_start: Mapped[date]
+    evaluation_end: Mapped[date]
+    status: Mapped[BatchStatus] = mapped_column(str_enum(BatchStatus, 16), default=BatchStatus.open)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    branch: Mapped[Branch] = relationship()
+
+    AUDIT_FIELDS = (
+        "branch_id", "title", "commit_start", "commit_end", "evaluation_start",
+        "evaluation_end", "status",
+    )  # fmt: skip
+
+    def accepts_commitments(self, today: date) -> bool:
+        return self.status == BatchStatus.open and self.commit_start <= today <= self.commit_end
+
+    def can_manage(self, user: "User") -> bool:
+        return self.branch.can_manage(user)
+
+
+class Commitment(db.Model):
+    __tablename__ = "commitments"
+    __table_args__ = (
+        sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
+        sa.CheckConstraint(
+            "(state IN ('published', 'in_progress', 'awaiting_evaluation', 'evaluated',"
+            " 'not_fulfilled')) = (published_at IS NOT NULL)",
+            name="published_has_time",
+        ),
+        sa.CheckConstraint(
+            "(state = 'evaluated') = (score IS NOT NULL AND grade IS NOT NULL"
+            " AND evaluated_at IS NOT NULL)",
+            name="evaluated_has_score",
+        ),
+        sa.CheckConstraint(
+            "state != 'not_fulfilled' OR (closed_at IS NOT NULL AND closed_reason != '')",
+            name="closed_has_reason",
+        ),
+        sa.CheckConstraint(
+            "state NOT IN ('awaiting_evaluation', 'evaluated') OR evaluation_requested_at IS NOT NULL",
+            name="evaluation_was_requested",
+        ),
+        sa.CheckConstraint(
+            "(is_withdrawn AND withdrawn_at IS NOT NULL) OR (NOT is_withdrawn AND withdrawn_at IS NULL)",
+            name="withdrawn_has_time",
+        ),
+        sa.Index("ix_commitments_branch_state", "branch_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("commitment_batches.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    category: Mapped[str] = mapped_column(sa.String(20))
+    content: Mapped[str] = mapped_column(sa.Text)
+    target: Mapped[str] = mapped_column(sa.Text)
+    measures: Mapped[str] = mapped_column(sa.Text, default="")
+    deadline: Mapped[date] = mapped_column(index=True)
+    state: Mapped[CommitmentState] = mapped_column(
+        str_enum(CommitmentState), default=CommitmentState.draft, index=True
+    )
+    return_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    evaluation_requested_at: Mapped[datetime | None]
+    evaluated_at: Mapped[datetime | None]
+    evaluated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None]
+    closed_reason: Mapped[str] = mapped_column(sa.Text, default="")  # shown publicly
+    is_withdrawn: Mapped[bool] = mapped_column(default=False, index=True)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    withdrawn_reason: Mapped[str] = mapped_column(sa.String(255), default="")
+    # Kept in step by add_fulfilment_record so lists and flags need no per-row queries.
+    progress: Mapped[int] = mapped_column(default=0)
+    record_count: Mapped[int] = mapped_column(default=0)
+    evidence_count: Mapped[int] = mapped_column(default=0)
+    last_record_on: Mapped[date | None]
+    score: Mapped[float | None]
+    grade: Mapped[str | None] = mapped_column(sa.String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    batch: Mapped[CommitmentBatch] = relationship()
+    branch: Mapped[Branch] = relationship()
+    member: Mapped[Member] = relationship()
+    records: Mapped[list["FulfilmentRecord"]] = relationship(
+        back_populates="commitment",
+        order_by=lambda: (FulfilmentRecord.recorded_on.desc(), FulfilmentRecord.id.desc()),
+    )
+    notes: Mapped[list["SupervisionNote"]] = relationship(
+        back_populates="commitment", order_by="SupervisionNote.id"
+    )
+    evaluations: Mapped[list["Evaluation"]] = relationship(
+        back_populates="commitment", order_by="Evaluation.id"
+    )
+    events: Mapped[list["CommitmentEvent"]] = relationship(
+        back_populates="commitment", order_by="CommitmentEvent.id"
+    )
+
+    AUDIT_FIELDS = (
+        "category", "content", "target", "measures", "deadline", "state", "is_withdrawn",
+        "progress", "score", "grade",
+    )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"<Commitment {self.id} {self.state}>"
+
+    @classmethod
+    def on_public_board(cls) -> sa.ColumnElement[bool]:
+        """SQL condition: this commitment is shown on the public board."""
+        return sa.and_(
+            cls.published_at.is_not(None),
+            cls.is_withdrawn.is_(False),
+            cls.state.in_(PUBLIC_STATES),
+        )
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.published_at is not None and not self.is_withdrawn and self.state in PUBLIC_STATES
+        )
+
+    @property
+    def is_ratable(self) -> bool:
+        return self.is_public and self.state in RATABLE_STATES
+
+    @property
+    def is_locked(self) -> bool:
+        return self.is_withdrawn or self.state in LOCKED_STATES
+
+    def actors(self, user: "User | None") -> set[Actor]:
+        if user is None or not user.is_authenticated:
+            return set()
+        found = set()
+        if (
+            user.member_id is not None
+            and user.member_id == self.member_id
+            and user.role in (Role.member, Role.secretary, Role.admin)
+        ):
+            found.add(Actor.owner)
+        if user.role == Role.admin or (
+            user.role == Role.secretary and user.branch_id == self.branch_id
+        ):
+            found.add(Actor.secretary)
+        return found
+
+    def can_view(self, user: "User | None") -> bool:
+        if user is None or not user.is_authenticated:
+            return False
+        return user.reads_all_branches or bool(self.actors(user))
+
+    def can(self, action: Action | str, user: "User | None") -> bool:
+        try:
+            check_transition(self, Action(action), user)
+        except ServiceError:
+            return False
+        return True
+
+    def allowed_actions(self, user: "User | None") -> list[Action]:
+        return [a for a in Action if self.can(a, user)]
+
+
+def check_transition(
+    commitment: Commitment, action: Action, user: "User | None"
+) -> CommitmentState:
+    """The new state for ``action``, or ServiceError / PermissionDenied saying why not."""
+    if commitment.is_withdrawn:
+        raise ServiceError("该承诺已撤回，不能再进行任何操作")
+    if commitment.state in LOCKED_STATES:
+        raise ServiceError(f"该承诺{commitment.state.label}，记录已锁定，不能再修改")
+    entry = TRANSITIONS.get((commitment.state, action))
+    if entry is None:
+        raise ServiceError(f"承诺当前为“{commitment.state.label}”状态，不能{action.label}")
+    new_state, allowed = entry
+    if not (commitment.actors(user) & allowed):
+        who = "或".join(a.label for a in sorted(allowed))
+        raise PermissionDenied(f"只有{who}可以{action.label}")
+    return new_state
+
+
+class CommitmentEvent(db.Model):
+    """One entry in a commitment's timeline (the thread an inspector follows)."""
+
+    __tablename__ = "commitment_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(sa.ForeignKey("commitments.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    from_state: Mapped[CommitmentState | None] = mapped_column(str_enum(CommitmentState))
+    to_state: Mapped[CommitmentState | None] = mapped_column(str_enum(CommitmentState))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fulfilment_records.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    commitment: Mapped[Commitment] = relationship(back_populates="events")
+    record: Mapped["FulfilmentRecord | None"] = relationship()
+
+    @property
+    def action_label(self) -> str:
+        extra = {"create": "创建承诺", "rating_comment": "审核群众留言"}
+        if self.action in extra:
+            return extra[self.action]
+        try:
+            return Action(self.action).label
+        except ValueError:
+            return self.action
+
+
+class FulfilmentRecord(db.Model):
+    """践诺记录: what was done on a day, the progress reached, and its evidence."""
+
+    __tablename__ = "fulfilment_records"
+    __table_args__ = (
+        sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(sa.ForeignKey("commitments.id"), index=True)
+    recorded_on: Mapped[date]
+    text: Mapped[str] = mapped_column(sa.Text)
+    progress: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    commitment: Mapped[Commitment] = relationship(back_populates="records")
+    evidence: Mapped[list["RecordEvidence"]] = relationship(
+        back_populates="record", order_by="RecordEvidence.id"
+    )
+
+
+class RecordEvidence(db.Model):
+    __tablename__ = "fulfilment_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("fulfilment_records.id"), index=True)
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_files.id"), unique=True)
+
+    record: Mapped[FulfilmentRecord] = relationship(back_populates="evidence")
+    file: Mapped[StoredFile] = relationship()
+
+
+class SupervisionNote(db.Model):
+    """督促: the secretary's note pressing a member to keep a commitment."""
+
+    __tablename__ = "supervision_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(sa.ForeignKey("commitments.id"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(sa.String(80), default="")
+
+    commitment: Mapped[Commitment] = relationship(back_populates="notes")
+
+
+class Evaluation(db.Model):
+    """One part of 评诺; recorded again replaces the score, the audit keeps the old one."""
+
+    __tablename__ = "commitment_evaluations"
+    __table_args__ = (
+        sa.UniqueConstraint("commitment_id", "kind"),
+        sa.CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(sa.ForeignKey("commitments.id"), index=True)
+    kind: Mapped[EvaluationKind] = mapped_column(str_enum(EvaluationKind, 16))
+    score: Mapped[int]
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    evaluator_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    commitment: Mapped[Commitment] = relationship(back_populates="evaluations")
+
+
+class PublicRating(db.Model):
+    """群众评: one satisfaction rating from one browser on one day."""
+
+    __tablename__ = "public_ratings"
+    __table_args__ = (
+        sa.UniqueConstraint("commitment_id", "browser_hash", "rated_on"),
+        sa.CheckConstraint("(comment = '') = (comment_state = 'none')", name="comment_has_state"),
+        sa.Index("ix_public_ratings_ip", "commitment_id", "ip_hash", "rated_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(sa.ForeignKey("commitments.id"), index=True)
+    level: Mapped[RatingLevel] = mapped_column(str_enum(RatingLevel, 16))
+    comment: Mapped[str] = mapped_column(sa.String(500), default="")
+    comment_state: Mapped[CommentState] = mapped_column(
+        str_enum(CommentState, 16), default=CommentState.none, index=True
+    )
+    moderated_at: Mapped[datetime | None]
+    moderated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    browser_hash: Mapped[str] = mapped_column(sa.String(64))
+    ip_hash: Mapped[str] = mapped_column(sa.String(64))
+    rated_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    commitment: Mapped[Commitment] = relationship()
+
+    @property
+    def comment_approved(self) -> bool:
+        return self.comment_state == CommentState.approved

@@ -1,0 +1,149 @@
+"""Public participation (参评率) and satisfaction (满意率) figures, always with the spread.
+
+参评率 = published commitments with at least PARTICIPATION_MIN_RATINGS ratings
+/ published commitments; 满意率 = (满意 + 基本满意) / all ratings. Neither is
+shown below PUBLIC_RATING_MIN_COUNT ratings: a rate from three votes says nothing.
+Every function runs a fixed number of queries whatever the data size.
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from partybuild.commitments.models import Commitment, PublicRating, RatingLevel, setting
+from partybuild.extensions import db
+
+logger = logging.getLogger(__name__)
+
+LEVELS = list(RatingLevel)
+
+
+@dataclass
+class RateSummary:
+    published: int = 0  # commitments on the public board
+    rated: int = 0  # of those, with at least ``participation_min`` ratings
+    counts: dict[str, int] = field(default_factory=lambda: {lv.value: 0 for lv in LEVELS})
+    min_count: int = 5
+    participation_min: int = 3
+
+    @property
+    def ratings(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def visible(self) -> bool:
+        """Enough ratings for rates to mean something."""
+        return self.ratings >= self.min_count and self.ratings > 0
+
+    @property
+    def participation_rate(self) -> float | None:
+        if not self.visible or not self.published:
+            return None
+        return self.rated / self.published
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        if not self.visible:
+            return None
+        good = self.counts["satisfied"] + self.counts["basic"]
+        return good / self.ratings
+
+    def spread(self) -> list[tuple[str, int, float]]:
+        """(label, count, share) per level, for a bar, not a single number."""
+        total = self.ratings or 1
+        return [(lv.label, self.counts[lv.value], self.counts[lv.value] / total) for lv in LEVELS]
+
+
+def _new_summary() -> RateSummary:
+    return RateSummary(
+        min_count=setting("PUBLIC_RATING_MIN_COUNT"),
+        participation_min=setting("PARTICIPATION_MIN_RATINGS"),
+    )
+
+
+def rating_counts(commitment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """{commitment id: {level: count}} in one query (levels with no ratings are 0)."""
+    ids = list(commitment_ids)
+    result: dict[int, dict[str, int]] = {i: {lv.value: 0 for lv in LEVELS} for i in ids}
+    if not ids:
+        return result
+    rows = db.session.execute(
+        sa.select(PublicRating.commitment_id, PublicRating.level, sa.func.count())
+        .where(PublicRating.commitment_id.in_(ids))
+        .group_by(PublicRating.commitment_id, PublicRating.level)
+    )
+    for cid, level, n in rows:
+        result[cid][RatingLevel(level).value] = n
+    return result
+
+
+def _scope(stmt: sa.Select, branch_ids: Iterable[int] | None, batch_id: int | None) -> sa.Select:
+    stmt = stmt.where(Commitment.on_public_board())
+    if branch_ids is not None:
+        stmt = stmt.where(Commitment.branch_id.in_(list(branch_ids)))
+    if batch_id is not None:
+        stmt = stmt.where(Commitment.batch_id == batch_id)
+    return stmt
+
+
+def rates_by(
+    group: str = "branch",
+    *,
+    branch_ids: Iterable[int] | None = None,
+    batch_id: int | None = None,
+) -> dict[int, RateSummary]:
+    """Rate summaries grouped by ``branch`` or ``batch`` id, in two queries."""
+    key = Commitment.branch_id if group == "branch" else Commitment.batch_id
+    branch_ids = list(branch_ids) if branch_ids is not None else None
+    need = setting("PARTICIPATION_MIN_RATINGS")
+    per_commitment = (
+        sa.select(
+            PublicRating.commitment_id.label("cid"), sa.func.count(PublicRating.id).label("n")
+        )
+        .group_by(PublicRating.commitment_id)
+        .subquery()
+    )
+    published = db.session.execute(
+        _scope(
+            sa.select(
+                key,
+                sa.func.count(Commitment.id),
+                sa.func.sum(sa.case((sa.func.coalesce(per_commitment.c.n, 0) >= need, 1), else_=0)),
+            )
+            .select_from(Commitment)
+            .outerjoin(per_commitment, per_commitment.c.cid == Commitment.id)
+            .group_by(key),
+            branch_ids,
+            batch_id,
+        )
+    ).all()
+    out: dict[int, RateSummary] = {}
+    for gid, n, rated in published:
+        summary = out.setdefault(gid, _new_summary())
+        summary.published, summary.rated = n, int(rated or 0)
+    levels = db.session.execute(
+        _scope(
+            sa.select(key, PublicRating.level, sa.func.count(PublicRating.id))
+            .select_from(PublicRating)
+            .join(Commitment, PublicRating.commitment_id == Commitment.id)
+            .group_by(key, PublicRating.level),
+            branch_ids,
+            batch_id,
+        )
+    ).all()
+    for gid, level, n in levels:
+        out.setdefault(gid, _new_summary()).counts[RatingLevel(level).value] = n
+    return out
+
+
+def rates(branch_ids: Iterable[int] | None = None, batch_id: int | None = None) -> RateSummary:
+    """One summary over the given branches (None: all) and batch (None: all)."""
+    total = _new_summary()
+    for summary in rates_by("branch", branch_ids=branch_ids, batch_id=batch_id).values():
+        total.published += summary.published
+        total.rated += summary.rated
+        for level, n in summary.counts.items():
+            total.counts[level] += n
+    return total

@@ -1,0 +1,762 @@
+"""Commitment services: one function per verb of the lifecycle.
+
+Each verb asks ``check_transition`` (role + branch scope + state, from the
+transition table), validates its input before touching anything, changes the
+state, writes a timeline event and an audit entry, and flushes. Nothing here
+commits or reads the request.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from partybuild.auth.models import User
+from partybuild.commitments.models import (
+    EVALUATION_KIND_ACTOR,
+    Action,
+    Actor,
+    BatchStatus,
+    CommentState,
+    Commitment,
+    CommitmentBatch,
+    CommitmentEvent,
+    CommitmentState,
+    Evaluation,
+    EvaluationKind,
+    FulfilmentRecord,
+    PublicRating,
+    RatingLevel,
+    RecordEvidence,
+    SupervisionNote,
+    check_transition,
+    setting,
+)
+from partybuild.core import audit, storage
+from partybuild.core.db import utcnow
+from partybuild.core.notifications import notify
+from partybuild.core.permissions import Role
+from partybuild.core.ratelimit import keyed_hash
+from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
+from partybuild.core.timeutil import local_today
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Member
+
+logger = logging.getLogger(__name__)
+
+CONTENT_MAX, TARGET_MAX, MEASURES_MAX, TEXT_MAX = 500, 300, 1000, 1000
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _actor_name(actor: Any) -> str:
+    if actor is None:
+        return "系统"
+    if isinstance(actor, str):
+        return actor
+    return getattr(actor, "label", None) or getattr(actor, "username", "")
+
+
+def _event(
+    c: Commitment,
+    action: str,
+    before: CommitmentState | None,
+    actor: Any,
+    comment: str = "",
+    record: FulfilmentRecord | None = None,
+    at: datetime | None = None,
+) -> CommitmentEvent:
+    event = CommitmentEvent(
+        commitment=c,
+        action=str(action),
+        from_state=before,
+        to_state=c.state,
+        actor_id=getattr(actor, "id", None) if not isinstance(actor, str) else None,
+        actor_name=_actor_name(actor),
+        comment=comment,
+        record=record,
+        created_at=at or utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def _audit(c: Commitment, action: str, actor: Any, before: dict, after: dict, summary: str = ""):
+    audit.record(
+        action,
+        "commitment",
+        c.id,
+        actor=actor,
+        branch_id=c.branch_id,
+        before=before,
+        after=after,
+        summary=summary or c.content[:60],
+    )
+
+
+def _notify_owner(c: Commitment, title: str, body: str = "") -> None:
+    for user_id in db.session.scalars(sa.select(User.id).where(User.member_id == c.member_id)):
+        notify(user_id, "commitment", title, body=body, link=f"/commitments/{c.id}")
+
+
+def _move(c: Commitment, action: Action, actor: Any, comment: str = "", **audit_after: Any):
+    """Apply ``action``'s state change (already checked) with event and audit entry."""
+    before = c.state
+    c.state = check_transition(c, action, actor)
+    db.session.flush()
+    _event(c, action, before, actor, comment)
+    _audit(
+        c,
+        action.value,
+        actor,
+        {"state": before},
+        {"state": c.state, **({"comment": comment} if comment else {}), **audit_after},
+    )
+    db.session.flush()
+
+
+def _required_text(value: Any, field_name: str, label: str, limit: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed({field_name: f"请填写{label}"})
+    if len(text) > limit:
+        raise ValidationFailed({field_name: f"{label}不能超过{limit}个字"})
+    return text
+
+
+def active_items(batch_id: int, member_id: int) -> int:
+    """Commitments a member has in a batch, not counting withdrawn ones."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Commitment.id)).where(
+                Commitment.batch_id == batch_id,
+                Commitment.member_id == member_id,
+                Commitment.is_withdrawn.is_(False),
+            )
+        )
+        or 0
+    )
+
+
+# --- batches -----------------------------------------------------------------------
+
+
+def batch_problems(data: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    title = (data.get("title") or "").strip()
+    if not title:
+        errors["title"] = "请填写批次名称，如“2026年度党员承诺”"
+    elif len(title) > 120:
+        errors["title"] = "批次名称不能超过120个字"
+    labels = {
+        "commit_start": "承诺开始日期",
+        "commit_end": "承诺截止日期",
+        "evaluation_start": "评诺开始日期",
+        "evaluation_end": "评诺截止日期",
+    }
+    for key, label in labels.items():
+        if not isinstance(data.get(key), date):
+            errors[key] = f"请填写{label}"
+    if errors:
+        return errors
+    if data["commit_end"] < data["commit_start"]:
+        errors["commit_end"] = "承诺截止日期不能早于开始日期"
+    if data["evaluation_start"] < data["commit_start"]:
+        errors["evaluation_start"] = "评诺开始日期不能早于承诺开始日期"
+    if data["evaluation_end"] < data["evaluation_start"]:
+        errors["evaluation_end"] = "评诺截止日期不能早于评诺开始日期"
+    return errors
+
+
+BATCH_KEYS = ("title", "commit_start", "commit_end", "evaluation_start", "evaluation_end")
+
+
+def create_batch(branch: Branch, data: dict[str, Any], actor: Any) -> CommitmentBatch:
+    if not branch.can_manage(actor):
+        raise PermissionDenied("只有本支部书记可以开设承诺批次")
+    errors = batch_problems(data)
+    title = (data.get("title") or "").strip()
+    if not errors and db.session.scalar(
+        sa.select(CommitmentBatch.id).where(
+            CommitmentBatch.branch_id == branch.id, CommitmentBatch.title == title
+        )
+    ):
+        errors["title"] = "本支部已有同名承诺批次"
+    if errors:
+        raise ValidationFailed(errors)
+    batch = CommitmentBatch(
+        branch_id=branch.id,
+        created_by_id=getattr(actor, "id", None),
+        **{k: data[k] for k in BATCH_KEYS},
+    )
+    batch.title = title
+    db.session.add(batch)
+    db.session.flush()
+    audit.record(
+        "create",
+        "commitment_batch",
+        batch.id,
+        actor=actor,
+        branch_id=branch.id,
+        after=audit.snapshot(batch, CommitmentBatch.AUDIT_FIELDS),
+        summary=title,
+    )
+    return batch
+
+
+def update_batch(
+    batch: CommitmentBatch, data: dict[str, Any], actor: Any, version_id: int | None = None
+) -> None:
+    if not batch.can_manage(actor):
+        raise PermissionDenied("只有本支部书记可以修改承诺批次")
+    if version_id is not None and version_id != batch.version_id:
+        raise ServiceError("该批次已被他人修改，请刷新页面后重新编辑", code="conflict")
+    errors = batch_problems(data)
+    title = (data.get("title") or "").strip()
+    if not errors and db.session.scalar(
+        sa.select(CommitmentBatch.id).where(
+            CommitmentBatch.branch_id == batch.branch_id,
+            CommitmentBatch.title == title,
+            CommitmentBatch.id != batch.id,
+        )
+    ):
+        errors["title"] = "本支部已有同名承诺批次"
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.snapshot(batch, CommitmentBatch.AUDIT_FIELDS)
+    for key in BATCH_KEYS:
+        setattr(batch, key, data[key])
+    batch.title = title
+    db.session.flush()
+    audit.record(
+        "update",
+        "commitment_batch",
+        batch.id,
+        actor=actor,
+        branch_id=batch.branch_id,
+        before=before,
+        after=audit.snapshot(batch, CommitmentBatch.AUDIT_FIELDS),
+        summary=title,
+    )
+
+
+def set_batch_status(batch: CommitmentBatch, status: BatchStatus, actor: Any) -> None:
+    if not batch.can_manage(actor):
+        raise PermissionDenied("只有本支部书记可以结束或重开承诺批次")
+    status = BatchStatus(status)
+    if batch.status == status:
+        raise ServiceError(f"该批次已是“{status.label}”状态")
+    before = batch.status
+    batch.status = status
+    db.session.flush()
+    audit.record(
+        "close" if status == BatchStatus.closed else "reopen",
+        "commitment_batch",
+        batch.id,
+        actor=actor,
+        branch_id=batch.branch_id,
+        before={"status": before},
+        after={"status": status},
+        summary=batch.title,
+    )
+
+
+# --- writing commitments (承诺) ---------------------------------------------------------
+
+
+def commitment_problems(data: dict[str, Any], batch: CommitmentBatch) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.get("category") not in setting("COMMITMENT_CATEGORIES"):
+        errors["category"] = "请选择承诺类别"
+    for key, label, limit, required in (
+        ("content", "承诺内容", CONTENT_MAX, True),
+        ("target", "可衡量的目标", TARGET_MAX, True),
+        ("measures", "践诺措施", MEASURES_MAX, False),
+    ):
+        text = (data.get(key) or "").strip()
+        if required and not text:
+            errors[key] = f"请填写{label}"
+        elif len(text) > limit:
+            errors[key] = f"{label}不能超过{limit}个字"
+    deadline = data.get("deadline")
+    if not isinstance(deadline, date):
+        errors["deadline"] = "请填写完成时限"
+    elif deadline < batch.commit_start:
+        errors["deadline"] = "完成时限不能早于本批次承诺开始日期"
+    elif deadline > batch.evaluation_end:
+        errors["deadline"] = (
+            f"完成时限不能晚于本批次评诺截止日期（{batch.evaluation_end:%Y-%m-%d}）"
+        )
+    return errors
+
+
+def _clean_commitment(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "category": data["category"],
+        "content": data["content"].strip(),
+        "target": data["target"].strip(),
+        "measures": (data.get("measures") or "").strip(),
+        "deadline": data["deadline"],
+    }
+
+
+def create_commitment(
+    batch: CommitmentBatch, member: Member, data: dict[str, Any], actor: Any
+) -> Commitment:
+    """A member writes one commitment item (a draft) in a batch."""
+    if not (
+        getattr(actor, "member_id", None) == member.id
+        and actor.role in (Role.member, Role.secretary, Role.admin)
+    ):
+        raise PermissionDenied("只能为本人填写承诺")
+    if member.branch_id != batch.branch_id or not member.is_active:
+        raise PermissionDenied("该承诺批次不属于您所在的党支部")
+    if not batch.accepts_commitments(local_today()):
+        raise ServiceError(
+            f"“{batch.title}”不在承诺期内（{batch.commit_start:%Y-%m-%d} 至 "
+            f"{batch.commit_end:%Y-%m-%d}），不能新增承诺"
+        )
+    most = setting("COMMITMENT_MAX_ITEMS")
+    if active_items(batch.id, member.id) >= most:
+        raise ServiceError(f"每批次最多填写 {most} 项承诺")
+    errors = commitment_problems(data, batch)
+    if errors:
+        raise ValidationFailed(errors)
+    c = Commitment(
+        batch_id=batch.id,
+        branch_id=batch.branch_id,
+        member_id=member.id,
+        state=CommitmentState.draft,
+        **_clean_commitment(data),
+    )
+    db.session.add(c)
+    db.session.flush()
+    _event(c, "create", None, actor)
+    _audit(c, "create", actor, {}, audit.snapshot(c, Commitment.AUDIT_FIELDS))
+    return c
+
+
+def update_commitment(
+    c: Commitment, data: dict[str, Any], actor: Any, version_id: int | None = None
+) -> None:
+    check_transition(c, Action.edit, actor)
+    if version_id is not None and version_id != c.version_id:
+        raise ServiceError("该承诺已被他人修改，请刷新页面后重新编辑", code="conflict")
+    errors = commitment_problems(data, c.batch)
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.snapshot(c, Commitment.AUDIT_FIELDS)
+    for key, value in _clean_commitment(data).items():
+        setattr(c, key, value)
+    db.session.flush()
+    _event(c, Action.edit, c.state, actor)
+    _audit(c, "update", actor, before, audit.snapshot(c, Commitment.AUDIT_FIELDS))
+
+
+def submit_commitment(c: Commitment, actor: Any) -> None:
+    check_transition(c, Action.submit, actor)
+    batch = c.batch
+    returned = bool(c.return_comment)
+    if batch.status != BatchStatus.open or (
+        not returned and not batch.accepts_commitments(local_today())
+    ):
+        raise ServiceError(f"“{batch.title}”的承诺期已结束，不能提交")
+    least, most = setting("COMMITMENT_MIN_ITEMS"), setting("COMMITMENT_MAX_ITEMS")
+    count = active_items(c.batch_id, c.member_id)
+    if not least <= count <= most:
+        raise ServiceError(
+            f"每批次须填写 {least}–{most} 项承诺后再提交，您目前在本批次有 {count} 项"
+        )
+    c.submitted_at = utcnow()
+    _move(c, Action.submit, actor)
+
+
+def submit_all(batch: CommitmentBatch, member: Member, actor: Any) -> int:
+    """Submit every draft the member has in the batch; returns how many."""
+    drafts = db.session.scalars(
+        sa.select(Commitment)
+        .where(
+            Commitment.batch_id == batch.id,
+            Commitment.member_id == member.id,
+            Commitment.state == CommitmentState.draft,
+            Commitment.is_withdrawn.is_(False),
+        )
+        .order_by(Commitment.id)
+    ).all()
+    if not drafts:
+        raise ServiceError("没有可提交的承诺草稿")
+    for c in drafts:
+        submit_commitment(c, actor)
+    return len(drafts)
+
+
+# --- review (亮诺) ---------------------------------------------------------------------
+
+
+def return_for_revision(c: Commitment, comment: str, actor: Any) -> None:
+    check_transition(c, Action.return_for_revision, actor)
+    comment = _required_text(comment, "comment", "退回意见", TEXT_MAX)
+    c.return_comment = comment
+    _move(c, Action.return_for_revision, actor, comment)
+    _notify_owner(c, "您的承诺被退回修改", comment)
+
+
+def publish_commitment(c: Commitment, actor: Any) -> None:
+    check_transition(c, Action.publish, actor)
+    c.published_at = utcnow()
+    c.published_by_id = getattr(actor, "id", None)
+    c.return_comment = ""
+    _move(c, Action.publish, actor)
+    _notify_owner(c, "您的承诺已审核通过并公开亮诺", c.content[:80])
+
+
+# --- keeping the commitment (践诺) -------------------------------------------------------
+
+
+def add_fulfilment_record(
+    c: Commitment, data: dict[str, Any], files: list[Any], actor: Any
+) -> FulfilmentRecord:
+    """A dated record of what was done, with the progress reached and evidence files."""
+    check_transition(c, Action.add_record, actor)
+    text = _required_text(data.get("text"), "text", "践诺情况", TEXT_MAX)
+    recorded_on = data.get("recorded_on")
+    if not isinstance(recorded_on, date):
+        raise ValidationFailed({"recorded_on": "请填写日期"})
+    if recorded_on > local_today():
+        raise ValidationFailed({"recorded_on": "日期不能晚于今天"})
+    if c.published_at and recorded_on < c.batch.commit_start:
+        raise ValidationFailed({"recorded_on": "日期不能早于本批次承诺开始日期"})
+    progress = data.get("progress")
+    if not isinstance(progress, int) or not 0 <= progress <= 100:
+        raise ValidationFailed({"progress": "完成进度应为 0–100 之间的整数"})
+    if progress < c.progress:
+        raise ValidationFailed({"progress": f"完成进度不能低于已记录的 {c.progress}%"})
+    files = [f for f in files or [] if f is not None and getattr(f, "filename", True)]
+    if len(files) > setting("COMMITMENT_MAX_FILES"):
+        raise ValidationFailed(
+            {"files": f"每条记录最多上传 {setting('COMMITMENT_MAX_FILES')} 个文件"}
+        )
+    # Check every file before storing any, so a bad one leaves nothing behind.
+    uploads = [storage.read_upload(f) for f in files]
+    for name, body in uploads:
+        try:
+            storage.check_file(name, body)
+        except ServiceError as exc:
+            raise ValidationFailed({"files": exc.message}) from None
+
+    record = FulfilmentRecord(
+        commitment=c,
+        recorded_on=recorded_on,
+        text=text,
+        progress=progress,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(record)
+    for upload in uploads:
+        stored = storage.save_upload(upload, domain="commitments", actor=actor)
+        db.session.add(RecordEvidence(record=record, file=stored))
+    before = {"state": c.state, "progress": c.progress}
+    from_state = c.state
+    c.state = check_transition(c, Action.add_record, actor)
+    c.progress = progress
+    c.record_count += 1
+    c.evidence_count += len(uploads)
+    c.last_record_on = max(recorded_on, c.last_record_on or recorded_on)
+    db.session.flush()
+    _event(c, Action.add_record, from_state, actor, text, record=record)
+    _audit(
+        c,
+        Action.add_record.value,
+        actor,
+        before,
+        {"state": c.state, "progress": progress, "record_id": record.id, "files": len(uploads)},
+    )
+    db.session.flush()
+    return record
+
+
+def add_supervision_note(c: Commitment, text: str, actor: Any) -> SupervisionNote:
+    check_transition(c, Action.supervise, actor)
+    text = _required_text(text, "text", "督促内容", TEXT_MAX)
+    note = SupervisionNote(
+        commitment=c,
+        text=text,
+        created_by_id=getattr(actor, "id", None),
+        created_by_name=_actor_name(actor),
+    )
+    db.session.add(note)
+    _move(c, Action.supervise, actor, text)
+    _notify_owner(c, "支部书记督促您的承诺", text)
+    return note
+
+
+def request_evaluation(c: Commitment, actor: Any) -> None:
+    check_transition(c, Action.request_evaluation, actor)
+    has_evidence = db.session.scalar(
+        sa.select(sa.func.count(RecordEvidence.id))
+        .join(FulfilmentRecord, RecordEvidence.record_id == FulfilmentRecord.id)
+        .where(FulfilmentRecord.commitment_id == c.id)
+    )
+    if not has_evidence:
+        raise ServiceError("申请评诺前，须至少有一条附证明材料的践诺记录")
+    c.evaluation_requested_at = utcnow()
+    _move(c, Action.request_evaluation, actor)
+
+
+def reopen_fulfilment(c: Commitment, comment: str, actor: Any) -> None:
+    """Send an evaluation request back: the record is not yet convincing."""
+    check_transition(c, Action.reopen, actor)
+    comment = _required_text(comment, "comment", "退回理由", TEXT_MAX)
+    _move(c, Action.reopen, actor, comment)
+    _notify_owner(c, "评诺申请被退回，请继续践诺", comment)
+
+
+def close_not_fulfilled(c: Commitment, reason: str, actor: Any) -> None:
+    """Close a commitment that cannot be kept for an objective reason (explained publicly)."""
+    check_transition(c, Action.close_not_fulfilled, actor)
+    reason = _required_text(reason, "reason", "未能践诺的原因说明（将公开显示）", TEXT_MAX)
+    c.closed_at = utcnow()
+    c.closed_reason = reason
+    _move(c, Action.close_not_fulfilled, actor, reason)
+    _notify_owner(c, "您的承诺已关闭为“未践诺”", reason)
+
+
+# --- evaluation (评诺) -------------------------------------------------------------------
+
+
+def record_evaluation(
+    c: Commitment,
+    kind: EvaluationKind | str,
+    score: Any,
+    comment: str,
+    actor: Any,
+    evaluator_name: str = "",
+) -> Evaluation:
+    check_transition(c, Action.record_evaluation, actor)
+    try:
+        kind = EvaluationKind(kind)
+    except ValueError:
+        raise ValidationFailed({"kind": "请选择评价类型"}) from None
+    who = EVALUATION_KIND_ACTOR[kind]
+    if who not in c.actors(actor):
+        raise PermissionDenied(f"{kind.label}只能由{who.label}填写")
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+        raise ValidationFailed({"score": "评分应为 0–100 之间的整数"})
+    comment = (comment or "").strip()
+    if len(comment) > TEXT_MAX:
+        raise ValidationFailed({"comment": f"评语不能超过{TEXT_MAX}个字"})
+    evaluator_name = (evaluator_name or "").strip()[:80] or _actor_name(actor)
+    existing = db.session.scalar(
+        sa.select(Evaluation).where(Evaluation.commitment_id == c.id, Evaluation.kind == kind)
+    )
+    before = {"score": existing.score, "comment": existing.comment} if existing else {}
+    if existing is None:
+        existing = Evaluation(commitment=c, kind=kind)
+        db.session.add(existing)
+    existing.score = score
+    existing.comment = comment
+    existing.evaluator_name = evaluator_name
+    existing.recorded_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    _event(c, Action.record_evaluation, c.state, actor, f"{kind.label}：{score} 分。{comment}")
+    _audit(
+        c,
+        Action.record_evaluation.value,
+        actor,
+        before,
+        {"kind": kind, "score": score, "comment": comment, "evaluator": evaluator_name},
+    )
+    return existing
+
+
+@dataclass
+class ScoreBreakdown:
+    """The 100-point composite: parts that exist share the weights of those that don't."""
+
+    parts: dict[str, float | None]
+    weights: dict[str, float]
+    public_count: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    LABELS = {"self": "党员述", "branch": "支部讲", "leader": "领导点", "public": "群众评"}
+
+    @property
+    def used(self) -> dict[str, float]:
+        return {k: w for k, w in self.weights.items() if self.parts.get(k) is not None and w > 0}
+
+    @property
+    def total(self) -> float | None:
+        used = self.used
+        weight = sum(used.values())
+        if not weight:
+            return None
+        value = sum(self.parts[k] * w for k, w in used.items()) / weight  # type: ignore[operator]
+        return round(min(100.0, max(0.0, value)), 1)
+
+    @property
+    def grade(self) -> str | None:
+        return grade_for(self.total)
+
+    def rows(self) -> list[tuple[str, float | None, float]]:
+        return [(self.LABELS[k], self.parts.get(k), w) for k, w in self.weights.items()]
+
+
+def grade_for(score: float | None) -> str | None:
+    if score is None:
+        return None
+    for minimum, label in sorted(setting("COMMITMENT_GRADES"), key=lambda g: -g[0]):
+        if score >= minimum:
+            return label
+    return None
+
+
+def public_score(counts: dict[str, int]) -> float | None:
+    """Average rating points, or None below the minimum number of ratings."""
+    total = sum(counts.values())
+    if total < setting("PUBLIC_RATING_MIN_COUNT") or not total:
+        return None
+    points = setting("PUBLIC_RATING_POINTS")
+    return round(sum(points[str(level)] * n for level, n in counts.items()) / total, 1)
+
+
+def score_breakdown(c: Commitment, counts: dict[str, int] | None = None) -> ScoreBreakdown:
+    from partybuild.commitments.rates import rating_counts
+
+    if counts is None:
+        counts = rating_counts([c.id]).get(c.id, {})
+    parts: dict[str, float | None] = {k: None for k in ("self", "branch", "leader")}
+    for ev in c.evaluations:
+        parts[ev.kind.value] = float(ev.score)
+    parts["public"] = public_score(counts)
+    weights = {k: float(v) for k, v in setting("COMMITMENT_WEIGHTS").items()}
+    return ScoreBreakdown(parts, weights, sum(counts.values()), counts)
+
+
+def finalise_evaluation(c: Commitment, actor: Any) -> ScoreBreakdown:
+    check_transition(c, Action.finalise, actor)
+    have = {ev.kind for ev in c.evaluations}
+    missing = [k.label for k in (EvaluationKind.self_, EvaluationKind.branch) if k not in have]
+    if missing:
+        raise ServiceError(f"确定评诺结果前，须先完成：{'、'.join(missing)}")
+    breakdown = score_breakdown(c)
+    total = breakdown.total
+    if total is None:
+        raise ServiceError("评价权重配置有误，无法计算得分")
+    c.score = total
+    c.grade = breakdown.grade
+    c.evaluated_at = utcnow()
+    c.evaluated_by_id = getattr(actor, "id", None)
+    _move(
+        c,
+        Action.finalise,
+        actor,
+        f"综合得分 {total} 分，等次“{c.grade}”",
+        score=total,
+        grade=c.grade,
+    )
+    _notify_owner(c, "您的承诺评诺结果已确定", f"综合得分 {total} 分，等次“{c.grade}”")
+    return breakdown
+
+
+# --- withdrawal -----------------------------------------------------------------------
+
+
+def withdraw_commitment(c: Commitment, reason: str, actor: Any) -> None:
+    """Take a commitment out of use (and off the public board); the record stays."""
+    check_transition(c, Action.withdraw, actor)
+    reason = _required_text(reason, "reason", "撤回原因", 255)
+    c.is_withdrawn = True
+    c.withdrawn_at = utcnow()
+    c.withdrawn_by_id = getattr(actor, "id", None)
+    c.withdrawn_reason = reason
+    db.session.flush()
+    _event(c, Action.withdraw, c.state, actor, reason)
+    _audit(
+        c,
+        Action.withdraw.value,
+        actor,
+        {"is_withdrawn": False},
+        {"is_withdrawn": True, "reason": reason},
+    )
+
+
+# --- public ratings (群众评) ----------------------------------------------------------------
+
+
+def add_public_rating(
+    c: Commitment,
+    level: str,
+    comment: str,
+    *,
+    browser_id: str,
+    ip: str,
+    today: date | None = None,
+) -> PublicRating:
+    """Record one anonymous rating; one per commitment per browser per day."""
+    if not c.is_ratable:
+        raise ServiceError("该承诺当前不接受群众评价")
+    try:
+        level = RatingLevel(level)
+    except ValueError:
+        raise ValidationFailed({"level": "请选择“满意”“基本满意”或“不满意”"}) from None
+    comment = (comment or "").strip()
+    limit = setting("PUBLIC_RATING_COMMENT_MAX")
+    if len(comment) > limit:
+        raise ValidationFailed({"comment": f"留言不能超过{limit}个字"})
+    if not browser_id:
+        raise ServiceError("请允许浏览器保存 Cookie 后重新打开本页面再评价")
+    today = today or local_today()
+    browser_hash = keyed_hash(browser_id, "rating-browser")
+    ip_hash = keyed_hash(ip, "rating-ip")
+    same = sa.select(sa.func.count(PublicRating.id)).where(
+        PublicRating.commitment_id == c.id, PublicRating.rated_on == today
+    )
+    if db.session.scalar(same.where(PublicRating.browser_hash == browser_hash)):
+        raise ServiceError("您今天已经评价过这项承诺，感谢参与！", code="duplicate")
+    if db.session.scalar(same.where(PublicRating.ip_hash == ip_hash)) >= setting(
+        "PUBLIC_RATING_PER_IP_DAILY"
+    ):
+        raise ServiceError("来自同一网络的评价过多，请明天再试", code="too_many")
+    rating = PublicRating(
+        commitment_id=c.id,
+        level=level,
+        comment=comment,
+        comment_state=CommentState.pending if comment else CommentState.none,
+        browser_hash=browser_hash,
+        ip_hash=ip_hash,
+        rated_on=today,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(rating)
+    except sa.exc.IntegrityError:  # a double click raced the check above
+        raise ServiceError("您今天已经评价过这项承诺，感谢参与！", code="duplicate") from None
+    logger.info("public rating %s on commitment %s", level, c.id)
+    return rating
+
+
+def moderate_comment(rating: PublicRating, approve: bool, actor: Any) -> None:
+    """The secretary decides whether a public comment is shown."""
+    c = rating.commitment
+    if Actor.secretary not in c.actors(actor):
+        raise PermissionDenied("只有本支部书记可以审核群众留言")
+    if rating.comment_state == CommentState.none:
+        raise ServiceError("该评价没有留言")
+    before = rating.comment_state
+    rating.comment_state = CommentState.approved if approve else CommentState.hidden
+    rating.moderated_at = utcnow()
+    rating.moderated_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    audit.record(
+        "moderate",
+        "public_rating",
+        rating.id,
+        actor=actor,
+        branch_id=c.branch_id,
+        before={"comment_state": before},
+        after={"comment_state": rating.comment_state},
+        summary=rating.comment[:60],
+    )
