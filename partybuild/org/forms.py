@@ -1,6 +1,6 @@
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from partybuild.core.forms import BaseForm, not_in_future
 from partybuild.org.models import Gender, MemberStatus
@@ -16,8 +16,10 @@ def _int_or_none(value: object) -> int | None:
 class MemberForm(BaseForm):
     name = StringField("姓名", validators=[DataRequired(), Length(max=40)])
     gender = SelectField("性别", choices=[(g.value, g.label) for g in Gender])
-    birth_on = DateField("出生日期", validators=[DataRequired(), not_in_future()])
-    joined_on = DateField("入党日期", validators=[DataRequired(), not_in_future()])
+    # InputRequired, not DataRequired: the latter would replace "not a valid date"
+    # with "required" when the user did type something.
+    birth_on = DateField("出生日期", validators=[InputRequired(), not_in_future()])
+    joined_on = DateField("入党日期", validators=[InputRequired(), not_in_future()])
     full_member_on = DateField("转正日期", validators=[Optional(), not_in_future()])
     status = SelectField("党员状态", choices=[(s.value, s.label) for s in MemberStatus])
     branch_id = SelectField("党支部", coerce=_int_or_none, validate_choice=False)

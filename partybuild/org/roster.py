@@ -174,6 +174,7 @@ def preview_import(
         values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
         values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
         problems: list[str] = []
+        bad_fields: set[str] = set()  # already explained; member_problems would repeat it
         data: dict[str, Any] = {
             "name": str(values.get("name") or ""),
             "title": str(values.get("title") or ""),
@@ -199,6 +200,7 @@ def preview_import(
             branch = look["branch"].get(str(values["branch"]))
             if branch is None:
                 problems.append(f"党支部“{values['branch']}”不存在")
+                bad_fields.add("branch_id")
         data["branch_id"] = branch.id if branch else None
         data["party_group_id"] = data["department_id"] = data["post_id"] = None
         if values.get("group") and branch:
@@ -220,13 +222,13 @@ def preview_import(
                 problems.append(f"岗位“{values['post']}”不存在或不属于所填科室")
             else:
                 data["post_id"] = post.id
-        bad_dates = {
+        bad_fields |= {
             k
             for k in ("birth_on", "joined_on", "full_member_on")
             if data[k] is None and values.get(k)
         }
         for key, message in member_problems(data, actor).items():
-            if key in bad_dates or (key in ("party_group_id", "post_id") and problems):
+            if key in bad_fields or (key in ("party_group_id", "post_id") and problems):
                 continue
             problems.append(message)
         if data["branch_id"] and data["name"] and data["birth_on"]:

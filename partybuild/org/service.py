@@ -38,10 +38,13 @@ def _years_between(start: date, end: date) -> int:
     return years - 1 if (end.month, end.day) < (start.month, start.day) else years
 
 
-def member_problems(data: dict[str, Any], actor: Any) -> dict[str, str]:
+def member_problems(
+    data: dict[str, Any], actor: Any, member: Member | None = None
+) -> dict[str, str]:
     """Every rule a member record must satisfy, as {field: Chinese message}.
 
-    Used by the member form and, row by row, by the roster import.
+    Used by the member form and, row by row, by the roster import. ``member`` is
+    the record being edited (None when creating).
     """
     errors: dict[str, str] = {}
     today = local_today()
@@ -88,6 +91,8 @@ def member_problems(data: dict[str, Any], actor: Any) -> dict[str, str]:
         errors["branch_id"] = "请选择所属党支部"
     elif not branch.can_manage(actor):
         errors["branch_id"] = "您只能管理本支部的党员"
+    elif not branch.is_active and (member is None or member.branch_id != branch.id):
+        errors["branch_id"] = f"{branch.name}已撤销，不能再调入或添加党员"
     if data.get("party_group_id"):
         group = db.session.get(PartyGroup, data["party_group_id"])
         if group is None or (branch is not None and group.branch_id != branch.id):
@@ -145,7 +150,7 @@ def update_member(
         raise ServiceError("该党员已退出名册，不能修改")
     if version_id is not None and version_id != member.version_id:
         raise ServiceError("该党员信息已被他人修改，请刷新页面后重新编辑", code="conflict")
-    errors = member_problems(data, actor)
+    errors = member_problems(data, actor, member)
     if errors:
         raise ValidationFailed(errors)
     before = audit.snapshot(member, Member.AUDIT_FIELDS)

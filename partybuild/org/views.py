@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -74,7 +75,12 @@ def _member_query(args: dict) -> sa.Select:
         stmt = stmt.where(Member.is_active.is_(False))
     q = (args.get("q") or "").strip()
     if q:
-        stmt = stmt.where(sa.or_(Member.name.contains(q), Member.title.contains(q)))
+        stmt = stmt.where(
+            sa.or_(
+                Member.name.contains(q, autoescape=True),
+                Member.title.contains(q, autoescape=True),
+            )
+        )
     return stmt.order_by(Member.branch_id, Member.is_leader.desc(), Member.name, Member.id)
 
 
@@ -93,7 +99,11 @@ def _filter_options() -> dict:
 @bp.get("/members")
 @access(*ROSTER_ROLES)
 def members():
-    page = db.paginate(_member_query(request.args), per_page=20, max_per_page=100)
+    page = db.paginate(
+        _member_query(request.args),
+        per_page=current_app.config["MEMBERS_PER_PAGE"],
+        max_per_page=100,
+    )
     return render_template(
         "org/members.html", page=page, MemberStatus=MemberStatus, **_filter_options()
     )
