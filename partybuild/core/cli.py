@@ -94,7 +94,9 @@ def audit_verify_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_command, create_admin_command, seed_demo_command, audit_cli):
+    from partybuild.core.jobs import jobs_cli  # also puts job_runs in the metadata
+
+    for command in (init_command, create_admin_command, seed_demo_command, audit_cli, jobs_cli):
         app.cli.add_command(command)
     from partybuild import domain_modules
 

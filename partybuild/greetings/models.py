@@ -1,0 +1,179 @@
+"""Political birthdays (政治生日): greetings, card templates, gifts and e-mail status."""
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from partybuild.core.db import str_enum, utcnow
+from partybuild.core.permissions import Role
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Member
+
+if TYPE_CHECKING:
+    from partybuild.auth.models import User
+
+
+class LeapDayRule(enum.StrEnum):
+    """When members who joined on 29 February are greeted in a common year."""
+
+    feb28 = "feb28"
+    mar1 = "mar1"
+
+    @property
+    def label(self) -> str:
+        return {"feb28": "平年在2月28日祝贺（默认）", "mar1": "平年在3月1日祝贺"}[self.value]
+
+
+class GiftKind(enum.StrEnum):
+    cake = "cake"
+    gift = "gift"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return {"cake": "政治生日蛋糕", "gift": "纪念品", "other": "其他"}[self.value]
+
+
+class EmailStatus(enum.StrEnum):
+    none = "none"  # no e-mail (delivery off, or no address)
+    pending = "pending"
+    sending = "sending"  # claimed by a run; reset to failed if that run died
+    sent = "sent"
+    failed = "failed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "不发送",
+            "pending": "待发送",
+            "sending": "发送中",
+            "sent": "已发送",
+            "failed": "发送失败（将重试）",
+        }[self.value]
+
+
+class GreetingTemplate(db.Model):
+    """Card text with named placeholders; years=0 is the default, 10/20/… milestones."""
+
+    __tablename__ = "greeting_templates"
+    __table_args__ = (sa.CheckConstraint("years >= 0", name="years_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    years: Mapped[int] = mapped_column(unique=True)
+    title: Mapped[str] = mapped_column(sa.String(60))
+    body: Mapped[str] = mapped_column(sa.Text)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    AUDIT_FIELDS = ("years", "title", "body", "is_active")
+
+    @property
+    def label(self) -> str:
+        return "通用模板" if self.years == 0 else f"入党{self.years}周年模板"
+
+
+class GreetingSettings(db.Model):
+    """Admin settings; a single row (id 1). Absent means the app-config defaults."""
+
+    __tablename__ = "greeting_settings"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    leap_day_rule: Mapped[LeapDayRule] = mapped_column(str_enum(LeapDayRule, 8))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class GreetingContact(db.Model):
+    """E-mail address a member's cards are sent to (the roster has no e-mail field)."""
+
+    __tablename__ = "greeting_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    member: Mapped[Member] = relationship()
+
+
+class Greeting(db.Model):
+    """One member's greeting for one political birthday: created once, never deleted."""
+
+    __tablename__ = "greetings"
+    __table_args__ = (
+        sa.UniqueConstraint("member_id", "anniversary_on"),
+        # One greeting per anniversary, even if the 29 Feb rule changes mid-year.
+        sa.UniqueConstraint("member_id", "years"),
+        sa.CheckConstraint("years >= 1", name="not_zero_years"),
+        sa.CheckConstraint("(gift_kind IS NULL) = (gift_handed_on IS NULL)", name="gift_has_date"),
+        sa.CheckConstraint(
+            "email_status != 'sent' OR email_sent_at IS NOT NULL", name="sent_has_time"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    # The member's branch on the day (members move; the card keeps its branch).
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    anniversary_on: Mapped[date] = mapped_column(index=True)
+    years: Mapped[int]
+    template_id: Mapped[int | None] = mapped_column(sa.ForeignKey("greeting_templates.id"))
+    title: Mapped[str] = mapped_column(sa.String(60))
+    card_text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    opened_at: Mapped[datetime | None]
+
+    gift_kind: Mapped[GiftKind | None] = mapped_column(str_enum(GiftKind, 16))
+    gift_handed_by: Mapped[str] = mapped_column(sa.String(60), default="")
+    gift_handed_on: Mapped[date | None]
+    gift_note: Mapped[str] = mapped_column(sa.String(255), default="")
+    gift_recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    gift_recorded_at: Mapped[datetime | None]
+
+    email_status: Mapped[EmailStatus] = mapped_column(
+        str_enum(EmailStatus, 16), default=EmailStatus.none, index=True
+    )
+    email_to: Mapped[str] = mapped_column(sa.String(254), default="")
+    email_attempts: Mapped[int] = mapped_column(default=0)
+    email_claimed_at: Mapped[datetime | None]
+    email_sent_at: Mapped[datetime | None]
+    email_error: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    version_id: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version_id}
+
+    member: Mapped[Member] = relationship()
+    branch: Mapped[Branch] = relationship()
+    template: Mapped[GreetingTemplate | None] = relationship()
+
+    GIFT_FIELDS = ("gift_kind", "gift_handed_by", "gift_handed_on", "gift_note")
+
+    @property
+    def gift_recorded(self) -> bool:
+        return self.gift_kind is not None
+
+    def can_view(self, user: "User") -> bool:
+        if not user.is_authenticated:
+            return False
+        if user.reads_all_branches:
+            return True
+        if user.role == Role.secretary:
+            return user.branch_id == self.branch_id
+        return user.member_id == self.member_id
+
+    def can_record_gift(self, user: "User") -> bool:
+        return user.is_authenticated and (
+            user.role == Role.admin
+            or (user.role == Role.secretary and user.branch_id == self.branch_id)
+        )

@@ -1,0 +1,618 @@
+"""Political birthdays: who has one when, card text from templates, gifts, settings."""
+
+import calendar
+import logging
+import re
+import string
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from partybuild.core import audit, mail
+from partybuild.core.db import utcnow
+from partybuild.core.notifications import Notification, mark_read, notify
+from partybuild.core.permissions import Role
+from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
+from partybuild.core.timeutil import cn_date, local_today
+from partybuild.extensions import db
+from partybuild.greetings.models import (
+    EmailStatus,
+    GiftKind,
+    Greeting,
+    GreetingContact,
+    GreetingSettings,
+    GreetingTemplate,
+    LeapDayRule,
+)
+from partybuild.org.models import Member
+
+logger = logging.getLogger(__name__)
+
+MILESTONE_YEARS = (10, 20, 30, 40, 50)
+
+# Named placeholders a template may use, with what they stand for (shown in the UI).
+PLACEHOLDERS: dict[str, str] = {
+    "姓名": "党员姓名",
+    "入党周年": "入党周年数（今年是入党第几周年）",
+    "党龄": "党龄：自转正之日起计算的整年数",
+    "党支部": "所在党支部名称",
+    "入党日期": "入党日期，如“2005年7月1日”",
+    "日期": "政治生日当天，如“2026年7月1日”",
+}
+
+DEFAULT_TEMPLATES: dict[int, tuple[str, str]] = {
+    0: (
+        "政治生日快乐",
+        "{姓名}同志：\n"
+        "今天是您的政治生日。{入党日期}，您在党旗下庄严宣誓，至今已走过{入党周年}年光辉历程。"
+        "感谢您在{党支部}的辛勤付出！愿您不忘初心、牢记使命，永葆共产党员的先进本色。",
+    ),
+    **{
+        years: (
+            f"入党{years}周年纪念",
+            "{姓名}同志：\n"
+            "今天是您入党{入党周年}周年的纪念日。{入党日期}至今，您始终坚守信念、忠诚履职，"
+            "为人民群众排忧解难。{党支部}全体党员向您致以崇高的敬意和诚挚的祝福！",
+        )
+        for years in MILESTONE_YEARS
+    },
+}
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+# --- who has a political birthday when -----------------------------------------
+
+
+def leap_day_rule() -> LeapDayRule:
+    """The 29 February rule: the admin's setting, else app config (default 28 Feb)."""
+    row = db.session.get(GreetingSettings, 1)
+    if row is not None:
+        return row.leap_day_rule
+    value = current_app.config.get("GREETINGS_LEAP_DAY_RULE") or LeapDayRule.feb28.value
+    try:
+        return LeapDayRule(str(value).lower())
+    except ValueError:
+        logger.warning("GREETINGS_LEAP_DAY_RULE=%r is not feb28/mar1; using feb28", value)
+        return LeapDayRule.feb28
+
+
+def anniversary_in(joined: date, year: int, rule: LeapDayRule) -> date:
+    """The day in ``year`` on which the political birthday is observed."""
+    if (joined.month, joined.day) == (2, 29) and not calendar.isleap(year):
+        return date(year, 2, 28) if rule == LeapDayRule.feb28 else date(year, 3, 1)
+    return joined.replace(year=year)
+
+
+def years_on(joined: date, day: date, rule: LeapDayRule) -> int | None:
+    """Years since joining if ``day`` is the political birthday (never the joining day itself)."""
+    years = day.year - joined.year
+    if years >= 1 and anniversary_in(joined, day.year, rule) == day:
+        return years
+    return None
+
+
+def next_birthday(joined: date, today: date, rule: LeapDayRule) -> tuple[date, int]:
+    for year in (today.year, today.year + 1):
+        on = anniversary_in(joined, year, rule)
+        if on >= today and year - joined.year >= 1:
+            return on, year - joined.year
+    on = anniversary_in(joined, joined.year + 1, rule)
+    return on, 1
+
+
+def party_standing_on(member: Member, day: date) -> int:
+    """党龄 on a day: whole years since becoming a full member (0 if probationary)."""
+    full = member.full_member_on
+    if full is None or full > day:
+        return 0
+    years = day.year - full.year
+    return years - 1 if (day.month, day.day) < (full.month, full.day) else years
+
+
+@dataclass
+class Birthday:
+    member: Member
+    on: date
+    years: int
+    greeting: Greeting | None = None
+
+    @property
+    def is_milestone(self) -> bool:
+        return self.years in MILESTONE_YEARS
+
+
+def _candidates(months: set[int], branch_ids: list[int] | None) -> list[Member]:
+    stmt = (
+        sa.select(Member)
+        .options(selectinload(Member.branch))
+        .where(
+            Member.is_active.is_(True),
+            sa.extract("month", Member.joined_on).in_(sorted(months)),
+        )
+        .order_by(Member.branch_id, Member.name, Member.id)
+    )
+    if branch_ids is not None:
+        stmt = stmt.where(Member.branch_id.in_(branch_ids))
+    return list(db.session.scalars(stmt))
+
+
+def birthdays_on(day: date, branch_ids: list[int] | None = None) -> list[Birthday]:
+    """Active members whose political birthday is ``day`` (local date)."""
+    rule = leap_day_rule()
+    months = {day.month, 2} if day.month == 3 else {day.month}
+    result = []
+    for member in _candidates(months, branch_ids):
+        years = years_on(member.joined_on, day, rule)
+        if years is not None:
+            result.append(Birthday(member, day, years))
+    return result
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def birthdays_in_month(
+    year: int, month: int, branch_ids: list[int] | None = None
+) -> list[Birthday]:
+    """The month's political birthdays (for the monthly collective event), with greetings."""
+    rule = leap_day_rule()
+    months = {month, 2} if month == 3 else {month}
+    result = []
+    for member in _candidates(months, branch_ids):
+        on = anniversary_in(member.joined_on, year, rule)
+        if on.month == month and year - member.joined_on.year >= 1:
+            result.append(Birthday(member, on, year - member.joined_on.year))
+    attach_greetings(result)
+    result.sort(key=lambda b: (b.on, b.member.branch_id, b.member.name, b.member.id))
+    return result
+
+
+def attach_greetings(birthdays: list[Birthday]) -> None:
+    """Fill ``greeting`` for each birthday in one query (keyed by member and years)."""
+    if not birthdays:
+        return
+    ids = {b.member.id for b in birthdays}
+    rows = db.session.scalars(
+        sa.select(Greeting).where(
+            Greeting.member_id.in_(ids), Greeting.years.in_({b.years for b in birthdays})
+        )
+    )
+    by_key = {(g.member_id, g.years): g for g in rows}
+    for b in birthdays:
+        b.greeting = by_key.get((b.member.id, b.years))
+
+
+# --- templates -------------------------------------------------------------------
+
+
+def placeholder_help() -> str:
+    return "、".join(f"{{{name}}}" for name in PLACEHOLDERS)
+
+
+def template_problem(text: str) -> str | None:
+    """Why a template text cannot be used, or None. Unknown placeholders are refused."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
+        return "花括号不配对：占位符应写成 {姓名} 这样的形式；如需显示花括号本身，请写成 {{ 或 }}。"
+    unknown: list[str] = []
+    for _literal, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field == "":
+            return "占位符不能为空：{} 中应填写占位符名称，如 {姓名}。"
+        if spec or conversion:
+            return f"占位符 {{{field}}} 中不能包含“:”或“!”等格式说明。"
+        if field not in PLACEHOLDERS and field not in unknown:
+            unknown.append(field)
+    if unknown:
+        names = "、".join(f"{{{u}}}" for u in unknown)
+        return f"未知的占位符：{names}。可用的占位符：{placeholder_help()}。"
+    return None
+
+
+def placeholder_values(member: Member, day: date, years: int) -> dict[str, str]:
+    return {
+        "姓名": member.name,
+        "入党周年": str(years),
+        "党龄": str(party_standing_on(member, day)),
+        "党支部": member.branch.name,
+        "入党日期": cn_date(member.joined_on),
+        "日期": cn_date(day),
+    }
+
+
+def pick_template(years: int) -> GreetingTemplate | None:
+    """The active milestone template for these years, else the active default one."""
+    rows = db.session.scalars(
+        sa.select(GreetingTemplate).where(
+            GreetingTemplate.is_active.is_(True), GreetingTemplate.years.in_([0, years])
+        )
+    ).all()
+    by_years = {t.years: t for t in rows}
+    return by_years.get(years) or by_years.get(0)
+
+
+def render_card(member: Member, day: date, years: int) -> tuple[str, str, GreetingTemplate | None]:
+    """(title, text, template) for a member's card; built-in text if no template exists."""
+    template = pick_template(years)
+    if template is not None:
+        title, body = template.title, template.body
+    else:
+        title, body = DEFAULT_TEMPLATES[years if years in MILESTONE_YEARS else 0]
+    values = placeholder_values(member, day, years)
+    return title.format_map(values), body.format_map(values), template
+
+
+def _clean_template_data(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    clean = {
+        "years": int(data.get("years") or 0),
+        "title": (data.get("title") or "").strip(),
+        "body": (data.get("body") or "").strip().replace("\r\n", "\n"),
+        "is_active": bool(data.get("is_active")),
+    }
+    errors: dict[str, str] = {}
+    if clean["years"] not in (0, *MILESTONE_YEARS):
+        errors["years"] = "适用范围应为通用模板或10、20、30、40、50周年"
+    if not clean["title"]:
+        errors["title"] = "标题不能为空"
+    elif len(clean["title"]) > 60:
+        errors["title"] = "标题不能超过60个字"
+    if not clean["body"]:
+        errors["body"] = "贺卡正文不能为空"
+    elif len(clean["body"]) > 600:
+        errors["body"] = "贺卡正文不能超过600个字（贺卡版面有限）"
+    for field in ("title", "body"):
+        if field not in errors:
+            problem = template_problem(clean[field])
+            if problem:
+                errors[field] = problem
+    return clean, errors
+
+
+def save_template(
+    template: GreetingTemplate | None,
+    data: dict[str, Any],
+    actor: Any,
+    version_id: int | None = None,
+) -> GreetingTemplate:
+    if actor.role != Role.admin:
+        raise PermissionDenied("只有系统管理员可以修改贺卡模板")
+    clean, errors = _clean_template_data(data)
+    if template is not None and version_id is not None and version_id != template.version_id:
+        raise ServiceError("该模板已被他人修改，请刷新页面后重新编辑", code="conflict")
+    if "years" not in errors:
+        clash = db.session.scalar(
+            sa.select(GreetingTemplate.id).where(GreetingTemplate.years == clean["years"])
+        )
+        if clash and (template is None or clash != template.id):
+            errors["years"] = "该适用范围已有模板，请直接编辑原模板"
+    if template is not None and template.years == 0 and not clean["is_active"]:
+        errors["is_active"] = "通用模板不能停用（其他模板不适用时使用它）"
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.snapshot(template, GreetingTemplate.AUDIT_FIELDS) if template else None
+    if template is None:
+        template = GreetingTemplate(**clean, updated_by_id=actor.id)
+        db.session.add(template)
+    else:
+        for key, value in clean.items():
+            setattr(template, key, value)
+        template.updated_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        "update" if before else "create",
+        "greeting_template",
+        template.id,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(template, GreetingTemplate.AUDIT_FIELDS),
+        summary=template.label,
+    )
+    return template
+
+
+def ensure_default_templates() -> int:
+    """Add the built-in templates that are missing; return how many were added."""
+    have = set(db.session.scalars(sa.select(GreetingTemplate.years)))
+    added = 0
+    for years, (title, body) in DEFAULT_TEMPLATES.items():
+        if years not in have:
+            db.session.add(GreetingTemplate(years=years, title=title, body=body))
+            added += 1
+    db.session.flush()
+    return added
+
+
+# --- settings --------------------------------------------------------------------
+
+
+def update_settings(data: dict[str, Any], actor: Any) -> GreetingSettings:
+    if actor.role != Role.admin:
+        raise PermissionDenied("只有系统管理员可以修改政治生日设置")
+    try:
+        rule = LeapDayRule(data.get("leap_day_rule"))
+    except ValueError:
+        raise ValidationFailed({"leap_day_rule": "请选择2月29日入党党员的祝贺日期"}) from None
+    before = {"leap_day_rule": leap_day_rule().value}
+    row = db.session.get(GreetingSettings, 1)
+    if row is None:
+        row = GreetingSettings(id=1, leap_day_rule=rule)
+        db.session.add(row)
+    row.leap_day_rule = rule
+    row.updated_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        "update",
+        "greeting_settings",
+        1,
+        actor=actor,
+        before=before,
+        after={"leap_day_rule": rule.value},
+        summary="政治生日设置",
+    )
+    return row
+
+
+# --- greetings -------------------------------------------------------------------
+
+
+def card_path(greeting_id: int) -> str:
+    """Site-relative link to a card, also outside a request (scheduler process)."""
+    if has_request_context():
+        return url_for("greetings.card", greeting_id=greeting_id)
+    with current_app.test_request_context("/"):
+        return url_for("greetings.card", greeting_id=greeting_id)
+
+
+def _member_users(member_ids: set[int]) -> dict[int, int]:
+    from partybuild.auth.models import User
+
+    if not member_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(User.member_id, User.id).where(
+            User.member_id.in_(member_ids), User.is_active_account.is_(True)
+        )
+    )
+    return {member_id: user_id for member_id, user_id in rows}
+
+
+def _contacts(member_ids: set[int]) -> dict[int, str]:
+    if not member_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(GreetingContact.member_id, GreetingContact.email).where(
+            GreetingContact.member_id.in_(member_ids)
+        )
+    )
+    return dict(rows.all())
+
+
+def greet_day(day: date) -> dict[str, int]:
+    """Create the day's greetings and notify members and secretaries (flush only).
+
+    Safe to run any number of times, from any number of processes: the unique
+    constraints on (member, anniversary) and (member, years) turn a repeat into
+    "already greeted", each insert in its own savepoint.
+    """
+    from partybuild.auth.models import User
+
+    found = birthdays_on(day)
+    counts: Counter = Counter(found=len(found))
+    attach_greetings(found)
+    ids = {b.member.id for b in found}
+    users = _member_users(ids)
+    contacts = _contacts(ids) if mail.is_enabled() else {}
+    greeted_by_branch: dict[int, list[Birthday]] = defaultdict(list)
+    for b in found:
+        if b.greeting is not None:
+            counts["already"] += 1
+            continue
+        title, text, template = render_card(b.member, day, b.years)
+        email = contacts.get(b.member.id, "")
+        greeting = Greeting(
+            member_id=b.member.id,
+            branch_id=b.member.branch_id,
+            anniversary_on=day,
+            years=b.years,
+            template_id=template.id if template else None,
+            title=title,
+            card_text=text,
+            notified_user_id=users.get(b.member.id),
+            email_status=EmailStatus.pending if email else EmailStatus.none,
+            email_to=email,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(greeting)
+                db.session.flush()
+                user_id = users.get(b.member.id)
+                if user_id is not None:
+                    notify(
+                        user_id,
+                        "greeting",
+                        f"政治生日快乐！您的入党{b.years}周年电子贺卡",
+                        body=f"{cn_date(day)}，{b.member.branch.name}祝您政治生日快乐。",
+                        link=card_path(greeting.id),
+                        dedupe_key=f"greeting:{b.member.id}:{b.years}",
+                    )
+                    counts["notified"] += 1
+                audit.record(
+                    "create",
+                    "greeting",
+                    greeting.id,
+                    actor="scheduler",
+                    branch_id=greeting.branch_id,
+                    after={"member_id": b.member.id, "on": day, "years": b.years},
+                    summary=f"{b.member.name} 入党{b.years}周年贺卡",
+                )
+        except IntegrityError:
+            # Another process greeted this member first (its row is committed).
+            counts["already"] += 1
+            continue
+        counts["greeted"] += 1
+        if email:
+            counts["mail_queued"] += 1
+        greeted_by_branch[b.member.branch_id].append(b)
+
+    if greeted_by_branch:
+        secretaries = db.session.execute(
+            sa.select(User.id, User.branch_id).where(
+                User.role == Role.secretary,
+                User.branch_id.in_(greeted_by_branch),
+                User.is_active_account.is_(True),
+            )
+        ).all()
+        for user_id, branch_id in secretaries:
+            people = greeted_by_branch[branch_id]
+            names = "、".join(f"{b.member.name}（{b.years}周年）" for b in people[:10])
+            more = f"等{len(people)}人" if len(people) > 10 else ""
+            with db.session.begin_nested():
+                notify(
+                    user_id,
+                    "greeting_digest",
+                    f"{cn_date(day)}政治生日：{len(people)}名党员",
+                    body=f"已向 {names}{more} 发送电子贺卡，请安排政治生日蛋糕或纪念品。",
+                    link=_index_path(),
+                    dedupe_key=f"greeting-digest:{branch_id}:{day.isoformat()}",
+                )
+    return dict(counts)
+
+
+def _index_path() -> str:
+    if has_request_context():
+        return url_for("greetings.index")
+    with current_app.test_request_context("/"):
+        return url_for("greetings.index")
+
+
+def mark_opened(greeting: Greeting, user: Any) -> bool:
+    """The member opened their own card: stamp it and clear its notification."""
+    if user.member_id != greeting.member_id:
+        return False
+    changed = False
+    if greeting.opened_at is None:
+        greeting.opened_at = utcnow()
+        changed = True
+    note = db.session.scalar(
+        sa.select(Notification).where(
+            Notification.user_id == user.id,
+            Notification.dedupe_key == f"greeting:{greeting.member_id}:{greeting.years}",
+        )
+    )
+    if note is not None and note.read_at is None:
+        mark_read(note)
+        changed = True
+    db.session.flush()
+    return changed
+
+
+def record_gift(greeting: Greeting, data: dict[str, Any], actor: Any) -> Greeting:
+    if not greeting.can_record_gift(actor):
+        raise PermissionDenied("您只能登记本支部党员的政治生日礼物")
+    errors: dict[str, str] = {}
+    try:
+        kind = GiftKind(data.get("gift_kind"))
+    except ValueError:
+        errors["gift_kind"] = "请选择礼物类型"
+    handed_by = (data.get("gift_handed_by") or "").strip()
+    if not handed_by:
+        errors["gift_handed_by"] = "请填写送达人"
+    elif len(handed_by) > 60:
+        errors["gift_handed_by"] = "送达人不能超过60个字"
+    handed_on = data.get("gift_handed_on")
+    if not isinstance(handed_on, date):
+        errors["gift_handed_on"] = "请填写送达日期"
+    elif handed_on > local_today():
+        errors["gift_handed_on"] = "送达日期不能晚于今天"
+    elif handed_on < greeting.anniversary_on - timedelta(days=62):
+        errors["gift_handed_on"] = "送达日期距政治生日过远，请核对"
+    note = (data.get("gift_note") or "").strip()
+    if len(note) > 255:
+        errors["gift_note"] = "备注不能超过255个字"
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.snapshot(greeting, Greeting.GIFT_FIELDS)
+    greeting.gift_kind = kind
+    greeting.gift_handed_by = handed_by
+    greeting.gift_handed_on = handed_on
+    greeting.gift_note = note
+    greeting.gift_recorded_by_id = actor.id
+    greeting.gift_recorded_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "record_gift",
+        "greeting",
+        greeting.id,
+        actor=actor,
+        branch_id=greeting.branch_id,
+        before=before,
+        after=audit.snapshot(greeting, Greeting.GIFT_FIELDS),
+        summary=f"{greeting.member.name} 政治生日{kind.label}已送达",
+    )
+    return greeting
+
+
+def set_contact_email(member: Member, email: str, actor: Any) -> GreetingContact | None:
+    """Set or clear the address a member's cards are e-mailed to."""
+    if not member.can_edit(actor):
+        raise PermissionDenied("您只能维护本支部党员的贺卡邮箱")
+    email = (email or "").strip()
+    if email and (len(email) > 254 or not EMAIL_RE.match(email)):
+        raise ValidationFailed({"email": "邮箱地址格式不正确"})
+    row = db.session.scalar(
+        sa.select(GreetingContact).where(GreetingContact.member_id == member.id)
+    )
+    before = {"email": row.email if row else ""}
+    if not email:
+        if row is not None:
+            db.session.delete(row)  # an address is contact data, not evidence
+        row = None
+    elif row is None:
+        row = GreetingContact(member_id=member.id, email=email, updated_by_id=actor.id)
+        db.session.add(row)
+    else:
+        row.email = email
+        row.updated_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        "update",
+        "greeting_contact",
+        member.id,
+        actor=actor,
+        branch_id=member.branch_id,
+        before=before,
+        after={"email": email},
+        summary=f"{member.name} 贺卡邮箱",
+    )
+    return row
+
+
+def card_lines(text: str, width: int = 19, max_lines: int = 14) -> list[str]:
+    """Wrap card text for the SVG card (CJK text has no spaces to break at)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        paragraph = paragraph.rstrip()
+        indent = "" if not lines or paragraph.endswith(("：", ":")) else "\u3000\u3000"
+        paragraph = indent + paragraph.lstrip()
+        while len(paragraph) > width:
+            cut = width
+            # Keep closing punctuation with the line before it.
+            if paragraph[cut] in "，。、；：！？”）》":
+                cut += 1
+            lines.append(paragraph[:cut])
+            paragraph = paragraph[cut:]
+        lines.append(paragraph)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1] + "…"
+    return lines

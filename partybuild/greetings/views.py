@@ -1,0 +1,341 @@
+"""Political-birthday pages: lists for secretaries, e-cards for members, admin templates."""
+
+import logging
+import re
+from datetime import date
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from partybuild.core.permissions import Role, access, authenticated
+from partybuild.core.service import ServiceError, ValidationFailed
+from partybuild.core.timeutil import cn_date, local_today
+from partybuild.extensions import db
+from partybuild.greetings import service
+from partybuild.greetings.forms import ContactForm, GiftForm, SettingsForm, TemplateForm
+from partybuild.greetings.models import (
+    Greeting,
+    GreetingContact,
+    GreetingTemplate,
+    LeapDayRule,
+)
+from partybuild.org.models import Branch, Member
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("greetings", __name__, url_prefix="/greetings")
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def _scope_branch_ids() -> list[int] | None:
+    """Branches the current user may list: None means all."""
+    if current_user.reads_all_branches:
+        branch = request.args.get("branch", "")
+        return [int(branch)] if branch.isdigit() else None
+    return [current_user.branch_id]
+
+
+def _month_arg(today: date) -> tuple[int, int]:
+    match = MONTH_RE.match(request.args.get("month", ""))
+    if match and 1 <= int(match.group(2)) <= 12 and 1900 < int(match.group(1)) < 3000:
+        return int(match.group(1)), int(match.group(2))
+    return today.year, today.month
+
+
+def _shift_month(year: int, month: int, delta: int) -> str:
+    index = year * 12 + (month - 1) + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@bp.get("/")
+@authenticated
+def index():
+    today = local_today()
+    if current_user.role == Role.member:
+        return _member_index(today)
+    branch_ids = _scope_branch_ids()
+    year, month = _month_arg(today)
+    todays = service.birthdays_on(today, branch_ids)
+    service.attach_greetings(todays)
+    branches = (
+        db.session.scalars(sa.select(Branch).order_by(Branch.code)).all()
+        if current_user.reads_all_branches
+        else []
+    )
+    return render_template(
+        "greetings/index.html",
+        today=today,
+        todays=todays,
+        month_list=service.birthdays_in_month(year, month, branch_ids),
+        year=year,
+        month=month,
+        prev_month=_shift_month(year, month, -1),
+        next_month=_shift_month(year, month, 1),
+        branches=branches,
+        rule=service.leap_day_rule(),
+        can_write=current_user.role in (Role.admin, Role.secretary),
+    )
+
+
+def _member_index(today: date):
+    member = db.session.get(Member, current_user.member_id)
+    greetings = db.session.scalars(
+        sa.select(Greeting)
+        .where(Greeting.member_id == current_user.member_id)
+        .order_by(Greeting.anniversary_on.desc())
+    ).all()
+    upcoming = None
+    if member is not None:
+        upcoming = service.next_birthday(member.joined_on, today, service.leap_day_rule())
+    return render_template(
+        "greetings/mine.html", member=member, greetings=greetings, upcoming=upcoming, today=today
+    )
+
+
+# --- the card --------------------------------------------------------------------
+
+
+def _card(title: str, text: str, name: str, years: int, branch: str, day: date) -> dict:
+    return {
+        "title": title,
+        "lines": service.card_lines(text),
+        "name": name,
+        "years": years,
+        "branch": branch,
+        "date_text": cn_date(day),
+        "milestone": years in service.MILESTONE_YEARS,
+    }
+
+
+def _greeting_card(greeting: Greeting) -> dict:
+    return _card(
+        greeting.title,
+        greeting.card_text,
+        greeting.member.name,
+        greeting.years,
+        greeting.branch.name,
+        greeting.anniversary_on,
+    )
+
+
+def _load_greeting(greeting_id: int) -> Greeting:
+    greeting = db.session.scalar(
+        sa.select(Greeting)
+        .options(selectinload(Greeting.member), selectinload(Greeting.branch))
+        .where(Greeting.id == greeting_id)
+    )
+    if greeting is None or not greeting.can_view(current_user):
+        abort(404)
+    return greeting
+
+
+@bp.get("/cards/<int:greeting_id>")
+@authenticated
+def card(greeting_id: int):
+    greeting = _load_greeting(greeting_id)
+    if service.mark_opened(greeting, current_user):
+        db.session.commit()
+    return render_template(
+        "greetings/card.html", card=_greeting_card(greeting), greeting=greeting, preview=False
+    )
+
+
+@bp.get("/cards/<int:greeting_id>/card.svg")
+@authenticated
+def card_svg(greeting_id: int):
+    greeting = _load_greeting(greeting_id)
+    svg = render_template("greetings/_card.svg", card=_greeting_card(greeting), standalone=True)
+    filename = f"政治生日贺卡_{greeting.member.name}_{greeting.anniversary_on:%Y%m%d}.svg"
+    return Response(
+        svg,
+        mimetype="image/svg+xml",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"card.svg\"; filename*=UTF-8''{quote(filename)}"
+        },
+    )
+
+
+@bp.get("/preview/<int:member_id>")
+@access(Role.admin, Role.secretary)
+def preview(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    if not member.can_edit(current_user):
+        abort(404)
+    rule = service.leap_day_rule()
+    try:
+        on = date.fromisoformat(request.args.get("on", ""))
+    except ValueError:
+        on, years = service.next_birthday(member.joined_on, local_today(), rule)
+    else:
+        years = service.years_on(member.joined_on, on, rule)
+        if years is None:
+            flash(
+                f"{cn_date(on)}不是{member.name}的政治生日，已显示下一个政治生日的贺卡。", "warning"
+            )
+            on, years = service.next_birthday(member.joined_on, local_today(), rule)
+    title, text, template = service.render_card(member, on, years)
+    existing = db.session.scalar(
+        sa.select(Greeting.id).where(Greeting.member_id == member.id, Greeting.years == years)
+    )
+    return render_template(
+        "greetings/card.html",
+        card=_card(title, text, member.name, years, member.branch.name, on),
+        greeting=None,
+        preview=True,
+        member=member,
+        on=on,
+        template=template,
+        existing_id=existing,
+    )
+
+
+# --- gift and e-mail -------------------------------------------------------------
+
+
+@bp.route("/cards/<int:greeting_id>/gift", methods=["GET", "POST"])
+@access(Role.admin, Role.secretary)
+def record_gift(greeting_id: int):
+    greeting = _load_greeting(greeting_id)
+    if not greeting.can_record_gift(current_user):
+        abort(403)
+    form = GiftForm(obj=greeting if greeting.gift_recorded else None)
+    if request.method == "GET":
+        if greeting.gift_recorded:
+            form.gift_kind.data = greeting.gift_kind.value
+        else:
+            form.gift_handed_on.data = local_today()
+            form.gift_handed_by.data = current_user.label
+    if form.validate_on_submit():
+        try:
+            service.record_gift(greeting, form.data, current_user)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        else:
+            db.session.commit()
+            flash(
+                f"已登记：{greeting.member.name}的政治生日{greeting.gift_kind.label}已送达。",
+                "success",
+            )
+            return redirect(url_for("greetings.index", month=f"{greeting.anniversary_on:%Y-%m}"))
+    return render_template("greetings/gift_form.html", form=form, greeting=greeting)
+
+
+@bp.route("/members/<int:member_id>/email", methods=["GET", "POST"])
+@access(Role.admin, Role.secretary)
+def contact(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    if not member.can_edit(current_user):
+        abort(404)
+    row = db.session.scalar(
+        sa.select(GreetingContact).where(GreetingContact.member_id == member.id)
+    )
+    form = ContactForm(obj=row)
+    if form.validate_on_submit():
+        try:
+            service.set_contact_email(member, form.email.data, current_user)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        else:
+            db.session.commit()
+            flash(f"已保存{member.name}的贺卡邮箱。", "success")
+            return redirect(url_for("greetings.index"))
+    from partybuild.core import mail
+
+    return render_template(
+        "greetings/contact_form.html", form=form, member=member, mail_enabled=mail.is_enabled()
+    )
+
+
+# --- administration --------------------------------------------------------------
+
+
+@bp.get("/templates")
+@access(Role.admin)
+def templates():
+    rows = db.session.scalars(sa.select(GreetingTemplate).order_by(GreetingTemplate.years)).all()
+    return render_template(
+        "greetings/templates.html",
+        rows=rows,
+        placeholders=service.PLACEHOLDERS,
+        settings_form=_settings_form(),
+        rule=service.leap_day_rule(),
+    )
+
+
+def _settings_form() -> SettingsForm:
+    form = SettingsForm()
+    if not form.is_submitted():
+        form.leap_day_rule.data = service.leap_day_rule().value
+    return form
+
+
+def _template_page(form: TemplateForm, row: GreetingTemplate | None):
+    return render_template(
+        "greetings/template_form.html", form=form, row=row, placeholders=service.PLACEHOLDERS
+    )
+
+
+@bp.route("/templates/new", methods=["GET", "POST"])
+@access(Role.admin)
+def new_template():
+    form = TemplateForm()
+    if form.validate_on_submit():
+        try:
+            row = service.save_template(None, form.data, current_user)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        else:
+            db.session.commit()
+            flash(f"已添加{row.label}。", "success")
+            return redirect(url_for("greetings.templates"))
+    return _template_page(form, None)
+
+
+@bp.route("/templates/<int:template_id>/edit", methods=["GET", "POST"])
+@access(Role.admin)
+def edit_template(template_id: int):
+    row = db.get_or_404(GreetingTemplate, template_id)
+    form = TemplateForm(obj=row)
+    if form.validate_on_submit():
+        version = int(form.version_id.data) if (form.version_id.data or "").isdigit() else None
+        try:
+            service.save_template(row, form.data, current_user, version)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        except ServiceError as exc:
+            flash(exc.message, "warning")
+        else:
+            db.session.commit()
+            flash(f"{row.label}已保存，之后发出的贺卡使用新内容。", "success")
+            return redirect(url_for("greetings.templates"))
+    return _template_page(form, row)
+
+
+@bp.post("/settings")
+@access(Role.admin)
+def settings():
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        flash("请选择2月29日入党党员在平年的祝贺日期。", "error")
+        return redirect(url_for("greetings.templates"))
+    try:
+        service.update_settings(form.data, current_user)
+    except ValidationFailed as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"设置已保存：{LeapDayRule(form.leap_day_rule.data).label}。", "success")
+    return redirect(url_for("greetings.templates"))
