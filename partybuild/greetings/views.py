@@ -310,7 +310,7 @@ def edit_template(template_id: int):
     row = db.get_or_404(GreetingTemplate, template_id)
     form = TemplateForm(obj=row)
     if form.validate_on_submit():
-        version = int(form.version_id.data) if (form.version_id.data or "").isdigit() else None
+        version = int(form.version_id.data) if str(form.version_id.data or "").isdigit() else None
         try:
             service.save_template(row, form.data, current_user, version)
         except ValidationFailed as exc:
