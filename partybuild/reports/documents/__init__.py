@@ -1,0 +1,37 @@
+"""One module per document; each registers its ReportKind on import (see registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from typing import TypeVar
+
+from partybuild.core.timeutil import LOCAL_TZ
+from partybuild.reports.registry import Progress
+
+T = TypeVar("T")
+
+# Progress is reported every this many rows (and once at the end).
+PROGRESS_EVERY = 250
+
+
+def tracked(rows: Iterable[T], total: int, progress: Progress) -> Iterator[T]:
+    """Yield ``rows`` unchanged, calling ``progress(done, total)`` now and then."""
+    done = 0
+    for done, row in enumerate(rows, start=1):  # noqa: B007 - done is used after the loop
+        if done % PROGRESS_EVERY == 0:
+            progress(done, total)
+        yield row
+    progress(done, max(total, done))
+
+
+def percent(part: int, whole: int) -> str:
+    """ "95.2%" (one decimal), or "—" when there is nothing to divide by."""
+    if not whole:
+        return "—"
+    return f"{part * 100 / whole:.1f}%"
+
+
+def local_midnight_after(day: date) -> datetime:
+    """The first instant (tz-aware) of the day after ``day`` in Asia/Shanghai."""
+    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)

@@ -1,0 +1,338 @@
+"""Export centre services: request an export, generate and store it, find stored files.
+
+``request_export`` and ``generate_export`` follow the service rules (check, change,
+audit, flush; never commit). ``start_background`` is the one exception: like a
+scheduled job it runs outside any request, in its own thread, app context and session,
+and commits its own work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from partybuild.core import audit
+from partybuild.core.db import utcnow
+from partybuild.core.service import ServiceError
+from partybuild.extensions import db
+from partybuild.reports import registry
+from partybuild.reports.models import Export, ExportStatus
+
+if TYPE_CHECKING:
+    from partybuild.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+# Exports with more rows than this run in a background thread (config overrides).
+DEFAULT_INLINE_MAX_ROWS = 1500
+# Progress is written at most this often (seconds) from a running export.
+PROGRESS_INTERVAL = 0.5
+
+# One generation at a time per process: a big ledger uses a whole core for seconds,
+# and queueing keeps the web workers responsive on a small server.
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-export")
+_futures: dict[int, Future] = {}
+_futures_lock = threading.Lock()
+
+
+def exports_dir() -> Path:
+    return Path(current_app.config.get("EXPORTS_DIR") or "exports").resolve()
+
+
+def actor_name(actor: User | None) -> str:
+    return actor.username if actor is not None else "cli"
+
+
+# --------------------------------------------------------------------------- request
+
+
+def request_export(kind_key: str, data: Mapping[str, Any], actor: User | None) -> Export:
+    """Validate and authorise an export request and record it (status pending).
+
+    ``actor`` None is the command line. Raises ServiceError (unknown kind),
+    ValidationFailed (bad parameters) or PermissionDenied (outside the actor's scope).
+    """
+    kind = registry.get(kind_key)
+    params = registry.resolve(kind, data)
+    kind.authorise(actor, params)
+    registry.validate(kind, params)
+    title = kind.title(params)
+    export = Export(
+        kind=kind.key,
+        title=title[:200],
+        filename=registry.safe_filename(title, params.today),
+        params=params.as_json(),
+        branch_id=(
+            params.member.branch_id
+            if params.member is not None
+            else (params.branch.id if params.branch is not None else None)
+        ),
+        member_id=params.member.id if params.member is not None else None,
+        requested_by_id=actor.id if actor is not None else None,
+        requested_by_name=actor_name(actor),
+        status=ExportStatus.pending,
+        progress=0,
+        created_at=utcnow(),
+    )
+    db.session.add(export)
+    db.session.flush()
+    audit.record(
+        "export",
+        "export",
+        export.id,
+        actor=actor if actor is not None else "cli",
+        branch_id=export.branch_id,
+        after={"kind": kind.key, "params": export.params},
+        summary=f"导出{kind.label}：{title}",
+    )
+    logger.info("export %s requested: %s %s by %s", export.id, kind.key, export.params, actor)
+    return export
+
+
+def expected_rows(export: Export) -> int:
+    kind = registry.get(export.kind)
+    return kind.count_rows(registry.resolve(kind, export.params))
+
+
+def runs_inline(export: Export) -> bool:
+    """Small exports are generated during the request; big ones in the background."""
+    limit = current_app.config.get("REPORTS_INLINE_MAX_ROWS", DEFAULT_INLINE_MAX_ROWS)
+    return expected_rows(export) <= limit
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def _storage_path(export: Export) -> str:
+    now = utcnow()
+    return f"{now:%Y}/{now:%m}/{export.id}-{export.kind}-{secrets.token_hex(4)}.docx"
+
+
+def mark_running(export: Export) -> None:
+    if export.is_finished:
+        raise ServiceError("该导出已处理完毕，不能重复生成")
+    export.status = ExportStatus.running
+    export.started_at = export.started_at or utcnow()
+    export.heartbeat_at = utcnow()
+    db.session.flush()
+
+
+def generate_export(export: Export, progress: registry.Progress = registry.no_progress) -> Export:
+    """Build the document, store it under EXPORTS_DIR and complete the record.
+
+    The pending record must already be committed. Builders only read, so on failure the
+    session is rolled back (losing nothing) and the record is marked failed with a
+    Chinese message instead of raising; the caller commits either way.
+    """
+    export_id = export.id
+    mark_running(export)
+    kind = registry.get(export.kind)
+    started = time.perf_counter()
+    target: Path | None = None
+    try:
+        params = registry.resolve(kind, export.params)
+        registry.validate(kind, params)
+        built = kind.build(params, progress)
+        relative = _storage_path(export)
+        target = exports_dir() / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = built.document.save(target)
+        size = target.stat().st_size
+    except Exception as exc:
+        logger.exception("export %s (%s) failed", export_id, export.kind)
+        if target is not None and target.exists():
+            target.unlink()
+        db.session.rollback()
+        export = db.session.get(Export, export_id)
+        message = exc.message if isinstance(exc, ServiceError) else "生成文档时出错，请稍后重试"
+        mark_failed(export, message)
+        return export
+    export.storage_path = relative
+    export.sha256 = digest
+    export.size_bytes = size
+    export.row_count = built.row_count
+    export.progress = 100
+    export.status = ExportStatus.done
+    export.finished_at = export.heartbeat_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "export_finished",
+        "export",
+        export.id,
+        actor=export.requested_by if export.requested_by is not None else "cli",
+        branch_id=export.branch_id,
+        after={"sha256": digest, "size_bytes": size, "row_count": built.row_count},
+        summary=f"{export.title}：{built.row_count} 行，{size} 字节",
+    )
+    logger.info(
+        "export %s done: %d rows, %d bytes in %.2f s",
+        export.id,
+        built.row_count,
+        size,
+        time.perf_counter() - started,
+    )
+    return export
+
+
+def mark_failed(export: Export, message: str) -> None:
+    """Record a failure (a build error, a lost worker thread)."""
+    if export.is_finished:
+        return
+    export.status = ExportStatus.failed
+    export.error = message[:500]
+    export.finished_at = utcnow()
+    db.session.flush()
+
+
+# --------------------------------------------------------------------------- background
+
+
+class _ProgressWriter:
+    """Writes progress through its own short session, so the builder's open read
+    (a streaming cursor on PostgreSQL) is never committed under it."""
+
+    def __init__(self, export_id: int) -> None:
+        self.export_id = export_id
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last < PROGRESS_INTERVAL:
+            return
+        self._last = now
+        # 99 at most: 100 means stored.
+        percent = min(99, int(done * 100 / total)) if total else 0
+        with Session(db.engine) as session:
+            session.execute(
+                sa.update(Export)
+                .where(Export.id == self.export_id, Export.status == ExportStatus.running)
+                .values(progress=percent, heartbeat_at=utcnow())
+            )
+            session.commit()
+
+
+def _run_in_thread(app: Flask, export_id: int) -> None:
+    with app.app_context():
+        try:
+            export = db.session.get(Export, export_id)
+            if export is None or export.is_finished:
+                return
+            # Commit "running" first: the progress writer updates the same row from
+            # another connection and must not wait on this transaction.
+            mark_running(export)
+            db.session.commit()
+            generate_export(export, _ProgressWriter(export_id))
+            db.session.commit()
+        except Exception:
+            logger.exception("background export %s crashed", export_id)
+            db.session.rollback()
+            export = db.session.get(Export, export_id)
+            if export is not None:
+                mark_failed(export, "生成文档时出错，请稍后重试")
+                db.session.commit()
+        finally:
+            db.session.remove()
+            with _futures_lock:
+                _futures.pop(export_id, None)
+
+
+def start_background(export: Export) -> None:
+    """Queue generation after the request has committed the pending record."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _futures_lock:
+        if export.id in _futures:
+            return
+        _futures[export.id] = _executor.submit(_run_in_thread, app, export.id)
+
+
+def wait_for(export_id: int, timeout: float | None = None) -> None:
+    """Block until a background export of this process is finished (CLI and tests)."""
+    with _futures_lock:
+        future = _futures.get(export_id)
+    if future is not None:
+        future.result(timeout=timeout)
+
+
+def check_stale(export: Export, now: datetime | None = None) -> bool:
+    """Mark a pending/running export failed when its worker has gone (restart, crash)."""
+    with _futures_lock:
+        alive = export.id in _futures
+    if not alive and export.is_stale(now):
+        mark_failed(export, "生成过程被中断（服务重启或超时），请重新导出")
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------- files
+
+
+def stored_file(export: Export) -> Path:
+    """The stored document of a finished export, checked against its SHA-256."""
+    if export.status != ExportStatus.done or not export.storage_path:
+        raise ServiceError("该导出尚未完成，暂不能下载", "not_ready")
+    root = exports_dir()
+    path = (root / export.storage_path).resolve()
+    if root not in path.parents or not path.is_file():
+        raise ServiceError("导出文件已不在服务器上，请重新导出", "file_missing")
+    if sha256_of(path) != export.sha256:
+        logger.error("export %s: stored file %s does not match its sha256", export.id, path)
+        raise ServiceError("导出文件校验失败（文件可能被改动），请重新导出", "file_changed")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in _chunks(fh):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _chunks(fh: Any, size: int = 1 << 20) -> Iterator[bytes]:
+    while chunk := fh.read(size):
+        yield chunk
+
+
+def record_download(export: Export, actor: User) -> None:
+    audit.record(
+        "download",
+        "export",
+        export.id,
+        actor=actor,
+        branch_id=export.branch_id,
+        summary=f"下载{export.filename}",
+    )
+
+
+def visible_exports(user: User) -> sa.Select:
+    """The export history a user may see, newest first (same rule as Export.can_view)."""
+    from partybuild.core.permissions import Role
+
+    stmt = sa.select(Export).order_by(Export.id.desc())
+    if user.reads_all_branches:
+        return stmt
+    if user.role == Role.secretary:
+        return stmt.where(Export.branch_id == user.branch_id)
+    return stmt.where(Export.member_id == user.member_id, Export.member_id.is_not(None))
+
+
+def file_size_label(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"

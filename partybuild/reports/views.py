@@ -1,0 +1,195 @@
+"""Export centre: choose a document, scope and period; follow progress; download."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from partybuild.commitments.models import CommitmentBatch
+from partybuild.core.permissions import Role, access
+from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Member
+from partybuild.reports import registry, service
+from partybuild.reports.forms import ExportForm
+from partybuild.reports.models import Export, ExportStatus
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
+    kinds = [k for k in registry.kinds() if k.available_to(current_user)]
+    form.kind.choices = [(k.key, k.label) for k in kinds]
+    stmt = sa.select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
+    if not current_user.reads_all_branches:
+        stmt = stmt.where(Branch.id == current_user.branch_id)
+    branches = db.session.scalars(stmt).all()
+    form.branch.choices = [(b.code, b.name) for b in branches]
+    if current_user.reads_all_branches and any(k.all_branches for k in kinds):
+        form.branch.choices.insert(0, (registry.ALL_BRANCHES, "全部党支部（仅台账）"))
+
+    members = sa.select(Member).options(selectinload(Member.branch))
+    if current_user.role == Role.member:
+        members = members.where(Member.id == current_user.member_id)
+    else:
+        members = members.where(Member.is_active.is_(True))
+        if not current_user.reads_all_branches:
+            members = members.where(Member.branch_id == current_user.branch_id)
+    members = members.order_by(Member.branch_id, Member.name, Member.id)
+    form.member.choices = [("", "（选择党员）")] + [
+        (str(m.id), f"{m.branch.name} · {m.name}" if len(branches) > 1 else m.name)
+        for m in db.session.scalars(members)
+    ]
+    batches = sa.select(CommitmentBatch).options(selectinload(CommitmentBatch.branch))
+    if not current_user.reads_all_branches:
+        batches = batches.where(CommitmentBatch.branch_id == current_user.branch_id)
+    batches = batches.order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
+    form.batch.choices = [("", "（该党员最近的承诺批次）")] + [
+        (str(b.id), f"{b.branch.name} · {b.title}" if len(branches) > 1 else b.title)
+        for b in db.session.scalars(batches)
+    ]
+    return kinds
+
+
+def _relevant(data: dict) -> dict:
+    """The form shows every field; keep only those the chosen kind takes (the fields it
+    hides still post their defaults)."""
+    kind = next((k for k in registry.kinds() if k.key == data.get("kind")), None)
+    if kind is None:
+        return data
+    return {
+        "branch": "" if kind.member else data.get("branch"),
+        "member": data.get("member") if kind.member else "",
+        "batch": data.get("batch") if kind.batch else "",
+        "period": "" if kind.period == "none" else data.get("period"),
+    }
+
+
+def _history(page_size: int = 15):
+    stmt = service.visible_exports(current_user).options(
+        selectinload(Export.branch), selectinload(Export.member).selectinload(Member.branch)
+    )
+    return db.paginate(stmt, per_page=page_size, max_per_page=100)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@access(*ALL_ROLES)
+def index():
+    form = ExportForm()
+    kinds = _fill_choices(form)
+    if request.method == "GET":
+        if current_user.role == Role.member:
+            form.member.data = str(current_user.member_id)
+        if request.args.get("kind"):
+            form.kind.data = request.args["kind"]
+    if form.validate_on_submit():
+        try:
+            export = service.request_export(form.kind.data, _relevant(form.data), current_user)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        except PermissionDenied:
+            raise
+        except ServiceError as exc:
+            form.kind.errors = [*form.kind.errors, exc.message]
+        else:
+            inline = service.runs_inline(export)
+            db.session.commit()
+            if inline:
+                export = service.generate_export(export)
+                db.session.commit()
+                if export.status == ExportStatus.done:
+                    flash(f"已生成：{export.filename}（{export.row_count} 行）。", "success")
+                else:
+                    flash(f"生成失败：{export.error}", "error")
+            else:
+                service.start_background(export)
+                flash("文档较大，正在后台生成，请稍候。", "info")
+            return redirect(url_for("reports.export_detail", export_id=export.id))
+    return render_template(
+        "reports/index.html", form=form, kinds=kinds, page=_history(), service=service
+    )
+
+
+def _load_export(export_id: int) -> Export:
+    export = db.get_or_404(Export, export_id)
+    if not export.can_view(current_user):
+        abort(404)  # do not reveal another branch's exports
+    return export
+
+
+def _status_payload(export: Export) -> dict:
+    return {
+        "id": export.id,
+        "status": export.status.value,
+        "status_label": export.status.label,
+        "progress": export.progress,
+        "row_count": export.row_count,
+        "error": export.error or None,
+        "download_url": (
+            url_for("reports.download", export_id=export.id)
+            if export.status == ExportStatus.done
+            else None
+        ),
+    }
+
+
+@bp.get("/exports/<int:export_id>")
+@access(*ALL_ROLES)
+def export_detail(export_id: int):
+    export = _load_export(export_id)
+    if service.check_stale(export):
+        db.session.commit()
+    return render_template("reports/export_detail.html", export=export, service=service)
+
+
+@bp.get("/exports/<int:export_id>/status")
+@access(*ALL_ROLES)
+def export_status(export_id: int):
+    export = _load_export(export_id)
+    if service.check_stale(export):
+        db.session.commit()
+    return jsonify(_status_payload(export))
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """RFC 6266 / RFC 5987: an ASCII fallback plus the UTF-8 name."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.get("/exports/<int:export_id>/download")
+@access(*ALL_ROLES)
+def download(export_id: int):
+    export = _load_export(export_id)
+    try:
+        path = service.stored_file(export)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reports.export_detail", export_id=export.id))
+    service.record_download(export, current_user)
+    db.session.commit()
+    response = send_file(path, mimetype=DOCX_MIMETYPE, etag=export.sha256, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(
+        export.filename, f"export-{export.id}.docx"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,203 @@
+"""Each document, generated through the export service and reopened with python-docx."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from partybuild.extensions import db
+from partybuild.org.models import Member
+from partybuild.reports import service
+from partybuild.reports.models import Export, ExportStatus
+from tests.reports.docx_checks import assert_official_layout, header, open_docx, table_data
+
+
+def export(kind: str, user: Any, **data: Any) -> tuple[Export, Any]:
+    record = service.request_export(kind, data, user)
+    db.session.commit()
+    record = service.generate_export(record)
+    db.session.commit()
+    assert record.status == ExportStatus.done, record.error
+    return record, open_docx(service.stored_file(record))
+
+
+def paragraphs(document: Any) -> str:
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+# ------------------------------------------------------------------ ledger
+
+
+@pytest.mark.parametrize(
+    ("branch", "period", "expected"),
+    [
+        ("A", "2026Q3", {"c1", "c2", "c3", "c8"}),
+        ("A", "2026", {"c1", "c2", "c3", "c4", "c5", "c8"}),
+        ("A", "2026-08", {"c1", "c2", "c3", "c8"}),
+        ("A", "2025", set()),
+        ("B", "2026Q3", {"d1"}),
+        ("all", "2026Q3", {"c1", "c2", "c3", "c8", "d1"}),
+    ],
+)
+def test_ledger_rows_match_the_database_for_scope_and_period(
+    ledger: SimpleNamespace, branch: str, period: str, expected: set[str]
+) -> None:
+    record, document = export("commitments", ledger.users.admin, branch=branch, period=period)
+    assert_official_layout(document)
+    table = document.tables[-1]
+    rows = table_data(table)
+    assert len(rows) == len(expected) == record.row_count
+    contents = sorted(row[4] for row in rows)
+    assert contents == sorted(ledger.c[k].content for k in expected)
+    assert [row[0] for row in rows] == [str(i) for i in range(1, len(rows) + 1)]
+
+
+def test_ledger_columns_summary_and_signature(ledger: SimpleNamespace) -> None:
+    record, document = export("commitments", ledger.users.secretary, branch="A", period="2026Q3")
+    assert record.title == "第一党支部2026年第三季度党员承诺践诺台账"
+    assert document.paragraphs[0].text == record.title
+    assert document.paragraphs[0].style.name == "公文标题"
+    table = document.tables[-1]
+    assert header(table) == [
+        "序号", "党员", "岗位", "类别", "承诺内容", "目标", "完成时限", "状态", "进度",
+        "最新践诺记录", "佐证", "群众满意度\n满意/基本/不满意", "得分", "等次",
+    ]  # fmt: skip
+    # The ledger table sits in a landscape section.
+    assert any(s.orientation == 1 for s in document.sections)
+    by_content = {row[4]: row for row in table_data(table)}
+    c1 = by_content[ledger.c["c1"].content]
+    assert c1[1:4] == ["张承诺", "信访接待岗", "工作"]
+    assert c1[6:12] == ["2026-09-30", "践诺中", "60%", "2026-09-01 第二次接访记录：化解积案3件", "2", "3/1/0"]  # fmt: skip
+    c2 = by_content[ledger.c["c2"].content]
+    assert c2[7] == "已评诺" and c2[12:] == ["96", "好"]
+    text = paragraphs(document)
+    # Written from the figures: 4 commitments by 2 members; ratings 5/1/1 of 7.
+    assert "第一党支部2026年第三季度共有2名党员作出承诺4项" in text
+    assert "践诺中1项" in text and "已亮诺1项" in text and "已评诺2项" in text
+    assert "评定等次“好”1项、“中”1项，平均得分90.5分" in text
+    assert "群众评价共7人次（满意5人次、基本满意1人次、不满意1人次）" in text
+    assert "群众参评率25.0%，群众满意率85.7%" in text
+    assert "测试局机关党委" in text  # issuing organisation in the signature block
+    assert "草稿承诺不应出现" not in text and "已撤回承诺不应出现" not in text
+
+
+def test_ledger_rates_are_withheld_below_the_minimum(ledger: SimpleNamespace) -> None:
+    _, document = export("commitments", ledger.users.admin, branch="B", period="2026Q3")
+    assert "群众评价0人次，不足5人次，暂不计算参评率和满意率" in paragraphs(document)
+
+
+def test_empty_ledger_is_still_a_valid_document(ledger: SimpleNamespace) -> None:
+    record, document = export("commitments", ledger.users.admin, branch="A", period="2024")
+    assert_official_layout(document)
+    assert record.row_count == 0
+    assert len(document.tables[-1].rows) == 1
+    assert "没有已提交的党员承诺" in paragraphs(document)
+
+
+# ------------------------------------------------------------------ letter
+
+
+def test_letter_lists_the_members_commitments(ledger: SimpleNamespace) -> None:
+    record, document = export("letter", ledger.users.member, member=ledger.a1.id)
+    assert_official_layout(document)
+    assert record.title == "党员承诺书（张承诺）"
+    assert record.branch_id == ledger.org.a.id and record.member_id == ledger.a1.id
+    assert document.paragraphs[0].text == "党员承诺书"
+    table = document.tables[0]
+    assert header(table) == ["序号", "类别", "承诺内容", "目标", "践诺措施", "完成时限"]
+    rows = table_data(table)
+    # c1 and c2; the draft (c6) and the withdrawn one (c7) are not in the letter.
+    assert len(rows) == record.row_count == 2
+    assert [r[2] for r in rows] == [ledger.c["c1"].content, ledger.c["c2"].content]
+    assert rows[0][4] == "按时到岗，首问负责，件件有回音" and rows[0][5] == "2026-09-30"
+    text = paragraphs(document)
+    assert "承诺人：张承诺" in text and "承诺批次：2026年度党员承诺" in text
+    assert "作出以下2项承诺" in text
+    assert any(p.text.startswith("承诺人（签名）：＿") for p in document.paragraphs)
+    assert "2026年" in document.paragraphs[-1].text  # the date, no leading zeros
+    assert document.paragraphs[-2].text == "第一党支部"
+    # Portrait only.
+    assert all(s.orientation == 0 for s in document.sections)
+
+
+def test_letter_for_a_member_without_commitments_is_refused(
+    ledger: SimpleNamespace, make_member: Any
+) -> None:
+    from partybuild.core.service import ValidationFailed
+
+    nobody = make_member(branch=ledger.org.a, name="赵无诺")
+    with pytest.raises(ValidationFailed) as info:
+        service.request_export("letter", {"member": nobody.id}, ledger.users.secretary)
+    assert info.value.errors == {"member": "赵无诺还没有已提交的承诺，暂不能生成承诺书"}
+
+
+def test_letter_batch_must_be_the_members_branch(ledger: SimpleNamespace) -> None:
+    from partybuild.core.service import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as info:
+        service.request_export(
+            "letter", {"member": ledger.a1.id, "batch": ledger.batch_b.id}, ledger.users.admin
+        )
+    assert "承诺批次" in info.value.errors["batch"]
+
+
+# ------------------------------------------------------------------ roster
+
+
+def test_roster_rows_masked_phones_and_summary(ledger: SimpleNamespace) -> None:
+    record, document = export("roster", ledger.users.secretary, branch="A")
+    assert_official_layout(document)
+    expected = db.session.scalar(
+        sa.select(sa.func.count(Member.id)).where(
+            Member.branch_id == ledger.org.a.id, Member.is_active.is_(True)
+        )
+    )
+    table = document.tables[-1]
+    rows = table_data(table)
+    assert len(rows) == record.row_count == expected
+    assert header(table) == [
+        "序号", "姓名", "性别", "入党日期", "转正日期", "党员状态", "科室", "岗位", "联系电话",
+    ]  # fmt: skip
+    by_name = {r[1]: r for r in rows}
+    assert by_name["张承诺"][2:] == [
+        "男", "2005-07-01", "2006-07-01", "正式党员", "接访科", "信访接待岗",
+        "138" + "****" + ledger.a1.phone[-4:],
+    ]  # fmt: skip
+    assert by_name["李践诺"][4:6] == ["", "预备党员"]
+    assert by_name["李践诺"][8] == "139****1111"
+    assert "王外支" not in by_name  # branch B
+    texts = [c for row in rows for c in row]
+    assert ledger.a1.phone not in texts and "13900001111" not in texts
+    summary = paragraphs(document)
+    assert f"第一党支部共有党员{expected}名" in summary
+    assert "预备党员1名" in summary
+
+
+def test_roster_as_of_period_end_excludes_later_joiners_and_keeps_later_leavers(
+    ledger: SimpleNamespace, make_member: Any
+) -> None:
+    from datetime import UTC, date, datetime
+
+    make_member(branch=ledger.org.a, name="新入党", joined_on=date(2026, 10, 1), full=False)
+    make_member(
+        branch=ledger.org.a,
+        name="已转出",
+        is_active=False,
+        retired_at=datetime(2026, 10, 15, tzinfo=UTC),
+        retired_reason="组织关系转出",
+    )
+    make_member(
+        branch=ledger.org.a,
+        name="早转出",
+        is_active=False,
+        retired_at=datetime(2026, 3, 1, tzinfo=UTC),
+        retired_reason="组织关系转出",
+    )
+    _, document = export("roster", ledger.users.secretary, branch="A", period="2026Q3")
+    names = {row[1] for row in table_data(document.tables[-1])}
+    assert "已转出" in names
+    assert "新入党" not in names and "早转出" not in names
+    assert "截至2026年9月30日" in paragraphs(document)
