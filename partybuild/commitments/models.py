@@ -309,6 +309,8 @@ class Commitment(db.Model):
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     evaluation_requested_at: Mapped[datetime | None]
+    # Days left before the deadline when evaluation was requested (negative: late).
+    requested_days_left: Mapped[int | None]
     evaluated_at: Mapped[datetime | None]
     evaluated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
@@ -378,6 +380,42 @@ class Commitment(db.Model):
     def is_locked(self) -> bool:
         return self.is_withdrawn or self.state in LOCKED_STATES
 
+    def flags(self, today: date) -> list[str]:
+        """Same rules as ``flag_conditions``, on a loaded row (no queries)."""
+        from datetime import timedelta
+
+        from partybuild.core.timeutil import local_today
+
+        if self.is_withdrawn:
+            return []
+        found = []
+        keeping = self.state in (CommitmentState.published, CommitmentState.in_progress)
+        if keeping and self.deadline < today:
+            found.append("overdue")
+        stale_cut = today - timedelta(days=setting("COMMITMENT_STALE_DAYS"))
+        if keeping and (
+            (self.last_record_on is not None and self.last_record_on < stale_cut)
+            or (
+                self.last_record_on is None
+                and self.published_at is not None
+                and local_today(self.published_at) < stale_cut
+            )
+        ):
+            found.append("stale")
+        if (
+            self.published_at is not None
+            and self.progress >= setting("COMMITMENT_HIGH_PROGRESS")
+            and self.evidence_count == 0
+        ):
+            found.append("no_evidence")
+        if (
+            self.requested_days_left is not None
+            and self.requested_days_left <= setting("COMMITMENT_RUSH_DAYS")
+            and self.record_count <= setting("COMMITMENT_RUSH_MAX_RECORDS")
+        ):
+            found.append("rushed")
+        return found
+
     def actors(self, user: "User | None") -> set[Actor]:
         if user is None or not user.is_authenticated:
             return set()
@@ -426,6 +464,54 @@ def check_transition(
         who = "或".join(a.label for a in sorted(allowed))
         raise PermissionDenied(f"只有{who}可以{action.label}")
     return new_state
+
+
+FLAG_LABELS = {
+    "overdue": "已逾期",
+    "stale": "长期无进展",
+    "no_evidence": "进度高但无证明材料",
+    "rushed": "临近时限突击申请评诺",
+}
+
+
+def flag_conditions(today: date) -> dict[str, sa.ColumnElement[bool]]:
+    """Contradiction flags as SQL conditions, for filtering and counting in bulk.
+
+    ``Commitment.flags`` computes the same on loaded rows; a test keeps them equal.
+    """
+    from datetime import UTC, time, timedelta
+
+    from partybuild.core.timeutil import LOCAL_TZ
+
+    keeping = Commitment.state.in_([CommitmentState.published, CommitmentState.in_progress])
+    stale_cut = today - timedelta(days=setting("COMMITMENT_STALE_DAYS"))
+    stale_cut_at = datetime.combine(stale_cut, time(), LOCAL_TZ).astimezone(UTC)
+    live = Commitment.is_withdrawn.is_(False)
+    return {
+        "overdue": sa.and_(live, keeping, Commitment.deadline < today),
+        "stale": sa.and_(
+            live,
+            keeping,
+            sa.or_(
+                Commitment.last_record_on < stale_cut,
+                sa.and_(
+                    Commitment.last_record_on.is_(None), Commitment.published_at < stale_cut_at
+                ),
+            ),
+        ),
+        "no_evidence": sa.and_(
+            live,
+            Commitment.published_at.is_not(None),
+            Commitment.progress >= setting("COMMITMENT_HIGH_PROGRESS"),
+            Commitment.evidence_count == 0,
+        ),
+        "rushed": sa.and_(
+            live,
+            Commitment.requested_days_left.is_not(None),
+            Commitment.requested_days_left <= setting("COMMITMENT_RUSH_DAYS"),
+            Commitment.record_count <= setting("COMMITMENT_RUSH_MAX_RECORDS"),
+        ),
+    }
 
 
 class CommitmentEvent(db.Model):

@@ -503,6 +503,7 @@ def request_evaluation(c: Commitment, actor: Any) -> None:
     if not has_evidence:
         raise ServiceError("申请评诺前，须至少有一条附证明材料的践诺记录")
     c.evaluation_requested_at = utcnow()
+    c.requested_days_left = (c.deadline - local_today()).days
     _move(c, Action.request_evaluation, actor)
 
 

@@ -1,0 +1,781 @@
+"""Commitment pages: my commitments, review queue, overview with flags, timeline,
+batches, moderation of public comments, QR codes and the xlsx ledger."""
+
+import logging
+from collections import defaultdict
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from partybuild.commitments import export, rates, service
+from partybuild.commitments.forms import (
+    BatchForm,
+    CommitmentForm,
+    EvaluationForm,
+    RecordForm,
+    TextForm,
+)
+from partybuild.commitments.models import (
+    FLAG_LABELS,
+    STATE_LABELS,
+    Action,
+    Actor,
+    BatchStatus,
+    CommentState,
+    Commitment,
+    CommitmentBatch,
+    CommitmentEvent,
+    CommitmentState,
+    FulfilmentRecord,
+    PublicRating,
+    RecordEvidence,
+    flag_conditions,
+    setting,
+)
+from partybuild.core import audit, qr, storage
+from partybuild.core.permissions import Role, access
+from partybuild.core.service import ServiceError, ValidationFailed
+from partybuild.core.timeutil import local_today
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Member
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("commitments", __name__, url_prefix="/commitments")
+
+OWNER_ROLES = (Role.member, Role.secretary)
+WRITE_ROLES = (Role.admin, Role.secretary)
+READ_ROLES = (Role.admin, Role.secretary, Role.reviewer)
+ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
+PER_PAGE = 30
+
+NEXT_STEP = {
+    CommitmentState.draft: "完善后提交审核（本批次须有 {min}–{max} 项承诺）",
+    CommitmentState.submitted: "等待支部书记审核",
+    CommitmentState.published: "已公开亮诺：按措施践诺，并添加践诺记录",
+    CommitmentState.in_progress: "继续添加践诺记录；完成后申请评诺（须有附证明材料的记录）",
+    CommitmentState.awaiting_evaluation: "填写自评（党员述），等待支部评议",
+    CommitmentState.evaluated: "评诺已完成",
+    CommitmentState.not_fulfilled: "已关闭为未践诺",
+}
+
+
+@bp.app_template_global()
+def commitment_next_step(c: Commitment) -> str:
+    if c.is_withdrawn:
+        return "已撤回"
+    if c.state == CommitmentState.draft and c.return_comment:
+        return f"已退回修改：{c.return_comment}"
+    return NEXT_STEP[c.state].format(
+        min=setting("COMMITMENT_MIN_ITEMS"), max=setting("COMMITMENT_MAX_ITEMS")
+    )
+
+
+def _scope_branch_ids() -> list[int] | None:
+    """None: every branch (admin, reviewer); else the secretary's or member's branch."""
+    return None if current_user.reads_all_branches else [current_user.branch_id]
+
+
+def _load(commitment_id: int) -> Commitment:
+    c = db.get_or_404(Commitment, commitment_id)
+    if not c.can_view(current_user):
+        abort(404)  # another branch's commitment does not exist for this user
+    return c
+
+
+def _load_batch(batch_id: int) -> CommitmentBatch:
+    batch = db.get_or_404(CommitmentBatch, batch_id)
+    if not (current_user.reads_all_branches or current_user.branch_id == batch.branch_id):
+        abort(404)
+    return batch
+
+
+def _back(c: Commitment):
+    return redirect(url_for("commitments.detail", commitment_id=c.id))
+
+
+def _done(message: str):
+    db.session.commit()
+    flash(message, "success")
+
+
+# --- my commitments -----------------------------------------------------------------------
+
+
+@bp.get("/mine")
+@access(*OWNER_ROLES)
+def mine():
+    member = current_user.member
+    if member is None:
+        return render_template("commitments/mine.html", member=None, groups=[], open_batches=[])
+    batches = db.session.scalars(
+        sa.select(CommitmentBatch)
+        .where(CommitmentBatch.branch_id == member.branch_id)
+        .order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
+    ).all()
+    items = db.session.scalars(
+        sa.select(Commitment)
+        .where(Commitment.member_id == member.id)
+        .order_by(Commitment.batch_id, Commitment.id)
+    ).all()
+    by_batch: dict[int, list[Commitment]] = defaultdict(list)
+    for c in items:
+        by_batch[c.batch_id].append(c)
+    today = local_today()
+    groups = [
+        (b, by_batch.get(b.id, []))
+        for b in batches
+        if by_batch.get(b.id) or b.accepts_commitments(today)
+    ]
+    return render_template(
+        "commitments/mine.html",
+        member=member,
+        groups=groups,
+        today=today,
+        min_items=setting("COMMITMENT_MIN_ITEMS"),
+        max_items=setting("COMMITMENT_MAX_ITEMS"),
+    )
+
+
+@bp.route("/batches/<int:batch_id>/new", methods=["GET", "POST"])
+@access(*OWNER_ROLES)
+def create(batch_id: int):
+    batch = _load_batch(batch_id)
+    member = current_user.member
+    if member is None:
+        abort(403)
+    form = CommitmentForm()
+    if form.validate_on_submit():
+        try:
+            c = service.create_commitment(batch, member, form.data, current_user)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            _done("承诺已保存为草稿。填写完本批次的全部承诺后请提交审核。")
+            return redirect(url_for("commitments.detail", commitment_id=c.id))
+    return render_template("commitments/form.html", form=form, batch=batch, commitment=None)
+
+
+@bp.route("/<int:commitment_id>/edit", methods=["GET", "POST"])
+@access(*OWNER_ROLES)
+def edit(commitment_id: int):
+    c = _load(commitment_id)
+    if not c.can(Action.edit, current_user):
+        abort(403)
+    form = CommitmentForm(obj=c)
+    if request.method == "GET":
+        form.version_id.data = c.version_id
+    if form.validate_on_submit():
+        version = int(form.version_id.data) if (form.version_id.data or "").isdigit() else None
+        try:
+            service.update_commitment(c, form.data, current_user, version)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        except ServiceError as exc:
+            flash(exc.message, "warning")
+        else:
+            _done("承诺已修改。")
+            return _back(c)
+    return render_template("commitments/form.html", form=form, batch=c.batch, commitment=c)
+
+
+@bp.post("/batches/<int:batch_id>/submit-all")
+@access(*OWNER_ROLES)
+def submit_all(batch_id: int):
+    batch = _load_batch(batch_id)
+    if current_user.member is None:
+        abort(403)
+    try:
+        n = service.submit_all(batch, current_user.member, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        _done(f"已提交 {n} 项承诺，等待支部书记审核。")
+    return redirect(url_for("commitments.mine"))
+
+
+# --- one commitment: timeline and actions ----------------------------------------------------
+
+
+def _detail_context(c: Commitment, **forms) -> dict:
+    events = db.session.scalars(
+        sa.select(CommitmentEvent)
+        .where(CommitmentEvent.commitment_id == c.id)
+        .options(
+            selectinload(CommitmentEvent.record)
+            .selectinload(FulfilmentRecord.evidence)
+            .selectinload(RecordEvidence.file)
+        )
+        .order_by(CommitmentEvent.created_at, CommitmentEvent.id)
+    ).all()
+    counts = rates.rating_counts([c.id])[c.id]
+    actions = set(c.allowed_actions(current_user))
+    actors = c.actors(current_user)
+    eval_form = forms.get("eval_form") or EvaluationForm()
+    if Actor.secretary not in actors:
+        eval_form.kind.choices = [("self", "党员述（自评）")]
+    elif Actor.owner not in actors:
+        eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] != "self"]
+    record_form = forms.get("record_form") or RecordForm()
+    if request.method == "GET" and record_form.recorded_on.data is None:
+        record_form.recorded_on.data = local_today()
+        record_form.progress.data = c.progress
+    return dict(
+        c=c,
+        events=events,
+        actions=actions,
+        breakdown=service.score_breakdown(c, counts),
+        counts=counts,
+        flags=c.flags(local_today()),
+        FLAG_LABELS=FLAG_LABELS,
+        record_form=record_form,
+        text_form=forms.get("text_form") or TextForm(),
+        eval_form=eval_form,
+        failed=forms.get("failed", ""),
+        max_bytes=storage.max_bytes(),
+        allowed_types=storage.ALLOWED_LABEL,
+    )
+
+
+@bp.get("/<int:commitment_id>")
+@access(*ALL_ROLES)
+def detail(commitment_id: int):
+    c = _load(commitment_id)
+    return render_template("commitments/detail.html", **_detail_context(c))
+
+
+def _text_action(commitment_id: int, verb, success: str, failed: str):  # noqa: ANN001
+    """A POST whose one input is a text box (reason, comment, note)."""
+    c = _load(commitment_id)
+    form = TextForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed({"text": "请填写内容（不超过1000字）"})
+        verb(c, form.text.data, current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        exc.apply_to(form)
+        return render_template(
+            "commitments/detail.html", **_detail_context(c, text_form=form, failed=failed)
+        ), 400
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(c)
+    _done(success)
+    return _back(c)
+
+
+def _simple_action(commitment_id: int, verb, success: str):  # noqa: ANN001
+    c = _load(commitment_id)
+    try:
+        verb(c, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        _done(success)
+    return _back(c)
+
+
+@bp.post("/<int:commitment_id>/submit")
+@access(*OWNER_ROLES)
+def submit(commitment_id: int):
+    return _simple_action(commitment_id, service.submit_commitment, "已提交，等待支部书记审核。")
+
+
+@bp.post("/<int:commitment_id>/publish")
+@access(*WRITE_ROLES)
+def publish(commitment_id: int):
+    c = _load(commitment_id)
+    try:
+        service.publish_commitment(c, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        _done(f"已审核通过，{c.member.name}的承诺已在公示栏亮诺。")
+    if request.form.get("next") == "review":
+        return redirect(url_for("commitments.review"))
+    return _back(c)
+
+
+@bp.post("/<int:commitment_id>/return")
+@access(*WRITE_ROLES)
+def return_for_revision(commitment_id: int):
+    return _text_action(
+        commitment_id, service.return_for_revision, "已退回修改，并通知了党员。", "return"
+    )
+
+
+@bp.post("/<int:commitment_id>/records")
+@access(*OWNER_ROLES)
+def add_record(commitment_id: int):
+    c = _load(commitment_id)
+    form = RecordForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed({})
+        files = [f for f in request.files.getlist(form.files.name) if f and f.filename]
+        service.add_fulfilment_record(c, form.data, files, current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        exc.apply_to(form)
+        return render_template(
+            "commitments/detail.html", **_detail_context(c, record_form=form)
+        ), 400
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(c)
+    _done("践诺记录已添加。")
+    return _back(c)
+
+
+@bp.post("/<int:commitment_id>/supervise")
+@access(*WRITE_ROLES)
+def supervise(commitment_id: int):
+    return _text_action(
+        commitment_id, service.add_supervision_note, "督促意见已记录，并通知了党员。", "supervise"
+    )
+
+
+@bp.post("/<int:commitment_id>/request-evaluation")
+@access(*OWNER_ROLES)
+def request_evaluation(commitment_id: int):
+    return _simple_action(
+        commitment_id, service.request_evaluation, "已申请评诺，请填写自评（党员述）。"
+    )
+
+
+@bp.post("/<int:commitment_id>/reopen")
+@access(*WRITE_ROLES)
+def reopen(commitment_id: int):
+    return _text_action(commitment_id, service.reopen_fulfilment, "已退回继续践诺。", "reopen")
+
+
+@bp.post("/<int:commitment_id>/close")
+@access(*WRITE_ROLES)
+def close(commitment_id: int):
+    return _text_action(
+        commitment_id, service.close_not_fulfilled, "已关闭为未践诺，说明将在公示栏显示。", "close"
+    )
+
+
+@bp.post("/<int:commitment_id>/withdraw")
+@access(*WRITE_ROLES, Role.member)
+def withdraw(commitment_id: int):
+    return _text_action(
+        commitment_id, service.withdraw_commitment, "承诺已撤回，记录保留。", "withdraw"
+    )
+
+
+@bp.post("/<int:commitment_id>/evaluate")
+@access(*OWNER_ROLES, Role.admin)
+def evaluate(commitment_id: int):
+    c = _load(commitment_id)
+    form = EvaluationForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed({})
+        service.record_evaluation(
+            c,
+            form.kind.data,
+            form.score.data,
+            form.comment.data,
+            current_user,
+            evaluator_name=form.evaluator_name.data or "",
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        exc.apply_to(form)
+        return render_template("commitments/detail.html", **_detail_context(c, eval_form=form)), 400
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(c)
+    _done("评价已保存。")
+    return _back(c)
+
+
+@bp.post("/<int:commitment_id>/finalise")
+@access(*WRITE_ROLES)
+def finalise(commitment_id: int):
+    c = _load(commitment_id)
+    try:
+        result = service.finalise_evaluation(c, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        _done(f"评诺结果已确定：综合得分 {result.total} 分，等次“{result.grade}”。")
+    return _back(c)
+
+
+@bp.get("/evidence/<int:file_id>")
+@access(*ALL_ROLES)
+def evidence(file_id: int):
+    link = db.session.scalar(
+        sa.select(RecordEvidence)
+        .where(RecordEvidence.file_id == file_id)
+        .options(selectinload(RecordEvidence.record), selectinload(RecordEvidence.file))
+    )
+    if link is None:
+        abort(404)
+    _load(link.record.commitment_id)
+    if link.file.is_retired:
+        abort(404)
+    return storage.send_stored(link.file)
+
+
+# --- secretary: review queue, overview, supervision ----------------------------------------
+
+
+def _list_options():
+    return (
+        selectinload(Commitment.member).selectinload(Member.post),
+        selectinload(Commitment.member).selectinload(Member.department),
+        selectinload(Commitment.batch),
+        selectinload(Commitment.branch),
+    )
+
+
+@bp.get("/review")
+@access(*WRITE_ROLES)
+def review():
+    stmt = (
+        sa.select(Commitment)
+        .join(Member, Commitment.member_id == Member.id)
+        .where(Commitment.state == CommitmentState.submitted, Commitment.is_withdrawn.is_(False))
+        .options(*_list_options())
+        # Leaders' commitments first, so they can be published first (领导带头亮诺).
+        .order_by(Member.is_leader.desc(), Commitment.submitted_at, Commitment.id)
+    )
+    scope = _scope_branch_ids()
+    if scope is not None:
+        stmt = stmt.where(Commitment.branch_id.in_(scope))
+    page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
+    return render_template("commitments/review.html", page=page, text_form=TextForm())
+
+
+def _visible_branches() -> list[Branch]:
+    stmt = sa.select(Branch).order_by(Branch.code)
+    scope = _scope_branch_ids()
+    if scope is not None:
+        stmt = stmt.where(Branch.id.in_(scope))
+    return list(db.session.scalars(stmt))
+
+
+def _visible_batches() -> list[CommitmentBatch]:
+    stmt = (
+        sa.select(CommitmentBatch)
+        .options(selectinload(CommitmentBatch.branch))
+        .order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
+    )
+    scope = _scope_branch_ids()
+    if scope is not None:
+        stmt = stmt.where(CommitmentBatch.branch_id.in_(scope))
+    return list(db.session.scalars(stmt))
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/overview")
+@access(*READ_ROLES)
+def overview():
+    today = local_today()
+    conditions = flag_conditions(today)
+    scope = _scope_branch_ids()
+    base = sa.select(Commitment).join(Member, Commitment.member_id == Member.id)
+    if scope is not None:
+        base = base.where(Commitment.branch_id.in_(scope))
+    elif _int_arg("branch"):
+        base = base.where(Commitment.branch_id == _int_arg("branch"))
+    if _int_arg("batch"):
+        base = base.where(Commitment.batch_id == _int_arg("batch"))
+    if request.args.get("category"):
+        base = base.where(Commitment.category == request.args["category"])
+    q = (request.args.get("q") or "").strip()
+    if q:
+        base = base.where(sa.or_(Member.name.contains(q), Commitment.content.contains(q)))
+    withdrawn = request.args.get("withdrawn") == "1"
+    base = base.where(Commitment.is_withdrawn.is_(withdrawn))
+    # Counts per state and per flag for the chips, before the state/flag filters.
+    counted = base.with_only_columns(
+        Commitment.state,
+        sa.func.count(Commitment.id),
+        *(sa.func.sum(sa.case((cond, 1), else_=0)) for cond in conditions.values()),
+    ).group_by(Commitment.state)
+    state_counts: dict[str, int] = {}
+    flag_counts = dict.fromkeys(conditions, 0)
+    for state, n, *flag_ns in db.session.execute(counted):
+        state_counts[CommitmentState(state).value] = n
+        for key, fn in zip(conditions, flag_ns, strict=True):
+            flag_counts[key] += int(fn or 0)
+    stmt = base
+    state = request.args.get("state")
+    if state in CommitmentState.__members__:
+        stmt = stmt.where(Commitment.state == CommitmentState(state))
+    flag = request.args.get("flag")
+    if flag in conditions:
+        stmt = stmt.where(conditions[flag])
+    elif flag == "any":
+        stmt = stmt.where(sa.or_(*conditions.values()))
+    stmt = stmt.options(*_list_options()).order_by(
+        Commitment.branch_id, Member.is_leader.desc(), Member.name, Commitment.id
+    )
+    page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
+    summary = rates.rates(scope, _int_arg("batch"))
+    return render_template(
+        "commitments/overview.html",
+        page=page,
+        today=today,
+        state_counts=state_counts,
+        flag_counts=flag_counts,
+        FLAG_LABELS=FLAG_LABELS,
+        STATE_LABELS=STATE_LABELS,
+        branches=_visible_branches(),
+        batches=_visible_batches(),
+        categories=setting("COMMITMENT_CATEGORIES"),
+        summary=summary,
+        pending_comments=_pending_comment_count(scope),
+    )
+
+
+def _pending_comment_count(scope: list[int] | None) -> int:
+    stmt = (
+        sa.select(sa.func.count(PublicRating.id))
+        .join(Commitment, PublicRating.commitment_id == Commitment.id)
+        .where(PublicRating.comment_state == CommentState.pending)
+    )
+    if scope is not None:
+        stmt = stmt.where(Commitment.branch_id.in_(scope))
+    return db.session.scalar(stmt) or 0
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+def _batch_form(batch: CommitmentBatch | None = None) -> BatchForm:
+    form = BatchForm(obj=batch)
+    branches = [b for b in _visible_branches() if b.can_manage(current_user) and b.is_active]
+    form.branch_id.choices = [(b.id, b.name) for b in branches]
+    if batch is None and request.method == "GET":
+        year = local_today().year
+        form.title.data = f"{year}年度党员承诺"
+        if current_user.branch_id:
+            form.branch_id.data = current_user.branch_id
+    return form
+
+
+@bp.get("/batches")
+@access(*READ_ROLES)
+def batches():
+    items = _visible_batches()
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    if items:
+        rows = db.session.execute(
+            sa.select(Commitment.batch_id, Commitment.state, sa.func.count())
+            .where(
+                Commitment.batch_id.in_([b.id for b in items]), Commitment.is_withdrawn.is_(False)
+            )
+            .group_by(Commitment.batch_id, Commitment.state)
+        )
+        for batch_id, state, n in rows:
+            counts[batch_id][CommitmentState(state).value] = n
+    batch_rates = rates.rates_by("batch", branch_ids=_scope_branch_ids())
+    return render_template(
+        "commitments/batches.html",
+        items=items,
+        counts=counts,
+        batch_rates=batch_rates,
+        form=_batch_form() if current_user.role in WRITE_ROLES else None,
+        STATE_LABELS=STATE_LABELS,
+        branches=_visible_branches(),
+    )
+
+
+@bp.post("/batches/new")
+@access(*WRITE_ROLES)
+def create_batch():
+    form = _batch_form()
+    branch = db.session.get(Branch, form.branch_id.data or 0) if form.branch_id.data else None
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed({})
+        if branch is None:
+            raise ValidationFailed({"branch_id": "请选择党支部"})
+        batch = service.create_batch(branch, form.data, current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        exc.apply_to(form)
+        return render_template("commitments/batch_form.html", form=form, batch=None), 400
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("commitments.batches"))
+    _done(f"已开设承诺批次“{batch.title}”。")
+    return redirect(url_for("commitments.batches"))
+
+
+@bp.route("/batches/<int:batch_id>/edit", methods=["GET", "POST"])
+@access(*WRITE_ROLES)
+def edit_batch(batch_id: int):
+    batch = _load_batch(batch_id)
+    if not batch.can_manage(current_user):
+        abort(403)
+    form = _batch_form(batch)
+    if request.method == "GET":
+        form.version_id.data = batch.version_id
+    if form.validate_on_submit():
+        version = int(form.version_id.data) if (form.version_id.data or "").isdigit() else None
+        try:
+            service.update_batch(batch, form.data, current_user, version)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
+        except ServiceError as exc:
+            flash(exc.message, "warning")
+        else:
+            _done("承诺批次已保存。")
+            return redirect(url_for("commitments.batches"))
+    return render_template("commitments/batch_form.html", form=form, batch=batch)
+
+
+@bp.post("/batches/<int:batch_id>/status")
+@access(*WRITE_ROLES)
+def batch_status(batch_id: int):
+    batch = _load_batch(batch_id)
+    status = request.form.get("status", "")
+    if status not in BatchStatus.__members__:
+        abort(400)
+    try:
+        service.set_batch_status(batch, BatchStatus(status), current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        _done(f"批次“{batch.title}”已{'结束' if status == 'closed' else '重新开放'}。")
+    return redirect(url_for("commitments.batches"))
+
+
+# --- public comments moderation ---------------------------------------------------------------
+
+
+@bp.get("/moderation")
+@access(*WRITE_ROLES)
+def moderation():
+    state = request.args.get("state", "pending")
+    if state not in ("pending", "approved", "hidden"):
+        state = "pending"
+    stmt = (
+        sa.select(PublicRating)
+        .join(Commitment, PublicRating.commitment_id == Commitment.id)
+        .where(PublicRating.comment_state == CommentState(state))
+        .options(selectinload(PublicRating.commitment).selectinload(Commitment.member))
+        .order_by(PublicRating.created_at.desc(), PublicRating.id.desc())
+    )
+    scope = _scope_branch_ids()
+    if scope is not None:
+        stmt = stmt.where(Commitment.branch_id.in_(scope))
+    page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
+    return render_template("commitments/moderation.html", page=page, state=state)
+
+
+@bp.post("/moderation/<int:rating_id>")
+@access(*WRITE_ROLES)
+def moderate(rating_id: int):
+    rating = db.get_or_404(PublicRating, rating_id)
+    _load(rating.commitment_id)
+    decision = request.form.get("decision")
+    if decision not in ("approve", "hide"):
+        abort(400)
+    try:
+        service.moderate_comment(rating, decision == "approve", current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        _done("留言已公开。" if decision == "approve" else "留言已设为不公开（评价仍计入统计）。")
+    return redirect(url_for("commitments.moderation", state=request.form.get("back", "pending")))
+
+
+# --- QR codes and the ledger ------------------------------------------------------------------
+
+
+@bp.get("/qr/branch/<int:branch_id>.<fmt>")
+@access(*READ_ROLES)
+def qr_board(branch_id: int, fmt: str):
+    branch = db.get_or_404(Branch, branch_id)
+    if fmt not in qr.FORMATS or not branch.can_view(current_user):
+        abort(404)
+    url = qr.public_url(url_for("public.board", code=branch.code))
+    return qr.response(url, fmt, f"{branch.name}_承诺公示栏二维码")
+
+
+@bp.get("/qr/<int:commitment_id>.<fmt>")
+@access(*READ_ROLES)
+def qr_commitment(commitment_id: int, fmt: str):
+    c = _load(commitment_id)
+    if fmt not in qr.FORMATS or not c.is_public:
+        abort(404)
+    url = qr.public_url(url_for("public.commitment", code=c.branch.code, commitment_id=c.id))
+    return qr.response(url, fmt, f"{c.member.name}_承诺{c.id}_二维码")
+
+
+@bp.get("/qr")
+@access(*READ_ROLES)
+def qr_sheet():
+    """Printable sheet: the board's code and one per published commitment."""
+    branches = _visible_branches()
+    branch = next((b for b in branches if b.id == _int_arg("branch")), None) or (
+        branches[0] if branches else None
+    )
+    items = []
+    if branch is not None:
+        items = db.session.scalars(
+            sa.select(Commitment)
+            .join(Member, Commitment.member_id == Member.id)
+            .where(Commitment.branch_id == branch.id, Commitment.on_public_board())
+            .options(selectinload(Commitment.member), selectinload(Commitment.branch))
+            .order_by(Member.is_leader.desc(), Member.name, Commitment.id)
+        ).all()
+    return render_template(
+        "commitments/qr_sheet.html", branch=branch, branches=branches, items=items
+    )
+
+
+@bp.get("/export.xlsx")
+@access(*READ_ROLES)
+def export_xlsx():
+    scope = _scope_branch_ids()
+    if scope is None and _int_arg("branch"):
+        scope = [_int_arg("branch")]
+    rows = list(export.ledger_rows(scope, batch_id=_int_arg("batch")))
+    title = f"承诺践诺台账（导出日期：{local_today():%Y-%m-%d}）"
+    data = export.ledger_xlsx(rows, title)
+    audit.record(
+        "export",
+        "commitment",
+        None,
+        actor=current_user,
+        branch_id=current_user.branch_id,
+        summary=f"ledger xlsx, {len(rows)} rows, filters {dict(request.args)}",
+    )
+    db.session.commit()
+    filename = f"承诺践诺台账_{local_today():%Y%m%d}.xlsx"
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{quote(filename)}"
+        },
+    )

@@ -1,0 +1,1 @@
+"""The public board: published commitments and satisfaction ratings, no login."""
