@@ -1,9 +1,10 @@
-"""Home page, notifications and the audit log browser."""
+"""Home page, notifications, the audit log browser and the scheduled-job log."""
 
+import logging
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from partybuild.core.audit import AuditEntry
@@ -13,6 +14,7 @@ from partybuild.core.timeutil import LOCAL_TZ
 from partybuild.extensions import db
 
 bp = Blueprint("core", __name__)
+logger = logging.getLogger(__name__)
 
 
 @bp.get("/")
@@ -82,3 +84,82 @@ def audit_log():
     return render_template(
         "core/audit_log.html", page=page, actions=list(actions), object_types=list(types)
     )
+
+
+# --- scheduled jobs: run log, "run now", heartbeat banner -------------------------
+
+
+@bp.get("/jobs")
+@access(Role.admin)
+def job_runs():
+    from partybuild.core import jobs
+
+    registry = jobs.load_jobs()
+    stmt = sa.select(jobs.JobRun).order_by(jobs.JobRun.id.desc())
+    if request.args.get("job") in registry:
+        stmt = stmt.where(jobs.JobRun.job == request.args["job"])
+    if request.args.get("outcome") in jobs.Outcome.__members__:
+        stmt = stmt.where(jobs.JobRun.outcome == jobs.Outcome(request.args["outcome"]))
+    page = db.paginate(stmt, per_page=50)
+    last_success = dict(
+        db.session.execute(
+            sa.select(jobs.JobRun.job, sa.func.max(jobs.JobRun.finished_at))
+            .where(jobs.JobRun.outcome == jobs.Outcome.success)
+            .group_by(jobs.JobRun.job)
+        ).all()
+    )
+    last_day = dict(
+        db.session.execute(
+            sa.select(jobs.JobRun.job, sa.func.max(jobs.JobRun.done_through))
+            .where(jobs.JobRun.trigger == jobs.Trigger.schedule)
+            .group_by(jobs.JobRun.job)
+        ).all()
+    )
+    heartbeats = db.session.scalars(
+        sa.select(jobs.SchedulerHeartbeat).order_by(jobs.SchedulerHeartbeat.beat_at.desc()).limit(5)
+    ).all()
+    return render_template(
+        "core/job_runs.html",
+        page=page,
+        registry=registry,
+        last_success=last_success,
+        last_day=last_day,
+        heartbeats=heartbeats,
+        warnings=jobs.scheduler_warnings(),
+        Outcome=jobs.Outcome,
+        catch_up_limit=jobs.catch_up_limit(),
+    )
+
+
+@bp.post("/jobs/<name>/run")
+@access(Role.admin)
+def job_run_now(name: str):
+    from partybuild.core import audit, jobs
+
+    if name not in jobs.load_jobs():
+        abort(404)
+    audit.record("run_job", "job", name, actor=current_user, summary=f"manual run of {name}")
+    db.session.commit()
+    run = jobs.run_job(name, trigger=jobs.Trigger.web)
+    category = {"success": "success", "failed": "error"}.get(run.outcome.value, "warning")
+    flash(f"任务“{jobs.get_job(name).label}”：{run.outcome.label}。", category)
+    return redirect(url_for("core.job_runs"))
+
+
+@bp.app_context_processor
+def inject_scheduler_warnings() -> dict:
+    """Banner for administrators when the scheduler has gone quiet (evaluated lazily)."""
+
+    def scheduler_warnings() -> list[str]:
+        from partybuild.core import jobs
+
+        if not (current_user.is_authenticated and current_user.role == Role.admin):
+            return []
+        try:
+            return jobs.scheduler_warnings()
+        except sa.exc.SQLAlchemyError:
+            logger.exception("could not check the scheduler heartbeat")
+            db.session.rollback()
+            return []
+
+    return {"scheduler_warnings": scheduler_warnings}

@@ -1,0 +1,253 @@
+"""The shared scheduler: catch-up, run log, run-lock, heartbeat banner, job log page."""
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from partybuild.core import jobs
+from partybuild.core.timeutil import LOCAL_TZ
+from partybuild.extensions import db
+
+
+def local(day: date, hour: int = 7, minute: int = 30) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def recorder(monkeypatch):
+    """A registered test job that records the local days it was asked to handle."""
+    seen: list[date] = []
+
+    def record_day(now: datetime) -> dict[str, int]:
+        seen.append(now.astimezone(LOCAL_TZ).date())
+        return {"handled": 1}
+
+    monkeypatch.setitem(
+        jobs._REGISTRY, "test-recorder", jobs.Job("test-recorder", record_day, "测试任务")
+    )
+    return seen
+
+
+@pytest.fixture
+def failing(monkeypatch):
+    def explode(now: datetime) -> dict[str, int]:
+        raise RuntimeError("数据库不可用")
+
+    monkeypatch.setitem(
+        jobs._REGISTRY, "test-failing", jobs.Job("test-failing", explode, "会失败的任务")
+    )
+
+
+def test_greetings_job_is_registered(app):
+    registry = jobs.load_jobs()
+    assert "greetings" in registry
+    assert registry["greetings"].after is not None
+
+
+def test_catch_up_after_three_day_outage_greets_missed_days(app, make_member):
+    from partybuild.greetings.models import Greeting
+
+    d0 = date(2026, 7, 1)
+    missed = [d0 + timedelta(days=i) for i in (1, 2, 3)]
+    members = {
+        d: make_member(joined_on=d.replace(year=2000), full_member_on=date(2001, 8, 1))
+        for d in [d0, *missed, d0 + timedelta(days=4)]
+    }
+    with time_machine.travel(local(d0), tick=False):
+        first = jobs.run_job("greetings", trigger=jobs.Trigger.schedule)
+    assert first.days == [d0.isoformat()] and first.caught_up_days == []
+    # The server is down for 2, 3 and 4 July; it comes back on 5 July.
+    back = d0 + timedelta(days=4)
+    with time_machine.travel(local(back, 9), tick=False):
+        run = jobs.run_job("greetings", trigger=jobs.Trigger.schedule)
+    assert run.outcome == jobs.Outcome.success
+    assert run.caught_up_days == [d.isoformat() for d in missed]
+    assert run.days == [*run.caught_up_days, back.isoformat()]
+    assert run.done_through == back
+    assert run.counts["greeted"] == 4
+    on = dict(db.session.execute(sa.select(Greeting.member_id, Greeting.anniversary_on)).all())
+    assert on == {m.id: d for d, m in members.items()}
+    # Running again the same day catches up nothing and greets nobody twice.
+    with time_machine.travel(local(back, 10), tick=False):
+        again = jobs.run_job("greetings", trigger=jobs.Trigger.schedule)
+    assert again.caught_up_days == [] and again.counts.get("greeted", 0) == 0
+
+
+def test_first_ever_run_does_not_go_back_in_time(app, recorder):
+    jobs.run_job("test-recorder", local(date(2026, 7, 1)), trigger=jobs.Trigger.schedule)
+    assert recorder == [date(2026, 7, 1)]
+
+
+@pytest.mark.parametrize("app_config", [{"JOBS_CATCH_UP_DAYS": 2}])
+def test_catch_up_is_limited_and_says_so(app, recorder):
+    jobs.run_job("test-recorder", local(date(2026, 7, 1)), trigger=jobs.Trigger.schedule)
+    run = jobs.run_job("test-recorder", local(date(2026, 7, 10)), trigger=jobs.Trigger.schedule)
+    assert run.caught_up_days == ["2026-07-08", "2026-07-09"]
+    assert run.days_beyond_limit == 6
+    assert recorder[1:] == [date(2026, 7, 8), date(2026, 7, 9), date(2026, 7, 10)]
+    assert run.counts == {"handled": 3}
+
+
+def test_manual_runs_do_not_move_the_catch_up_mark(app, recorder):
+    jobs.run_job("test-recorder", local(date(2026, 7, 1)), trigger=jobs.Trigger.schedule)
+    jobs.run_job("test-recorder", day=date(2026, 8, 1), trigger=jobs.Trigger.manual)
+    run = jobs.run_job("test-recorder", local(date(2026, 7, 3)), trigger=jobs.Trigger.schedule)
+    assert run.caught_up_days == ["2026-07-02"]
+
+
+def test_every_run_is_logged(app, recorder):
+    with time_machine.travel(local(date(2026, 7, 1)), tick=False):
+        jobs.run_job("test-recorder")
+    run = db.session.scalar(sa.select(jobs.JobRun).where(jobs.JobRun.job == "test-recorder"))
+    assert run.outcome == jobs.Outcome.success
+    assert run.trigger == jobs.Trigger.manual
+    assert run.started_at == local(date(2026, 7, 1)).astimezone(UTC)
+    assert run.finished_at is not None
+    assert run.counts == {"handled": 1}
+    assert run.days == ["2026-07-01"] and run.error == ""
+
+
+def test_failed_run_is_logged_with_its_error(app, failing):
+    run = jobs.run_job("test-failing", local(date(2026, 7, 1)), trigger=jobs.Trigger.schedule)
+    assert run.outcome == jobs.Outcome.failed
+    assert "RuntimeError: 数据库不可用" in run.error
+    assert run.finished_at is not None and run.done_through is None
+
+
+def test_failure_midway_keeps_done_days_and_resumes(app, monkeypatch):
+    seen: list[date] = []
+
+    def flaky(now: datetime) -> dict[str, int]:
+        day = now.astimezone(LOCAL_TZ).date()
+        if day == date(2026, 7, 3) and day not in seen:
+            seen.append(day)
+            raise RuntimeError("boom")
+        seen.append(day)
+        return {"ok": 1}
+
+    monkeypatch.setitem(jobs._REGISTRY, "test-flaky", jobs.Job("test-flaky", flaky, "时好时坏"))
+    jobs.run_job("test-flaky", local(date(2026, 7, 1)), trigger=jobs.Trigger.schedule)
+    bad = jobs.run_job("test-flaky", local(date(2026, 7, 4)), trigger=jobs.Trigger.schedule)
+    assert bad.outcome == jobs.Outcome.failed and bad.done_through == date(2026, 7, 2)
+    good = jobs.run_job("test-flaky", local(date(2026, 7, 4), 8), trigger=jobs.Trigger.schedule)
+    assert good.caught_up_days == ["2026-07-03"] and good.outcome == jobs.Outcome.success
+
+
+def test_run_lock_makes_a_second_runner_skip(app, recorder):
+    with jobs.run_lock("test-recorder") as held:
+        assert held
+        outcome: list = []
+
+        def other() -> None:
+            with app.app_context():
+                outcome.append(jobs.run_job("test-recorder", local(date(2026, 7, 1))).outcome)
+                db.session.remove()
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join(timeout=60)
+    assert outcome == [jobs.Outcome.skipped]
+    assert recorder == []
+    # Once released, the job runs.
+    assert jobs.run_job("test-recorder", local(date(2026, 7, 1))).outcome == jobs.Outcome.success
+
+
+def test_scheduler_is_built_for_shanghai_and_never_started_by_the_app(app):
+    assert not [t for t in threading.enumerate() if "APScheduler" in t.name]
+    scheduler = jobs.build_scheduler(app)
+    assert str(scheduler.timezone) == "Asia/Shanghai"
+    ids = {j.id for j in scheduler.get_jobs()}
+    assert {"greetings", "heartbeat"} <= ids
+    assert not scheduler.running
+
+
+def test_startup_catch_up_runs_a_job_whose_time_has_passed(app, recorder, monkeypatch):
+    monkeypatch.setattr(
+        jobs, "load_jobs", lambda: {"test-recorder": jobs._REGISTRY["test-recorder"]}
+    )
+    assert jobs.startup_catch_up(app, local(date(2026, 7, 1), 6)) == []  # before 07:00
+    assert jobs.startup_catch_up(app, local(date(2026, 7, 1), 9)) == ["test-recorder"]
+    assert jobs.startup_catch_up(app, local(date(2026, 7, 1), 10)) == []  # already done today
+
+
+# --- heartbeat banner and the job log page --------------------------------------------
+
+
+def _banner(client) -> str:
+    html = client.get("/").get_data(as_text=True)
+    return " ".join(
+        part.split("</div>")[0] for part in html.split('data-testid="scheduler-warning"')[1:]
+    )
+
+
+def test_banner_when_scheduler_never_ran(client, auth):
+    auth.login("admin")
+    assert "调度器尚未运行过" in _banner(client)
+
+
+def test_no_banner_with_a_fresh_heartbeat_and_banner_when_stale(client, auth):
+    with time_machine.travel(datetime(2026, 7, 1, 1, 0, tzinfo=UTC), tick=False) as clock:
+        auth.login("admin")
+        jobs.beat()
+        assert _banner(client) == ""
+        clock.shift(timedelta(minutes=20))
+        assert _banner(client) == ""
+        clock.shift(timedelta(hours=3))
+        assert "已超过预期时间未运行" in _banner(client)
+
+
+def test_banner_is_for_admins_only(client, auth):
+    auth.login("secretary")
+    assert _banner(client) == ""
+
+
+def test_banner_when_last_run_failed(client, auth, failing):
+    jobs.beat()
+    jobs.run_job("test-failing", local(date(2026, 7, 1)))
+    auth.login("admin")
+    assert "会失败的任务" in _banner(client)
+
+
+def test_heartbeat_updates_one_row_per_process(app):
+    first = jobs.beat()
+    assert jobs.beat(first) == first
+    assert db.session.scalar(sa.select(sa.func.count(jobs.SchedulerHeartbeat.id))) == 1
+
+
+def test_job_log_page_is_admin_only(client, auth):
+    assert client.get("/jobs").status_code == 302  # anonymous: to login
+    for role in ("secretary", "reviewer", "member"):
+        auth.login(role)
+        assert client.get("/jobs").status_code == 403
+        assert client.post("/jobs/greetings/run").status_code == 403
+
+
+def test_job_log_page_lists_runs_and_catch_up(client, auth, recorder):
+    jobs.run_job("test-recorder", local(date(2026, 7, 1)), trigger=jobs.Trigger.schedule)
+    jobs.run_job("test-recorder", local(date(2026, 7, 4)), trigger=jobs.Trigger.schedule)
+    auth.login("admin")
+    html = client.get("/jobs").get_data(as_text=True)
+    assert "政治生日贺卡" in html and "测试任务" in html
+    assert "补跑：2026-07-02、2026-07-03" in html
+    assert "handled</code>=3" in html
+
+
+def test_admin_runs_a_job_now(client, auth):
+    auth.login("admin")
+    resp = client.post("/jobs/greetings/run", follow_redirects=True)
+    assert "政治生日贺卡”：成功" in resp.get_data(as_text=True)
+    run = db.session.scalar(sa.select(jobs.JobRun).order_by(jobs.JobRun.id.desc()).limit(1))
+    assert run.trigger == jobs.Trigger.web
+    assert client.post("/jobs/no-such-job/run").status_code == 404
+
+
+def test_cli_run_once_and_list(runner):
+    result = runner.invoke(args=["jobs", "run-once", "greetings", "--date", "2026-07-01"])
+    assert result.exit_code == 0, result.output
+    assert "政治生日贺卡：成功" in result.output
+    assert "greetings" in runner.invoke(args=["jobs", "list"]).output
+    bad = runner.invoke(args=["jobs", "run-once", "nope"])
+    assert bad.exit_code != 0 and "没有名为 nope 的任务" in bad.output
