@@ -9,11 +9,16 @@ import sqlalchemy as sa
 from flask import current_app
 
 from partybuild.auth.models import User
-from partybuild.auth.passwords import hash_password, password_problem, verify_password
+from partybuild.auth.passwords import (
+    DEMO_PASSWORD,
+    hash_password,
+    password_problem,
+    verify_password,
+)
 from partybuild.core import audit
 from partybuild.core.db import utcnow
 from partybuild.core.permissions import Role
-from partybuild.core.service import PermissionDenied, ServiceError
+from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
@@ -56,10 +61,14 @@ def authenticate(username: str, password: str) -> LoginResult:
     if not user.is_active:
         audit.record("login_refused_inactive", "user", user.id, actor=user.username)
         return LoginResult(None, "该账户已停用，请联系系统管理员。")
+    if password == DEMO_PASSWORD and not user.is_demo:
+        # The published demo password opens demo accounts only.
+        audit.record("login_refused_demo_password", "user", user.id, actor=user.username)
+        return LoginResult(None, "演示密码只能用于演示账户，请联系系统管理员重置密码。")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = utcnow()
-    audit.record("login", "user", user.id, actor=user.username, branch_id=user.branch_id)
+    audit.record("login", "user", user.id, actor=user, branch_id=user.branch_id)
     return LoginResult(user)
 
 
@@ -92,6 +101,8 @@ def create_user(data: dict[str, Any], actor: User) -> User:
     if problem:
         raise ServiceError(problem)
     branch, member = _check_scope(data)
+    if member is not None and not member.is_active:
+        raise ServiceError("该党员已退出名册，不能关联账户")
     if member is not None and db.session.scalar(
         sa.select(User.id).where(User.member_id == member.id)
     ):
@@ -122,6 +133,8 @@ def update_user(user: User, data: dict[str, Any], actor: User) -> User:
     _require_admin(actor)
     before = audit.snapshot(user, User.AUDIT_FIELDS)
     branch, member = _check_scope(data)
+    if member is not None and member.id != user.member_id and not member.is_active:
+        raise ServiceError("该党员已退出名册，不能关联账户")
     if member is not None:
         other = db.session.scalar(
             sa.select(User.id).where(User.member_id == member.id, User.id != user.id)
@@ -181,12 +194,12 @@ def reset_password(user: User, new_password: str, actor: User) -> None:
 
 def change_own_password(user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
-        raise ServiceError("当前密码不正确")
+        raise ValidationFailed({"current_password": "当前密码不正确"})
     if current_password == new_password:
-        raise ServiceError("新密码不能与当前密码相同")
+        raise ValidationFailed({"new_password": "新密码不能与当前密码相同"})
     problem = password_problem(new_password)
     if problem:
-        raise ServiceError(problem)
+        raise ValidationFailed({"new_password": problem})
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     db.session.flush()

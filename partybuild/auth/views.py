@@ -15,7 +15,7 @@ from partybuild.auth.forms import (
 )
 from partybuild.auth.models import User
 from partybuild.core.permissions import Role, access, authenticated, public
-from partybuild.core.service import ServiceError
+from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.extensions import db, login_manager
 from partybuild.org.models import Branch, Member
 
@@ -32,7 +32,8 @@ def load_user(user_id: str) -> User | None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only a path on this site: browsers read "/\\host" like "//host"."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return url_for("core.home")
 
@@ -71,8 +72,8 @@ def change_password():
             service.change_own_password(
                 current_user, form.current_password.data, form.new_password.data
             )
-        except ServiceError as exc:
-            form.new_password.errors.append(exc.message)
+        except ValidationFailed as exc:
+            exc.apply_to(form)
         else:
             db.session.commit()
             flash("密码已修改。", "success")

@@ -127,6 +127,13 @@ def _birthday_this_week(today: date, offset: int, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 Feb -> 28 Feb in a common year
+        return day.replace(year=day.year + years, day=28)
+
+
 def _one_year_after(day: date) -> date:
     try:
         return day.replace(year=day.year + 1)
@@ -161,13 +168,15 @@ def seed() -> list[str]:
             gender = Gender.male if rng.random() < 0.6 else Gender.female
             age = rng.randint(62, 85) if retired else rng.randint(24, 58)
             birth_on = date(today.year - age, rng.randint(1, 12), rng.randint(1, 28))
-            joined_age = rng.randint(18, min(age - 1, 40 if not retired else 45))
-            joined_on = date(birth_on.year + joined_age, rng.randint(1, 12), rng.randint(1, 28))
-            if joined_on > today - timedelta(days=30):
-                joined_on = today - timedelta(days=rng.randint(40, 300))
             probationary = not retired and i % 15 == 14
-            if probationary:
+            if probationary:  # admitted within the last year, probation not over
                 joined_on = today - timedelta(days=rng.randint(60, 330))
+            else:
+                # Admitted at 18 or later, and at least a year ago so that the
+                # full-membership date is not in the future.
+                earliest = _add_years(birth_on, 18)
+                latest = min(_add_years(birth_on, 45 if retired else 40), today - timedelta(400))
+                joined_on = earliest + timedelta(days=rng.randint(0, (latest - earliest).days))
             dept_name = None if retired else dept_names[i % len(dept_names)]
             if code == "B01" and i < len(LEADER_TITLES):
                 dept_name = "局领导"
@@ -200,6 +209,12 @@ def seed() -> list[str]:
         years = (5, 10, 18, 20, 27, 30)[k]
         m.joined_on = _birthday_this_week(today, k - 1, years)
         m.full_member_on = _one_year_after(m.joined_on)
+    for m in [leap, *active[10:16]]:
+        # The moved join date must still find the member at least 18 years old.
+        if _add_years(m.birth_on, 18) > m.joined_on:
+            m.birth_on = _add_years(m.joined_on, -rng.randint(18, 30)) - timedelta(
+                days=rng.randint(1, 300)
+            )
     # Two members whose party relations moved elsewhere: retired, kept as history.
     for m in members[60:62]:
         m.is_active = False

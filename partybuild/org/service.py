@@ -227,6 +227,13 @@ STRUCTURE_KINDS = {
     "department": (Department, "科室"),
     "post": (Post, "岗位"),
 }
+# Audit object types: singular, like "member" and "user".
+AUDIT_TYPES = {
+    "branch": "branch",
+    "group": "party_group",
+    "department": "department",
+    "post": "post",
+}
 
 
 def _require_admin(actor: Any) -> None:
@@ -278,8 +285,29 @@ def create_unit(kind: str, data: dict[str, Any], actor: Any) -> Any:
         unit = Post(department=parent, name=name, duties=(data.get("duties") or "").strip())
     db.session.add(unit)
     db.session.flush()
-    audit.record("create", model.__tablename__, unit.id, actor=actor, after={"name": name})
+    audit.record(
+        "create",
+        AUDIT_TYPES[kind],
+        unit.id,
+        actor=actor,
+        branch_id=unit.id if kind == "branch" else getattr(unit, "branch_id", None),
+        after={"name": name},
+    )
     return unit
+
+
+def _name_taken(kind: str, unit: Any, name: str) -> bool:
+    """Another unit of the same kind, under the same parent, already has this name."""
+    model, _ = STRUCTURE_KINDS[kind]
+    stmt = sa.select(model.id).where(model.name == name, model.id != unit.id)
+    parent_column = {
+        "group": PartyGroup.branch_id,
+        "department": Department.organization_id,
+        "post": Post.department_id,
+    }.get(kind)
+    if parent_column is not None:
+        stmt = stmt.where(parent_column == getattr(unit, parent_column.key))
+    return db.session.scalar(stmt.limit(1)) is not None
 
 
 def rename_unit(kind: str, unit: Any, name: str, actor: Any) -> None:
@@ -288,17 +316,18 @@ def rename_unit(kind: str, unit: Any, name: str, actor: Any) -> None:
     _, label = STRUCTURE_KINDS[kind]
     if not name or len(name) > 120:
         raise ValidationFailed({"name": f"{label}名称不能为空，且不超过120个字"})
+    # Checked up front: a failed flush would poison the session (and SQLite's
+    # driver does not give reliable savepoints to recover with).
+    if _name_taken(kind, unit, name):
+        raise ValidationFailed({"name": f"同名{label}已存在"})
     before = unit.name
+    if before == name:
+        return
     unit.name = name
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        unit.name = before
-        raise ValidationFailed({"name": f"同名{label}已存在"}) from None
+    db.session.flush()
     audit.record(
         "rename",
-        unit.__tablename__,
+        AUDIT_TYPES[kind],
         unit.id,
         actor=actor,
         before={"name": before},
