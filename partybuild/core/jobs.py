@@ -1,14 +1,20 @@
 """The shared scheduler: job registry, run-lock, catch-up, run log and heartbeat.
 
-Each domain's ``tasks.py`` registers its periodic jobs here::
+Each domain's ``tasks.py`` registers its periodic jobs here (it is imported by
+``load_jobs``; nothing else to wire up)::
 
     from partybuild.core import jobs
+    from partybuild.core.notifications import notify
 
-    def send_reminders(now: datetime) -> dict[str, int]:
-        ...  # poll due rows for local_today(now), mark each done (idempotent)
+    def remind_due_reviews(now: datetime) -> dict[str, int]:
+        today = local_today(now)
+        for review in due_on(today):  # poll due rows for the local day
+            notify(user_id, "integrity_review", "……", link=jobs.url_path(...),
+                   dedupe_key=f"review-due:{review.id}:{review.due_on}")  # idempotent
+        db.session.commit()
         return {"reminded": n}
 
-    jobs.register("my-reminders", send_reminders, label="……提醒", hour=8)
+    jobs.register("integrity-reviews", remind_due_reviews, label="排查到期提醒", hour=8)
 
 A job is a module-level function taking ``now`` (aware UTC) that handles one
 local day and returns counts. ``run_job`` wraps it: a run-lock (PostgreSQL
@@ -37,7 +43,7 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, url_for
 from flask.cli import AppGroup
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -190,6 +196,14 @@ def get_job(name: str) -> Job:
     if name not in jobs:
         raise KeyError(name)
     return jobs[name]
+
+
+def url_path(endpoint: str, **values: Any) -> str:
+    """A site-relative link for a notification, also in the scheduler (no request)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
 
 
 # --- run-lock --------------------------------------------------------------------

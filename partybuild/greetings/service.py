@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from partybuild.core import audit, mail
+from partybuild.core import audit, jobs, mail
 from partybuild.core.db import utcnow
 from partybuild.core.notifications import Notification, mark_read, notify
 from partybuild.core.permissions import Role
@@ -367,10 +367,7 @@ def update_settings(data: dict[str, Any], actor: Any) -> GreetingSettings:
 
 def card_path(greeting_id: int) -> str:
     """Site-relative link to a card, also outside a request (scheduler process)."""
-    if has_request_context():
-        return url_for("greetings.card", greeting_id=greeting_id)
-    with current_app.test_request_context("/"):
-        return url_for("greetings.card", greeting_id=greeting_id)
+    return jobs.url_path("greetings.card", greeting_id=greeting_id)
 
 
 def _member_users(member_ids: set[int]) -> dict[int, int]:
@@ -482,17 +479,10 @@ def greet_day(day: date) -> dict[str, int]:
                     "greeting_digest",
                     f"{cn_date(day)}政治生日：{len(people)}名党员",
                     body=f"已向 {names}{more} 发送电子贺卡，请安排政治生日蛋糕或纪念品。",
-                    link=_index_path(),
+                    link=jobs.url_path("greetings.index"),
                     dedupe_key=f"greeting-digest:{branch_id}:{day.isoformat()}",
                 )
     return dict(counts)
-
-
-def _index_path() -> str:
-    if has_request_context():
-        return url_for("greetings.index")
-    with current_app.test_request_context("/"):
-        return url_for("greetings.index")
 
 
 def mark_opened(greeting: Greeting, user: Any) -> bool:

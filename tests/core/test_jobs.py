@@ -251,3 +251,64 @@ def test_cli_run_once_and_list(runner):
     assert "greetings" in runner.invoke(args=["jobs", "list"]).output
     bad = runner.invoke(args=["jobs", "run-once", "nope"])
     assert bad.exit_code != 0 and "没有名为 nope 的任务" in bad.output
+
+
+# --- other reminders on the same scheduler ------------------------------------------
+
+
+def test_commitment_deadline_reminder_once_per_commitment_and_deadline(app, org, make_user):
+    from partybuild.commitments.models import Commitment, CommitmentBatch, CommitmentState
+    from partybuild.core.db import utcnow
+    from partybuild.core.notifications import Notification
+
+    assert "commitment-deadlines" in jobs.load_jobs()
+    today = date(2026, 7, 1)
+    batch = CommitmentBatch(
+        branch_id=org.a.id, title="2026年度党员承诺", commit_start=date(2026, 1, 1),
+        commit_end=date(2026, 3, 1), evaluation_start=date(2026, 6, 1),
+        evaluation_end=date(2026, 12, 31),
+    )  # fmt: skip
+    db.session.add(batch)
+    db.session.commit()
+    owner = make_user("member")
+    bystander = make_user("member")
+
+    def commitment(deadline: date, state=CommitmentState.in_progress, member_id=None):
+        c = Commitment(
+            batch_id=batch.id, branch_id=org.a.id, member_id=member_id or owner.member_id,
+            category="工作", content="每月接待群众来访不少于20批次", target="240批次",
+            deadline=deadline, state=state, submitted_at=utcnow(),
+            published_at=None if state == CommitmentState.submitted else utcnow(),
+        )  # fmt: skip
+        db.session.add(c)
+        db.session.commit()
+        return c
+
+    due = commitment(today + timedelta(days=7))
+    commitment(today + timedelta(days=8))  # not yet
+    commitment(today - timedelta(days=1))  # already past: another reminder's business
+    commitment(today + timedelta(days=3), state=CommitmentState.submitted)  # not published
+    commitment(today + timedelta(days=2), member_id=bystander.member_id)
+
+    def notes(user):
+        return db.session.scalars(
+            sa.select(Notification).where(
+                Notification.user_id == user.id, Notification.kind == "commitment_deadline"
+            )
+        ).all()
+
+    first = jobs.run_job("commitment-deadlines", local(today, 8))
+    again = jobs.run_job("commitment-deadlines", local(today + timedelta(days=1), 8))
+    assert first.counts == {"due_soon": 2, "reminded": 2}
+    # Next day: the first two are not reminded again; the 8-day one now is.
+    assert again.counts == {"due_soon": 3, "reminded": 1}
+    by_title = sorted(n.title for n in notes(owner))
+    assert by_title == ["承诺即将到期：还有 7 天", "承诺即将到期：还有 7 天"]
+    [note] = [n for n in notes(owner) if n.dedupe_key.startswith(f"commitment-deadline:{due.id}:")]
+    assert note.link.endswith(f"/{due.id}")
+    assert len(notes(bystander)) == 1
+    # A moved deadline is a new period: reminded again.
+    due.deadline = today + timedelta(days=5)
+    db.session.commit()
+    jobs.run_job("commitment-deadlines", local(today + timedelta(days=1), 8))
+    assert len(notes(owner)) == 3

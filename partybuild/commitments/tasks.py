@@ -1,0 +1,67 @@
+"""Scheduled reminders for commitments: the deadline is approaching."""
+
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from partybuild.commitments.models import Commitment, CommitmentState
+from partybuild.core import jobs
+from partybuild.core.notifications import notify
+from partybuild.core.timeutil import cn_date, local_today
+from partybuild.extensions import db
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REMINDER_DAYS = 7
+# Only commitments still being kept need a nudge.
+KEEPING = (CommitmentState.published, CommitmentState.in_progress)
+
+
+def remind_deadlines(now: datetime) -> dict[str, int]:
+    """Notify each member whose commitment is due within COMMITMENT_REMINDER_DAYS (7).
+
+    One reminder per commitment and deadline (the dedupe key carries the
+    deadline, so a moved deadline is reminded again); reruns are harmless.
+    """
+    from partybuild.auth.models import User
+
+    today = local_today(now)
+    days = int(current_app.config.get("COMMITMENT_REMINDER_DAYS", DEFAULT_REMINDER_DAYS))
+    rows = db.session.execute(
+        sa.select(Commitment.id, Commitment.deadline, Commitment.content, User.id)
+        .join(User, User.member_id == Commitment.member_id)
+        .where(
+            Commitment.state.in_(KEEPING),
+            Commitment.is_withdrawn.is_(False),
+            Commitment.deadline >= today,
+            Commitment.deadline <= today + timedelta(days=days),
+            User.is_active_account.is_(True),
+        )
+        .order_by(Commitment.id)
+    ).all()
+    sent = 0
+    for commitment_id, deadline, content, user_id in rows:
+        left = (deadline - today).days
+        note = notify(
+            user_id,
+            "commitment_deadline",
+            f"承诺即将到期：还有 {left} 天" if left else "承诺今天到期",
+            body=f"“{content[:40]}”的完成时限是 {cn_date(deadline)}，请及时记录践诺情况或申请评诺。",
+            link=jobs.url_path("commitments.detail", commitment_id=commitment_id),
+            dedupe_key=f"commitment-deadline:{commitment_id}:{deadline.isoformat()}",
+        )
+        sent += note is not None
+    db.session.commit()
+    return {"due_soon": len(rows), "reminded": sent}
+
+
+jobs.register(
+    "commitment-deadlines",
+    remind_deadlines,
+    label="承诺到期提醒",
+    hour=8,
+    minute=0,
+    description="承诺完成时限前7天起提醒党员本人（每个承诺每个时限提醒一次）。",
+)
