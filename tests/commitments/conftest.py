@@ -84,9 +84,9 @@ class World:
         c = Commitment(**data)
         now = utcnow()
         if state != CommitmentState.draft:
-            c.submitted_at = now
+            c.submitted_at = c.submitted_at or now
         if state not in (CommitmentState.draft, CommitmentState.submitted):
-            c.published_at = now
+            c.published_at = c.published_at or now
         if state in (
             CommitmentState.in_progress,
             CommitmentState.awaiting_evaluation,
