@@ -35,11 +35,20 @@ def _lock_message(user: User) -> str:
     return f"登录失败次数过多，账户已被锁定，请在 {user.lock_minutes_left()} 分钟后重试。"
 
 
+def _dummy_hash() -> str:
+    ext = current_app.extensions
+    if "partybuild_dummy_hash" not in ext:
+        ext["partybuild_dummy_hash"] = hash_password("not-a-real-password-0")
+    return ext["partybuild_dummy_hash"]
+
+
 def authenticate(username: str, password: str) -> LoginResult:
     """Check credentials, counting failures; lock the account after too many."""
     user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
     generic = "用户名或密码错误。"
     if user is None:
+        # Spend the time of a real check, so timing does not reveal which usernames exist.
+        verify_password(_dummy_hash(), password)
         audit.record("login_failed", "user", None, summary=f"unknown user {username[:40]}")
         return LoginResult(None, generic)
     if user.is_locked():

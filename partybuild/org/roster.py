@@ -88,7 +88,7 @@ def parse_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip()
+    text = re.sub(r"\s+0?0:00(:00)?$", "", str(value).strip())
     if re.fullmatch(r"\d{8}", text):
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     m = DATE_RE.match(text)
@@ -97,17 +97,26 @@ def parse_date(value: Any) -> date | None:
     return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
-def _read_rows(filename: str, content: bytes) -> list[list[Any]]:
+def _blank(row: list[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
+
+
+def _read_rows(filename: str, content: bytes, max_rows: int) -> list[list[Any]]:
+    """The first sheet's (or the CSV's) rows; stops early past ``max_rows`` data rows."""
     suffix = Path(filename or "").suffix.lower()
     if suffix == ".xlsx":
         try:
             wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a bad file
             raise RosterFileError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
-        ws = wb.worksheets[0]
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        wb.close()
-        return rows
+        try:
+            return _take_rows(wb.worksheets[0].iter_rows(values_only=True), max_rows)
+        except RosterFileError:
+            raise
+        except Exception as exc:  # a chart sheet first, broken cell data...
+            raise RosterFileError("无法读取该 Excel 文件的第一个工作表") from exc
+        finally:
+            wb.close()
     if suffix == ".csv":
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -117,8 +126,24 @@ def _read_rows(filename: str, content: bytes) -> list[list[Any]]:
                 continue
         else:
             raise RosterFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码")
-        return [list(r) for r in csv.reader(io.StringIO(text))]
+        try:
+            return _take_rows(csv.reader(io.StringIO(text)), max_rows)
+        except csv.Error as exc:
+            raise RosterFileError(f"CSV 文件格式有误：{exc}") from exc
     raise RosterFileError("只支持 .xlsx 或 .csv 格式的名册文件")
+
+
+def _take_rows(source: Any, max_rows: int) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    filled = 0
+    for raw in source:
+        row = list(raw)
+        rows.append(row)
+        if not _blank(row):
+            filled += 1
+            if filled > max_rows + 1:  # + the header
+                raise RosterFileError(f"一次最多导入 {max_rows} 行，请拆分文件")
+    return rows
 
 
 def _lookups() -> dict[str, Any]:
@@ -147,8 +172,9 @@ def preview_import(
     filename: str, content: bytes, actor: Any, default_branch: Branch | None
 ) -> ImportPreview:
     """Parse and check every row; nothing is written."""
-    rows = _read_rows(filename, content)
-    while rows and all(c in (None, "") for c in rows[-1]):
+    limit = current_app.config["ROSTER_IMPORT_MAX_ROWS"]
+    rows = _read_rows(filename, content, limit)
+    while rows and _blank(rows[-1]):
         rows.pop()
     if not rows:
         raise RosterFileError("文件是空的")
@@ -158,9 +184,6 @@ def preview_import(
     if missing:
         raise RosterFileError(f"表头缺少必需的列：{'、'.join(missing)}（第1行应为表头）")
     body = rows[1:]
-    limit = current_app.config["ROSTER_IMPORT_MAX_ROWS"]
-    if len(body) > limit:
-        raise RosterFileError(f"一次最多导入 {limit} 行，请拆分文件")
 
     look = _lookups()
     preview = ImportPreview()
@@ -168,7 +191,7 @@ def preview_import(
     parsed_rows: list[tuple[int, dict[str, Any]]] = []
     for offset, raw in enumerate(body):
         rownum = offset + 2
-        if all(c in (None, "") for c in raw):
+        if _blank(raw):
             continue
         preview.total += 1
         values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
@@ -303,6 +326,17 @@ def confirm_import(token: str, actor: Any) -> list[Member]:
     return members
 
 
+def _text_cell(ws: Any, value: Any) -> Any:
+    """Text that looks like a formula ("=HYPERLINK(...)") stays text in Excel."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def discard_pending(token: str) -> None:
     (_pending_dir() / f"{token}.json").unlink(missing_ok=True)
 
@@ -324,22 +358,21 @@ def export_xlsx(members: list[Member], viewer: Any) -> bytes:
         header.append(cell)
     ws.append(header)
     for m in members:
-        ws.append(
-            [
-                m.name,
-                m.gender.label,
-                m.birth_on,
-                m.joined_on,
-                m.full_member_on,
-                m.status.label,
-                m.branch.name,
-                m.party_group.name if m.party_group else "",
-                m.department.name if m.department else "",
-                m.post.name if m.post else "",
-                m.title,
-                m.phone_for(viewer),
-            ]
-        )
+        values = [
+            m.name,
+            m.gender.label,
+            m.birth_on,
+            m.joined_on,
+            m.full_member_on,
+            m.status.label,
+            m.branch.name,
+            m.party_group.name if m.party_group else "",
+            m.department.name if m.department else "",
+            m.post.name if m.post else "",
+            m.title,
+            m.phone_for(viewer),
+        ]
+        ws.append([_text_cell(ws, v) for v in values])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

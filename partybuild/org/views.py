@@ -27,6 +27,7 @@ from partybuild.org.forms import MemberForm, RetireForm, RosterUploadForm, UnitF
 from partybuild.org.models import (
     Branch,
     Department,
+    Gender,
     Member,
     MemberStatus,
     Organization,
@@ -134,8 +135,71 @@ def member_detail(member_id: int):
         else []
     )
     return render_template(
-        "org/member_detail.html", member=member, history=history, retire_form=RetireForm()
+        "org/member_detail.html",
+        member=member,
+        history=_readable_history(history),
+        retire_form=RetireForm(),
     )
+
+
+HISTORY_ACTIONS = {
+    "create": "添加",
+    "update": "修改",
+    "retire": "退出名册",
+    "reinstate": "恢复到名册",
+}
+HISTORY_FIELDS = roster.FIELD_LABELS | {
+    "is_leader": "班子成员",
+    "is_active": "在册",
+    "reason": "原因",
+}
+_ID_FIELDS = {
+    "branch_id": Branch,
+    "party_group_id": PartyGroup,
+    "department_id": Department,
+    "post_id": Post,
+}
+
+
+def _readable_history(entries: list[audit.AuditEntry]) -> list[dict]:
+    """Audit entries in words: Chinese action and field names, names instead of ids."""
+    wanted: dict[str, set[int]] = {f: set() for f in _ID_FIELDS}
+    for entry in entries:
+        for field, old, new in entry.changes:
+            if field in wanted:
+                wanted[field] |= {v for v in (old, new) if isinstance(v, int)}
+    names = {
+        field: dict(
+            db.session.execute(sa.select(model.id, model.name).where(model.id.in_(ids))).all()
+        )
+        for field, model in _ID_FIELDS.items()
+        if (ids := wanted[field])
+    }
+
+    def show(field: str, value: object) -> str:
+        if value is None or value == "":
+            return "—"
+        if field in names:
+            return names[field].get(value, f"#{value}")
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if field == "gender" and value in Gender.__members__:
+            return Gender(value).label
+        if field == "status" and value in MemberStatus.__members__:
+            return MemberStatus(value).label
+        return str(value)
+
+    return [
+        {
+            "at": e.created_at,
+            "actor": e.actor_name,
+            "action": HISTORY_ACTIONS.get(e.action, e.action),
+            "changes": [
+                (HISTORY_FIELDS.get(f, f), show(f, old), show(f, new)) for f, old, new in e.changes
+            ],
+        }
+        for e in entries
+    ]
 
 
 def _fill_member_choices(form: MemberForm) -> None:

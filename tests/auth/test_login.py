@@ -215,3 +215,14 @@ def test_session_cookie_flags(app, client, make_user):
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert db.session.get(User, user.id).last_login_at is not None
+
+
+def test_unknown_user_costs_a_hash_check(client, monkeypatch):
+    """Unknown usernames are not answered faster than wrong passwords."""
+    from partybuild.auth import service
+
+    calls = []
+    real = service.verify_password
+    monkeypatch.setattr(service, "verify_password", lambda h, p: calls.append(p) or real(h, p))
+    _login(client, "nobody", "some-password-1")
+    assert calls == ["some-password-1"]

@@ -272,8 +272,16 @@ def test_stale_edit_is_refused_with_clear_message(client, auth, org, make_member
     )
     assert resp.status_code == 200
     assert "已被他人修改" in text(resp)
+    # Saving the same page again is still refused: the user must reload first.
+    assert 'name="version_id" value="1"' in text(resp)
+    resp = client.post(
+        f"/org/members/{member.id}/edit",
+        data=member_form(org, name="王秀英（乙）", version_id=1),
+    )
+    assert "已被他人修改" in text(resp)
     db.session.refresh(member)
     assert member.name == "王秀英（甲）" and member.version_id == 2
+    assert 'name="version_id" value="2"' in text(client.get(f"/org/members/{member.id}/edit"))
 
 
 def test_race_between_check_and_save_is_not_a_silent_overwrite(
@@ -433,3 +441,23 @@ def test_mask_phone_shapes():
     assert mask_phone("13812345678") == "138****5678"
     assert "8123456" not in mask_phone("0931-8123456")
     assert mask_phone("0931-8123456").endswith("3456")
+
+
+def test_history_on_detail_page_is_readable(client, auth, org, make_member):
+    member = make_member(name="王秀英", party_group=org.group_a)
+    second = PartyGroup(branch=org.a, name="第二党小组")
+    db.session.add(second)
+    db.session.commit()
+    auth.login("secretary")
+    data = member_form(org, name="王秀英", party_group_id=second.id, version_id=1)
+    data.update(birth_on="1980-01-01", joined_on="2005-07-01", full_member_on="2006-07-01")
+    client.post(f"/org/members/{member.id}/edit", data=data)
+    client.post(f"/org/members/{member.id}/retire", data={"reason": "组织关系转出"})
+    body = text(client.get(f"/org/members/{member.id}"))
+    assert "修改 · " in body and "党小组：第一党小组 → 第二党小组" in body
+    assert "退出名册 · 在册：是 → 否 · 原因：— → 组织关系转出" in body
+    assert "party_group_id" not in body and "update" not in body
+    # Members see their own record but not who changed what.
+    auth.logout()
+    auth.login("member", member=member)
+    assert "变更记录" not in text(client.get(f"/org/members/{member.id}"))

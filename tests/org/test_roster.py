@@ -460,3 +460,55 @@ def test_round_trip_export_then_import_into_empty_branch(client, auth, org, make
     after = sorted(tuple(getattr(m, f) for f in fields) for m in active)
     assert after == before
     assert all(m.branch_id == org.a.id for m in active)
+
+
+def test_dates_with_a_midnight_time_part(client, auth, org):
+    """Excel writes date cells to CSV as '1985/3/1 0:00'."""
+    auth.login("secretary", branch=org.a)
+    rows = [
+        HEADER,
+        ["王秀英", "女", "1985/3/1 0:00", "2008-07-01 00:00:00", "2009/7/1 0:00", "正式党员"],
+    ]
+    token, _ = _import_ok(client, _csv(rows), "r.csv", org.a.id)
+    client.post("/org/members/import/confirm", data={"token": token})
+    member = db.session.scalar(sa.select(Member))
+    assert member.birth_on == date(1985, 3, 1) and member.full_member_on == date(2009, 7, 1)
+
+
+def test_malformed_csv_is_a_message_not_a_crash(client, auth, org):
+    auth.login("secretary", branch=org.a)
+    huge = (
+        "姓名,性别,出生日期,入党日期,党员状态\n"
+        + '"'
+        + "x" * 140_000
+        + '",男,1985-03-01,2008-07-01,正式党员\n'
+    )
+    body = text(_upload(client, huge.encode(), "r.csv", org.a.id))
+    assert "CSV 文件格式有误" in body and "Traceback" not in body
+
+
+def test_xlsx_whose_first_sheet_is_a_chart(client, auth, org):
+    wb = Workbook()
+    wb.create_chartsheet("图表", 0)
+    out = io.BytesIO()
+    wb.save(out)
+    auth.login("secretary", branch=org.a)
+    body = text(_upload(client, out.getvalue(), "r.xlsx", org.a.id))
+    assert "无法读取该 Excel 文件" in body and _member_count() == 0
+
+
+def test_row_limit_counts_only_filled_rows(app, client, auth, org):
+    app.config["ROSTER_IMPORT_MAX_ROWS"] = 2
+    auth.login("secretary", branch=org.a)
+    rows = [HEADER, GOOD[0], [""] * 11, [""] * 11, GOOD[1], [""] * 11]
+    token, body = _import_ok(client, _csv(rows), "r.csv", org.a.id)
+    assert "共 2 行" in body
+
+
+def test_export_keeps_formula_like_text_as_text(client, auth, make_member):
+    make_member(name="王秀英", title='=HYPERLINK("http://evil.example","点我")')
+    auth.login("admin")
+    resp = client.get("/org/members/export.xlsx")
+    ws = load_workbook(io.BytesIO(resp.data)).worksheets[0]
+    cell = ws.cell(row=2, column=11)
+    assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"
