@@ -55,7 +55,7 @@ DEFAULT_TEMPLATES: dict[int, tuple[str, str]] = {
     ),
     **{
         years: (
-            f"入党{years}周年纪念",
+            "光荣在党{入党周年}年",
             "{姓名}同志：\n"
             "今天是您入党{入党周年}周年的纪念日。{入党日期}至今，您始终坚守信念、忠诚履职，"
             "为人民群众排忧解难。{党支部}全体党员向您致以崇高的敬意和诚挚的祝福！",
@@ -587,22 +587,27 @@ def set_contact_email(member: Member, email: str, actor: Any) -> GreetingContact
     return row
 
 
-def card_lines(text: str, width: int = 19, max_lines: int = 14) -> list[str]:
+def _text_width(text: str) -> float:
+    """Rendered width in em: CJK characters are square, Latin letters and digits narrower."""
+    return sum(0.55 if ord(ch) < 0x2E80 else 1.0 for ch in text)
+
+
+def card_lines(text: str, width: float = 18.5, max_lines: int = 14) -> list[str]:
     """Wrap card text for the SVG card (CJK text has no spaces to break at)."""
     lines: list[str] = []
-    for paragraph in text.split("\n"):
-        paragraph = paragraph.rstrip()
-        indent = "" if not lines or paragraph.endswith(("：", ":")) else "\u3000\u3000"
-        paragraph = indent + paragraph.lstrip()
-        while len(paragraph) > width:
-            cut = width
-            # Keep closing punctuation with the line before it.
-            if paragraph[cut] in "，。、；：！？”）》":
-                cut += 1
-            lines.append(paragraph[:cut])
-            paragraph = paragraph[cut:]
-        lines.append(paragraph)
+    for raw in text.split("\n"):
+        raw = raw.strip()
+        # The salutation ("……同志：") stays flush left; paragraphs are indented.
+        paragraph = raw if (not lines and raw.endswith(("：", ":"))) else "\u3000\u3000" + raw
+        line = ""
+        for ch in paragraph:
+            # Closing punctuation may hang past the margin rather than start a line.
+            if _text_width(line + ch) > width and ch not in "，。、；：！？”）》,.;:!?)":
+                lines.append(line)
+                line = ""
+            line += ch
+        lines.append(line)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = lines[-1][: width - 1] + "…"
+        lines[-1] = lines[-1][:-1] + "…"
     return lines

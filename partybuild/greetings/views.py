@@ -109,9 +109,13 @@ def _member_index(today: date):
 
 
 def _card(title: str, text: str, name: str, years: int, branch: str, day: date) -> dict:
+    lines = service.card_lines(text)
     return {
         "title": title,
-        "lines": service.card_lines(text),
+        # Long titles shrink to fit the 480px band; short texts sit mid-card.
+        "title_size": min(46, int(500 / max(service._text_width(title), 1))),
+        "text_top": 326 + max(0, (12 - len(lines)) * 29 // 2),
+        "lines": lines,
         "name": name,
         "years": years,
         "branch": branch,
@@ -197,6 +201,7 @@ def preview(member_id: int):
         preview=True,
         member=member,
         on=on,
+        today=local_today(),
         template=template,
         existing_id=existing,
     )
