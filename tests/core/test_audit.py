@@ -283,3 +283,45 @@ def test_date_filter_uses_shanghai_days(client, auth):
     assert "凌晨导出" in _text(client.get("/audit", query_string={"end": "2026-03-02"}))
     assert "凌晨导出" not in _text(client.get("/audit", query_string={"end": "2026-03-01"}))
     assert "2026-03-02 00:30" in _text(client.get("/audit"))
+
+
+def test_concurrent_writers_keep_one_chain(app):
+    """Two requests writing at the same moment must not both link to the same entry."""
+    import threading
+    import time
+
+    _some_entries(1)
+    started = threading.Barrier(2)
+    errors = []
+
+    def first():
+        with app.app_context():
+            try:
+                audit.record("update", "member", 1, actor="first")
+                started.wait(5)
+                time.sleep(0.3)  # still in its transaction while the second one writes
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+                db.session.rollback()
+
+    def second():
+        with app.app_context():
+            try:
+                started.wait(5)
+                time.sleep(0.05)
+                audit.record("update", "member", 2, actor="second")
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+                db.session.rollback()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert errors == []
+    db.session.expire_all()
+    result = verify_chain()
+    assert result.ok and result.checked == 3, result

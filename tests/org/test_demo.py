@@ -1,7 +1,5 @@
 """The seed-demo CLI: a bureau shaped like the source article, loaded idempotently."""
 
-from datetime import date
-
 import sqlalchemy as sa
 
 from partybuild.auth.models import User
@@ -101,12 +99,23 @@ def test_demo_accounts_log_in_with_demo_password(runner, client):
 
 
 def test_seed_demo_on_a_database_with_an_admin_already(runner, client):
-    """`create-admin` first, then `seed-demo`: the demo still loads, the admin is kept."""
+    """`create-admin` first, then `seed-demo`: the real admin is kept, the rest are created."""
     result = runner.invoke(args=["create-admin", "--password", "Real-admin-2026"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
+    assert "已有同名正式账户，未改动：admin" in result.output
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) >= 110
+    admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
+    assert not admin.is_demo
+    resp = client.post("/auth/login", data={"username": "admin", "password": "demo12345"})
+    assert resp.status_code == 401
     resp = client.post("/auth/login", data={"username": "admin", "password": "Real-admin-2026"})
     assert resp.status_code == 302
-    assert date.today().year >= 2024
+    client.post("/auth/logout")
+    for username in ("secretary", "member", "reviewer", "secretary2"):
+        resp = client.post("/auth/login", data={"username": username, "password": "demo12345"})
+        assert resp.status_code == 302, username
+        client.post("/auth/logout")
+    again = runner.invoke(args=["seed-demo"])
+    assert "已创建演示账户" not in again.output
