@@ -1,0 +1,417 @@
+"""Demo commitments: one published batch per branch, about 120 items in every state,
+with records, evidence, evaluations and public ratings, so the board and the rates
+show real figures. Idempotent: a second run changes nothing."""
+
+import io
+import logging
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from partybuild.auth.models import User
+from partybuild.commitments import service
+from partybuild.commitments.models import (
+    CommentState,
+    Commitment,
+    CommitmentBatch,
+    CommitmentEvent,
+    CommitmentState,
+    Evaluation,
+    EvaluationKind,
+    FulfilmentRecord,
+    PublicRating,
+    RatingLevel,
+    RecordEvidence,
+)
+from partybuild.core import audit, storage
+from partybuild.core.timeutil import LOCAL_TZ, local_today
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Member
+
+logger = logging.getLogger(__name__)
+
+S = CommitmentState
+PER_BRANCH_MEMBERS = 15  # two items each: 4 branches x 30 = 120 commitments
+
+ITEMS = {
+    "学习": [
+        (
+            "系统学习《信访工作条例》，撰写学习笔记",
+            "全年学习笔记不少于12篇",
+            "每月自学不少于4小时，支部集中学习全勤",
+        ),
+        ("带头讲一次专题党课", "年内讲党课1次，课件存档", "结合信访工作实际备课，党小组内试讲"),
+        ("参加“三会一课”不缺席", "全年出勤率100%", "因公请假事后补学并提交心得"),
+    ],
+    "工作": [
+        (
+            "每月参加群众来访接待",
+            "每月接待不少于20批次，全年240批次以上",
+            "落实首问负责制，当场登记、限时答复",
+        ),
+        ("信访事项按期办结", "按期办结率100%", "建立个人办件台账，每周清理一次"),
+        ("网上信访件及时受理告知", "7日内受理告知率100%", "每日两次查看网上信访平台"),
+        ("牵头化解信访积案", "年内化解积案3件", "逐案制定化解方案，每月跟踪一次"),
+    ],
+    "自律": [
+        (
+            "严守廉洁纪律，不收受群众礼品礼金",
+            "全年零违纪、零投诉",
+            "来访群众赠送物品一律婉拒并登记",
+        ),
+        ("遵守工作纪律，按时到岗", "全年无迟到早退", "接访日提前15分钟到岗"),
+    ],
+    "服务群众": [
+        (
+            "走访联系社区困难群众",
+            "每季度走访不少于1次，全年4次以上",
+            "建立困难群众联系卡，逐户回访",
+        ),
+        ("为来访群众提供法律咨询", "全年提供咨询50人次以上", "每周三下午在接待大厅设咨询台"),
+        ("参加志愿服务活动", "全年参加志愿服务6次以上", "参加社区“红色物业”和文明交通志愿服务"),
+    ],
+}
+
+RECORD_TEXTS = [
+    "本月接待来访群众{n}批次，均已登记并按时答复。",
+    "完成学习笔记{n}篇，已在党小组会上交流。",
+    "走访社区困难群众{n}户，帮助解决实际困难2件。",
+    "办结信访事项{n}件，按期办结率100%。",
+    "参加志愿服务{n}次，照片已上传。",
+    "化解积案1件，信访人签字息诉罢访。",
+]
+COMMENTS = [
+    "接待很耐心，问题讲得清楚。",
+    "上门回访很及时，感谢！",
+    "办事效率高，态度好。",
+    "希望答复能再快一点。",
+    "服务热情，值得表扬。",
+    "咨询后少跑了好几趟，谢谢。",
+]
+# state, share of items
+STATE_MIX = [
+    (S.draft, 3),
+    (S.submitted, 6),
+    (S.published, 12),
+    (S.in_progress, 46),
+    (S.awaiting_evaluation, 13),
+    (S.evaluated, 17),
+    (S.not_fulfilled, 3),
+]
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour, 0), LOCAL_TZ).astimezone(UTC)
+
+
+def _png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (240, 160), (183, 28, 28))
+    ImageDraw.Draw(img).rectangle((20, 20, 220, 140), outline=(255, 255, 255), width=4)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+class _Seeder:
+    def __init__(self) -> None:
+        self.rng = random.Random(20260701)
+        self.today = local_today()
+        self.png = _png()
+        self.state_pool = [s for s, n in STATE_MIX for _ in range(n)]
+
+    def event(self, c, action, before, after, who, when, comment="", record=None):  # noqa: ANN001
+        db.session.add(
+            CommitmentEvent(
+                commitment=c,
+                action=str(action),
+                from_state=before,
+                to_state=after,
+                actor_id=getattr(who, "id", None),
+                actor_name=who if isinstance(who, str) else who.label,
+                comment=comment,
+                record=record,
+                created_at=when,
+            )
+        )
+
+    def batch(self, branch: Branch, title: str, creator: User | None) -> CommitmentBatch:
+        t = self.today
+        batch = CommitmentBatch(
+            branch_id=branch.id,
+            title=title,
+            commit_start=t - timedelta(days=200),
+            commit_end=t - timedelta(days=170),
+            evaluation_start=t - timedelta(days=30),
+            evaluation_end=t + timedelta(days=35),
+            created_by_id=creator.id if creator else None,
+            created_at=_at(t - timedelta(days=205)),
+        )
+        db.session.add(batch)
+        db.session.flush()
+        return batch
+
+    def commitment(
+        self,
+        batch: CommitmentBatch,
+        member: Member,
+        state: CommitmentState,
+        secretary: User | str,
+        owner: User | str,
+        k: int,
+    ) -> Commitment:
+        rng, t = self.rng, self.today
+        category = list(ITEMS)[k % len(ITEMS)]
+        content, target, measures = rng.choice(ITEMS[category])
+        created = t - timedelta(days=rng.randint(172, 198))
+        deadline = t + timedelta(days=rng.randint(-25, 34))
+        c = Commitment(
+            batch_id=batch.id,
+            branch_id=batch.branch_id,
+            member_id=member.id,
+            category=category,
+            content=content,
+            target=target,
+            measures=measures,
+            deadline=deadline,
+            state=S.draft,
+            progress=0,
+            record_count=0,
+            evidence_count=0,
+            is_withdrawn=False,
+            created_at=_at(created, 9),
+        )
+        db.session.add(c)
+        self.event(c, "create", None, S.draft, owner, _at(created, 9))
+        if state == S.draft:
+            if k % 2 or owner_is_demo_member(owner):
+                c.return_comment = "目标请量化到具体数量，并写明完成时间。"
+                self.event(c, "submit", S.draft, S.submitted, owner, _at(created, 11))
+                self.event(
+                    c, "return_for_revision", S.submitted, S.draft, secretary,
+                    _at(created + timedelta(days=1)), c.return_comment,
+                )  # fmt: skip
+            return c
+        c.submitted_at = _at(created, 11)
+        self.event(c, "submit", S.draft, S.submitted, owner, c.submitted_at)
+        c.state = S.submitted
+        if state == S.submitted:
+            return c
+        published_on = created + timedelta(days=rng.randint(1, 5))
+        c.published_at = _at(published_on, 15)
+        c.published_by_id = getattr(secretary, "id", None)
+        c.state = S.published
+        self.event(c, "publish", S.submitted, S.published, secretary, c.published_at)
+        if state == S.published:
+            return c
+        self.records(c, published_on, owner, state)
+        if state == S.not_fulfilled:
+            c.closed_at = _at(t - timedelta(days=rng.randint(5, 40)))
+            c.closed_reason = "因岗位调整，该项工作已移交其他同志，经支部研究关闭。"
+            self.event(
+                c, "close_not_fulfilled", c.state, S.not_fulfilled, secretary, c.closed_at,
+                c.closed_reason,
+            )  # fmt: skip
+            c.state = S.not_fulfilled
+            return c
+        if state == S.in_progress:
+            return c
+        requested = t - timedelta(days=rng.randint(3, 25))
+        if c.last_record_on and requested < c.last_record_on:
+            requested = c.last_record_on
+        c.evaluation_requested_at = _at(requested, 16)
+        c.requested_days_left = (c.deadline - requested).days
+        self.event(c, "request_evaluation", S.in_progress, S.awaiting_evaluation, owner,
+                   c.evaluation_requested_at)  # fmt: skip
+        c.state = S.awaiting_evaluation
+        kinds = [EvaluationKind.self_]
+        if state == S.evaluated or k % 3 == 0:
+            kinds.append(EvaluationKind.branch)
+        if state == S.evaluated:
+            kinds.append(EvaluationKind.leader)
+        for kind in kinds:
+            score = rng.choice([88, 90, 92, 95, 96, 98, 100]) if rng.random() > 0.1 else 82
+            who = owner if kind == EvaluationKind.self_ else secretary
+            name = "王建国（局长）" if kind == EvaluationKind.leader else (
+                who if isinstance(who, str) else who.label
+            )  # fmt: skip
+            comment = {
+                EvaluationKind.self_: "按承诺完成各项任务，群众认可。",
+                EvaluationKind.branch: "践诺扎实，记录完整，证明材料齐全。",
+                EvaluationKind.leader: "带头示范作用明显，望继续保持。",
+            }[kind]
+            db.session.add(
+                Evaluation(commitment=c, kind=kind, score=score, comment=comment,
+                           evaluator_name=name, recorded_by_id=getattr(who, "id", None))
+            )  # fmt: skip
+            self.event(c, "record_evaluation", c.state, c.state, who,
+                       _at(requested + timedelta(days=1), 10),
+                       f"{kind.label}：{score} 分。{comment}")  # fmt: skip
+        return c
+
+    def records(self, c: Commitment, published_on: date, owner: User | str, state) -> None:  # noqa: ANN001
+        rng, t = self.rng, self.today
+        count = rng.randint(1, 4)
+        stale = state == S.in_progress and rng.random() < 0.08
+        last = t - timedelta(days=rng.randint(61, 90)) if stale else t - timedelta(days=2)
+        span = max(1, (last - published_on).days)
+        days = sorted({published_on + timedelta(days=rng.randint(1, span)) for _ in range(count)})
+        finished = state in (S.awaiting_evaluation, S.evaluated)
+        progress = 0
+        no_evidence = state == S.in_progress and rng.random() < 0.06
+        for i, day in enumerate(days):
+            last_one = i == len(days) - 1
+            progress = 100 if (finished and last_one) else min(95, progress + rng.randint(15, 35))
+            text = rng.choice(RECORD_TEXTS).format(n=rng.randint(3, 25))
+            record = FulfilmentRecord(
+                commitment=c, recorded_on=day, text=text, progress=progress,
+                created_by_id=getattr(owner, "id", None), created_at=_at(day, 17),
+            )  # fmt: skip
+            db.session.add(record)
+            files = 0
+            if not no_evidence and (last_one or rng.random() < 0.5):
+                upload = ("工作照片.png", self.png) if rng.random() < 0.7 else ("工作记录.pdf", PDF)
+                stored = storage.save_upload(
+                    upload,
+                    domain="commitments",
+                    actor=owner if not isinstance(owner, str) else None,
+                )
+                db.session.add(RecordEvidence(record=record, file=stored))
+                files = 1
+            self.event(c, "add_record", c.state, S.in_progress, owner, _at(day, 17), text, record)
+            c.state = S.in_progress
+            c.progress = progress
+            c.record_count += 1
+            c.evidence_count += files
+            c.last_record_on = day
+        if no_evidence:
+            c.progress = max(c.progress, 85)
+
+    def ratings(self, c: Commitment, k: int) -> None:
+        rng = self.rng
+        n = 0 if k % 37 == 0 else (2 if k % 29 == 0 else rng.randint(3, 9))
+        start = c.published_at.astimezone(LOCAL_TZ).date()
+        span = max(1, (self.today - start).days)
+        for _ in range(n):
+            roll = rng.random()
+            level = (
+                RatingLevel.satisfied if roll < 0.82
+                else RatingLevel.basic if roll < 0.96 else RatingLevel.unsatisfied
+            )  # fmt: skip
+            comment = rng.choice(COMMENTS) if rng.random() < 0.15 else ""
+            state = CommentState.none
+            if comment:
+                state = CommentState.approved if rng.random() < 0.7 else CommentState.pending
+            day = start + timedelta(days=rng.randint(1, span))
+            db.session.add(
+                PublicRating(
+                    commitment=c, level=level, comment=comment, comment_state=state,
+                    browser_hash=f"{rng.getrandbits(128):032x}", ip_hash=f"{rng.getrandbits(64):016x}",
+                    rated_on=day, created_at=_at(day, rng.randint(8, 20)),
+                )
+            )  # fmt: skip
+
+    def finalise(self, c: Commitment, secretary: User | str) -> None:
+        db.session.flush()
+        breakdown = service.score_breakdown(c)
+        c.score, c.grade = breakdown.total, breakdown.grade
+        c.evaluated_at = _at(self.today - timedelta(days=self.rng.randint(1, 10)), 15)
+        c.evaluated_by_id = getattr(secretary, "id", None)
+        self.event(c, "finalise", S.awaiting_evaluation, S.evaluated, secretary, c.evaluated_at,
+                   f"综合得分 {c.score} 分，等次“{c.grade}”")  # fmt: skip
+        c.state = S.evaluated
+
+
+def owner_is_demo_member(owner: User | str) -> bool:
+    return isinstance(owner, User) and owner.role.value == "member"
+
+
+def seed() -> list[str]:
+    title = f"{local_today().year}年度党员承诺"
+    branches = db.session.scalars(sa.select(Branch).order_by(Branch.code)).all()
+    if not branches:
+        return ["承诺演示数据：没有党支部，已跳过。"]
+    if db.session.scalar(sa.select(CommitmentBatch.id).where(CommitmentBatch.title == title)):
+        return ["承诺演示数据已存在，未重复加载。"]
+    users = db.session.scalars(sa.select(User).where(User.member_id.is_not(None))).all()
+    user_by_member = {u.member_id: u for u in users}
+    seeder = _Seeder()
+    total = 0
+    k = 0
+    for branch in branches:
+        secretary = next(
+            (u for u in users if u.role.value == "secretary" and u.branch_id == branch.id), None
+        )
+        sec: User | str = secretary or f"{branch.name}书记"
+        batch = seeder.batch(branch, title, secretary)
+        members = db.session.scalars(
+            sa.select(Member)
+            .where(Member.branch_id == branch.id, Member.is_active.is_(True))
+            .order_by(Member.is_leader.desc(), Member.id)
+        ).all()
+        # Demo accounts' members first, so logging in shows something to do.
+        chosen = [m for m in members if m.id in user_by_member][:PER_BRANCH_MEMBERS]
+        chosen += [m for m in members if m not in chosen][: PER_BRANCH_MEMBERS - len(chosen)]
+        for member in chosen:
+            account = user_by_member.get(member.id)
+            owner: User | str = account or member.name
+            for item in range(2):
+                if account is not None and account.role.value == "member":
+                    state = (S.in_progress, S.draft)[item]  # one to keep, one returned
+                else:
+                    state = seeder.rng.choice(seeder.state_pool)
+                c = seeder.commitment(batch, member, state, sec, owner, k)
+                if state in (S.evaluated, S.awaiting_evaluation, S.in_progress, S.published,
+                             S.not_fulfilled):  # fmt: skip
+                    seeder.ratings(c, k)
+                if state == S.evaluated:
+                    seeder.finalise(c, sec)
+                k += 1
+                total += 1
+        # A couple of withdrawn items: the record stays, the board no longer shows them.
+        if branch.code == "B02":
+            db.session.flush()
+            last = db.session.scalars(
+                sa.select(Commitment)
+                .where(Commitment.batch_id == batch.id, Commitment.state == S.published)
+                .limit(1)
+            ).first()
+            if last is not None:
+                last.is_withdrawn = True
+                last.withdrawn_at = last.published_at + timedelta(days=30)
+                last.withdrawn_reason = "组织关系转出，承诺撤回"
+                seeder.event(last, "withdraw", last.state, last.state, sec, last.withdrawn_at,
+                             last.withdrawn_reason)  # fmt: skip
+        db.session.flush()
+        audit.record(
+            "seed_demo",
+            "commitment_batch",
+            batch.id,
+            actor="seed-demo",
+            branch_id=branch.id,
+            summary=f"demo commitments for {branch.code}",
+        )
+    from partybuild.commitments.rates import rates
+
+    summary = rates()
+    part, sat = summary.participation_rate, summary.satisfaction_rate
+    return [
+        f"已创建承诺演示数据：{len(branches)} 个批次“{title}”，共 {total} 项承诺，"
+        f"群众评价 {summary.ratings} 条"
+        + (
+            f"，参评率 {part:.1%}，满意率 {sat:.1%}。"
+            if part is not None and sat is not None
+            else "。"
+        ),
+        f"公示栏示例：/public/{branches[0].code}",
+    ]
