@@ -473,7 +473,7 @@ def scheduler_warnings(now: datetime | None = None) -> list[str]:
         .limit(1)
     ).first()
     if failed is not None and failed.outcome == Outcome.failed:
-        job = _REGISTRY.get(failed.job)
+        job = load_jobs().get(failed.job)
         warnings.append(f"最近一次定时任务“{job.label if job else failed.job}”运行失败。")
     return warnings
 
