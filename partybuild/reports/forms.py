@@ -8,7 +8,9 @@ from partybuild.core.forms import BaseForm
 
 
 class ExportForm(BaseForm):
-    kind = SelectField("文档", validators=[DataRequired(message="请选择要导出的文档")])
+    kind = SelectField(
+        "文档", validators=[DataRequired(message="请选择要导出的文档")], validate_choice=False
+    )
     branch = SelectField("党支部", validate_choice=False)
     period = StringField(
         "期间",

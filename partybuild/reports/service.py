@@ -13,7 +13,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -137,7 +137,8 @@ def generate_export(export: Export, progress: registry.Progress = registry.no_pr
     Chinese message instead of raising; the caller commits either way.
     """
     export_id = export.id
-    mark_running(export)
+    if export.status != ExportStatus.running:
+        mark_running(export)
     kind = registry.get(export.kind)
     started = time.perf_counter()
     target: Path | None = None
@@ -214,13 +215,17 @@ class _ProgressWriter:
         self._last = now
         # 99 at most: 100 means stored.
         percent = min(99, int(done * 100 / total)) if total else 0
-        with Session(db.engine) as session:
-            session.execute(
-                sa.update(Export)
-                .where(Export.id == self.export_id, Export.status == ExportStatus.running)
-                .values(progress=percent, heartbeat_at=utcnow())
-            )
-            session.commit()
+        try:
+            with Session(db.engine) as session:
+                session.execute(
+                    sa.update(Export)
+                    .where(Export.id == self.export_id, Export.status == ExportStatus.running)
+                    .values(progress=percent, heartbeat_at=utcnow())
+                )
+                session.commit()
+        except sa.exc.SQLAlchemyError:
+            # Progress is a courtesy: never fail the export over it.
+            logger.warning("export %s: progress not saved", self.export_id, exc_info=True)
 
 
 def _run_in_thread(app: Flask, export_id: int) -> None:
@@ -279,30 +284,25 @@ def check_stale(export: Export, now: datetime | None = None) -> bool:
 
 
 def stored_file(export: Export) -> Path:
-    """The stored document of a finished export, checked against its SHA-256."""
+    """Path of the stored document of a finished export (inside EXPORTS_DIR)."""
     if export.status != ExportStatus.done or not export.storage_path:
         raise ServiceError("该导出尚未完成，暂不能下载", "not_ready")
     root = exports_dir()
     path = (root / export.storage_path).resolve()
     if root not in path.parents or not path.is_file():
         raise ServiceError("导出文件已不在服务器上，请重新导出", "file_missing")
-    if sha256_of(path) != export.sha256:
-        logger.error("export %s: stored file %s does not match its sha256", export.id, path)
-        raise ServiceError("导出文件校验失败（文件可能被改动），请重新导出", "file_changed")
     return path
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in _chunks(fh):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _chunks(fh: Any, size: int = 1 << 20) -> Iterator[bytes]:
-    while chunk := fh.read(size):
-        yield chunk
+def read_verified(export: Export) -> bytes:
+    """The stored document's bytes, checked against the recorded SHA-256: the bytes
+    checked are the bytes sent."""
+    path = stored_file(export)
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != export.sha256:
+        logger.error("export %s: stored file %s does not match its sha256", export.id, path)
+        raise ServiceError("导出文件校验失败（文件可能被改动），请重新导出", "file_changed")
+    return data
 
 
 def record_download(export: Export, actor: User) -> None:

@@ -8,13 +8,13 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -181,15 +181,18 @@ def content_disposition(filename: str, fallback: str) -> str:
 def download(export_id: int):
     export = _load_export(export_id)
     try:
-        path = service.stored_file(export)
+        data = service.read_verified(export)
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("reports.export_detail", export_id=export.id))
     service.record_download(export, current_user)
     db.session.commit()
-    response = send_file(path, mimetype=DOCX_MIMETYPE, etag=export.sha256, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(
-        export.filename, f"export-{export.id}.docx"
+    return Response(
+        data,
+        mimetype=DOCX_MIMETYPE,
+        headers={
+            "Content-Disposition": content_disposition(export.filename, f"export-{export.id}.docx"),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -95,9 +95,10 @@ def add_ratings(c: Commitment, *levels: RatingLevel) -> None:
 
 @pytest.fixture
 def ledger(org: Any, make_member: Callable, make_user: Callable) -> SimpleNamespace:
-    """Branch A: 8 commitments (4 in 2026Q3, 6 in 2026, one draft, one withdrawn);
-    branch B: 1 (in 2026Q3). Ratings on A's Q3 commitments: 5 satisfied, 1 basic,
-    1 unsatisfied; only c1 has 3 or more ratings."""
+    """Branch A, batch 2026 (spans all of 2026): c1-c8, of which c4 is only submitted,
+    c6 a draft and c7 withdrawn; batch 2025: e1; batch 2026 Q4 (Oct-Dec): f1.
+    Branch B: d1. Ratings: c1 3 satisfied + 1 basic, c2 2 satisfied, c3 1 unsatisfied,
+    so only c1 has 3 or more ratings."""
     a1 = make_member(branch=org.a, name="张承诺", post=org.post, department=org.department)
     a2 = make_member(branch=org.a, name="李践诺", full=False, phone="13900001111")
     b1 = make_member(branch=org.b, name="王外支")
@@ -117,7 +118,23 @@ def ledger(org: Any, make_member: Callable, make_user: Callable) -> SimpleNamesp
         evaluation_start=date(2026, 6, 1),
         evaluation_end=date(2027, 1, 31),
     )
-    db.session.add_all([batch_a, batch_b])
+    batch_a_2025 = CommitmentBatch(
+        branch_id=org.a.id,
+        title="2025年度党员承诺",
+        commit_start=date(2025, 1, 1),
+        commit_end=date(2025, 3, 31),
+        evaluation_start=date(2025, 11, 1),
+        evaluation_end=date(2025, 12, 31),
+    )
+    batch_a_q4 = CommitmentBatch(
+        branch_id=org.a.id,
+        title="2026年第四季度专项承诺",
+        commit_start=date(2026, 10, 1),
+        commit_end=date(2026, 10, 31),
+        evaluation_start=date(2026, 12, 1),
+        evaluation_end=date(2026, 12, 31),
+    )
+    db.session.add_all([batch_a, batch_b, batch_a_2025, batch_a_q4])
     db.session.flush()
     c1 = add_commitment(
         batch_a, a1, S.in_progress, submitted=date(2026, 6, 15), deadline=date(2026, 9, 30),
@@ -152,11 +169,19 @@ def ledger(org: Any, make_member: Callable, make_user: Callable) -> SimpleNamesp
     )  # fmt: skip
     c7 = add_commitment(
         batch_a, a1, S.published, submitted=date(2026, 7, 1), deadline=date(2026, 9, 30),
-        withdrawn=True, content="已撤回承诺不应出现",
+        withdrawn=True, content="重复填报后撤回的承诺",
     )  # fmt: skip
     c8 = add_commitment(
         batch_a, a2, S.evaluated, submitted=date(2026, 7, 2), deadline=date(2026, 9, 15),
         score=85.0, grade="中", progress=100, category="自律", content="严守廉洁纪律，不收受礼品礼金",
+    )  # fmt: skip
+    e1 = add_commitment(
+        batch_a_2025, a1, S.evaluated, submitted=date(2025, 2, 1), deadline=date(2025, 10, 31),
+        score=80.0, grade="中", content="2025年承诺：规范信访登记",
+    )  # fmt: skip
+    f1 = add_commitment(
+        batch_a_q4, a2, S.published, submitted=date(2026, 10, 5), deadline=date(2026, 12, 20),
+        content="四季度专项：走访重点信访人10人次",
     )  # fmt: skip
     d1 = add_commitment(
         batch_b, b1, S.in_progress, submitted=date(2026, 7, 5), deadline=date(2026, 9, 30),
@@ -173,5 +198,6 @@ def ledger(org: Any, make_member: Callable, make_user: Callable) -> SimpleNamesp
     )
     return SimpleNamespace(
         org=org, a1=a1, a2=a2, b1=b1, batch_a=batch_a, batch_b=batch_b, users=users,
-        c=dict(c1=c1, c2=c2, c3=c3, c4=c4, c5=c5, c6=c6, c7=c7, c8=c8, d1=d1),
+        c=dict(c1=c1, c2=c2, c3=c3, c4=c4, c5=c5, c6=c6, c7=c7, c8=c8, e1=e1, f1=f1, d1=d1),
+        batch_a_2025=batch_a_2025, batch_a_q4=batch_a_q4,
     )  # fmt: skip

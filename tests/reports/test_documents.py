@@ -34,12 +34,14 @@ def paragraphs(document: Any) -> str:
 @pytest.mark.parametrize(
     ("branch", "period", "expected"),
     [
-        ("A", "2026Q3", {"c1", "c2", "c3", "c8"}),
-        ("A", "2026", {"c1", "c2", "c3", "c4", "c5", "c8"}),
-        ("A", "2026-08", {"c1", "c2", "c3", "c8"}),
-        ("A", "2025", set()),
+        ("A", "2026Q3", {"c1", "c2", "c3", "c5", "c7", "c8"}),
+        ("A", "2026-08", {"c1", "c2", "c3", "c5", "c7", "c8"}),
+        ("A", "2026Q4", {"c1", "c2", "c3", "c5", "c7", "c8", "f1"}),
+        ("A", "2026", {"c1", "c2", "c3", "c5", "c7", "c8", "f1"}),
+        ("A", "2025", {"e1"}),
+        ("A", "2024", set()),
         ("B", "2026Q3", {"d1"}),
-        ("all", "2026Q3", {"c1", "c2", "c3", "c8", "d1"}),
+        ("all", "2026Q3", {"c1", "c2", "c3", "c5", "c7", "c8", "d1"}),
     ],
 )
 def test_ledger_rows_match_the_database_for_scope_and_period(
@@ -50,7 +52,8 @@ def test_ledger_rows_match_the_database_for_scope_and_period(
     table = document.tables[-1]
     rows = table_data(table)
     assert len(rows) == len(expected) == record.row_count
-    contents = sorted(row[4] for row in rows)
+    content_at = 5 if branch == "all" else 4
+    contents = sorted(row[content_at] for row in rows)
     assert contents == sorted(ledger.c[k].content for k in expected)
     assert [row[0] for row in rows] == [str(i) for i in range(1, len(rows) + 1)]
 
@@ -58,30 +61,36 @@ def test_ledger_rows_match_the_database_for_scope_and_period(
 def test_ledger_columns_summary_and_signature(ledger: SimpleNamespace) -> None:
     record, document = export("commitments", ledger.users.secretary, branch="A", period="2026Q3")
     assert record.title == "第一党支部2026年第三季度党员承诺践诺台账"
-    assert document.paragraphs[0].text == record.title
+    assert document.paragraphs[0].text == "第一党支部党员承诺践诺台账"
     assert document.paragraphs[0].style.name == "公文标题"
+    assert document.paragraphs[1].text == "（2026年第三季度）"
     table = document.tables[-1]
     assert header(table) == [
         "序号", "党员", "岗位", "类别", "承诺内容", "目标", "完成时限", "状态", "进度",
         "最新践诺记录", "佐证", "群众满意度\n满意/基本/不满意", "得分", "等次",
     ]  # fmt: skip
-    # The ledger table sits in a landscape section.
-    assert any(s.orientation == 1 for s in document.sections)
+    # A wholly landscape document: the summary shares the first page with the table.
+    assert [s.orientation for s in document.sections] == [1]
     by_content = {row[4]: row for row in table_data(table)}
     c1 = by_content[ledger.c["c1"].content]
-    assert c1[1:4] == ["张承诺", "信访接待岗", "工作"]
+    assert c1[1:4] == ["张承诺", "接访科·信访接待岗", "工作"]
     assert c1[6:12] == ["2026-09-30", "践诺中", "60%", "2026-09-01 第二次接访记录：化解积案3件", "2", "3/1/0"]  # fmt: skip
     c2 = by_content[ledger.c["c2"].content]
     assert c2[7] == "已评诺" and c2[12:] == ["96", "好"]
+    # Withdrawn commitments stay in the ledger, labelled; drafts never appear.
+    assert by_content[ledger.c["c7"].content][7] == "已亮诺（已撤回）"
+    assert ledger.c["c6"].content not in by_content
+    assert ledger.c["c4"].content not in by_content  # submitted, not yet published
     text = paragraphs(document)
-    # Written from the figures: 4 commitments by 2 members; ratings 5/1/1 of 7.
-    assert "第一党支部2026年第三季度共有2名党员作出承诺4项" in text
-    assert "践诺中1项" in text and "已亮诺1项" in text and "已评诺2项" in text
-    assert "评定等次“好”1项、“中”1项，平均得分90.5分" in text
+    # Written from the figures: 5 kept commitments by 2 members; ratings 5/1/1 of 7.
+    assert (
+        "第一党支部2026年第三季度共有2名党员亮诺5项，其中已亮诺1项、践诺中2项、已评诺2项；"
+        "另有已撤回的承诺1项，列入台账备查。"
+    ) in text
+    assert "评定等次“好”1项、“中”1项，平均得分90.5分；评诺完成率40.0%" in text
     assert "群众评价共7人次（满意5人次、基本满意1人次、不满意1人次）" in text
-    assert "群众参评率25.0%，群众满意率85.7%" in text
+    assert "亮诺承诺5项中，1项获得3人次以上评价，群众参评率20.0%，群众满意率85.7%" in text
     assert "测试局机关党委" in text  # issuing organisation in the signature block
-    assert "草稿承诺不应出现" not in text and "已撤回承诺不应出现" not in text
 
 
 def test_ledger_rates_are_withheld_below_the_minimum(ledger: SimpleNamespace) -> None:
@@ -94,7 +103,7 @@ def test_empty_ledger_is_still_a_valid_document(ledger: SimpleNamespace) -> None
     assert_official_layout(document)
     assert record.row_count == 0
     assert len(document.tables[-1].rows) == 1
-    assert "没有已提交的党员承诺" in paragraphs(document)
+    assert "第一党支部2024年没有已亮诺的党员承诺。" in paragraphs(document)
 
 
 # ------------------------------------------------------------------ letter

@@ -1,9 +1,9 @@
-"""党员承诺践诺台账: every commitment of a branch (or all branches) live in a period.
+"""党员承诺践诺台账: the commitments of a branch (or every branch) for a period.
 
-A commitment belongs to the period when it was submitted before the period ended and
-its deadline is not before the period started; drafts and withdrawn commitments are
-not in the ledger. The rows come from one streamed query (latest record and rating
-counts joined as subqueries), so 10,000 rows cost the same few queries as ten.
+The rows are the commitments domain's own ``ledger_rows`` (the .xlsx ledger uses the
+same query): batches whose span overlaps the period, published commitments only,
+withdrawn ones kept and labelled. One streamed SELECT, so 10,000 rows cost the same
+few queries as ten. The summary is computed over exactly that SELECT.
 """
 
 from __future__ import annotations
@@ -13,20 +13,19 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from partybuild.commitments.export import LedgerRow, ledger_query, ledger_rows
 from partybuild.commitments.models import (
     STATE_LABELS,
     Commitment,
     CommitmentState,
-    FulfilmentRecord,
     PublicRating,
     RatingLevel,
     setting,
 )
 from partybuild.core.permissions import Role
 from partybuild.extensions import db
-from partybuild.org.models import Branch, Member, Post
 from partybuild.reports.document import OfficialDocument
-from partybuild.reports.documents import local_midnight_after, percent, tracked
+from partybuild.reports.documents import percent, tracked
 from partybuild.reports.registry import BuiltReport, Progress, ReportKind, ReportParams, register
 
 logger = logging.getLogger(__name__)
@@ -40,81 +39,48 @@ RECORD_CHARS = 60
 COLUMNS = [
     ("序号", 9),
     ("党员", 13),
-    ("岗位", 17),
+    ("岗位", 19),
     ("类别", 10),
-    ("承诺内容", 34),
-    ("目标", 26),
-    ("完成时限", 18),
+    ("承诺内容", 32),
+    ("目标", 24),
+    ("完成时限", 21),
     ("状态", 13),
-    ("进度", 10),
-    ("最新践诺记录", 30),
+    ("进度", 12),
+    ("最新践诺记录", 29),
     ("佐证", 9),
     ("群众满意度\n满意/基本/不满意", 16),
-    ("得分", 10),
+    ("得分", 9),
     ("等次", 9),
 ]
+# All branches: a 党支部 column, paid for by the two widest text columns.
+BRANCH_COLUMN = ("党支部", 18)
 
 
-def _scope(params: ReportParams) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = [
-        Commitment.state != CommitmentState.draft,
-        Commitment.is_withdrawn.is_(False),
-        Commitment.submitted_at.is_not(None),
-    ]
-    if params.period is not None:
-        conditions += [
-            Commitment.submitted_at < local_midnight_after(params.period.end),
-            Commitment.deadline >= params.period.start,
-        ]
-    if params.branch_ids is not None:
-        conditions.append(Commitment.branch_id.in_(params.branch_ids))
-    return conditions
+def columns(params: ReportParams) -> list[tuple[str, float]]:
+    if params.branch is not None:
+        return COLUMNS
+    cols = [(name, width - 9 if name in ("承诺内容", "最新践诺记录") else width)
+            for name, width in COLUMNS]  # fmt: skip
+    return [cols[0], BRANCH_COLUMN, *cols[1:]]
+
+
+def _query(params: ReportParams) -> sa.Select:
+    period = params.period
+    return ledger_query(
+        params.branch_ids,
+        period.start if period else None,
+        period.end if period else None,
+    )
 
 
 def count_rows(params: ReportParams) -> int:
-    stmt = sa.select(sa.func.count(Commitment.id)).where(*_scope(params))
+    stmt = _query(params).with_only_columns(sa.func.count(Commitment.id)).order_by(None)
     return db.session.scalar(stmt) or 0
 
 
 def title(params: ReportParams) -> str:
     period = params.period.label if params.period is not None else ""
     return f"{params.scope_name}{period}{LABEL}"
-
-
-def _latest_records() -> sa.Subquery:
-    """Each commitment's newest fulfilment record (by day, then id)."""
-    ranked = sa.select(
-        FulfilmentRecord.commitment_id.label("cid"),
-        FulfilmentRecord.recorded_on.label("on"),
-        FulfilmentRecord.text.label("text"),
-        sa.func.row_number()
-        .over(
-            partition_by=FulfilmentRecord.commitment_id,
-            order_by=(FulfilmentRecord.recorded_on.desc(), FulfilmentRecord.id.desc()),
-        )
-        .label("rn"),
-    ).subquery("ranked_records")
-    return (
-        sa.select(ranked.c.cid, ranked.c.on, ranked.c.text)
-        .where(ranked.c.rn == 1)
-        .subquery("latest_records")
-    )
-
-
-def _rating_counts() -> sa.Subquery:
-    def level(lv: RatingLevel) -> sa.ColumnElement[int]:
-        return sa.func.count(PublicRating.id).filter(PublicRating.level == lv)
-
-    return (
-        sa.select(
-            PublicRating.commitment_id.label("cid"),
-            level(RatingLevel.satisfied).label("satisfied"),
-            level(RatingLevel.basic).label("basic"),
-            level(RatingLevel.unsatisfied).label("unsatisfied"),
-        )
-        .group_by(PublicRating.commitment_id)
-        .subquery("rating_counts")
-    )
 
 
 def _short(text: str | None, limit: int = RECORD_CHARS) -> str:
@@ -124,95 +90,82 @@ def _short(text: str | None, limit: int = RECORD_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def ledger_rows(params: ReportParams) -> Iterator[tuple[object, ...]]:
-    """Plain ledger rows in table order, streamed (one query)."""
-    latest = _latest_records()
-    ratings = _rating_counts()
-    stmt = (
-        sa.select(
-            Member.name,
-            Post.name,
-            Commitment.category,
-            Commitment.content,
-            Commitment.target,
-            Commitment.deadline,
-            Commitment.state,
-            Commitment.progress,
-            latest.c.on,
-            latest.c.text,
-            Commitment.evidence_count,
-            ratings.c.satisfied,
-            ratings.c.basic,
-            ratings.c.unsatisfied,
-            Commitment.score,
-            Commitment.grade,
-        )
-        .join(Member, Commitment.member_id == Member.id)
-        .join(Branch, Commitment.branch_id == Branch.id)
-        .outerjoin(Post, Member.post_id == Post.id)
-        .outerjoin(latest, latest.c.cid == Commitment.id)
-        .outerjoin(ratings, ratings.c.cid == Commitment.id)
-        .where(*_scope(params))
-        .order_by(
-            Branch.code,
-            Member.is_leader.desc(),
-            Member.name,
-            Member.id,
-            Commitment.deadline,
-            Commitment.id,
-        )  # fmt: skip
-        .execution_options(yield_per=1000)
+def _cells(n: int, r: LedgerRow, with_branch: bool) -> tuple[object, ...]:
+    record = ""
+    if r.latest_record_on is not None:
+        record = f"{r.latest_record_on:%Y-%m-%d} {_short(r.latest_record)}"
+    votes = ""
+    if r.ratings:
+        votes = f"{r.satisfied}/{r.basic}/{r.unsatisfied}"
+        if r.satisfaction is not None:
+            votes += f"\n满意率{r.satisfaction:.1%}"
+    cells = (
+        n,
+        r.member,
+        r.post,
+        r.category,
+        r.content,
+        r.target,
+        r.deadline,
+        r.state_label,
+        f"{r.progress}%",
+        record,
+        r.evidence_count,
+        votes,
+        f"{r.score:g}" if r.score is not None else "",
+        r.grade or "",
     )
-    labels = {state.value: label for state, label in STATE_LABELS.items()}
-    for n, row in enumerate(db.session.execute(stmt), start=1):
-        (name, post, category, content, target, deadline, state, progress, record_on,
-         record_text, evidence, satisfied, basic, unsatisfied, score, grade) = row  # fmt: skip
-        record = f"{record_on:%Y-%m-%d} {_short(record_text)}" if record_on is not None else ""
-        votes = (satisfied or 0) + (basic or 0) + (unsatisfied or 0)
-        yield (
-            n,
-            name,
-            post,
-            category,
-            content,
-            target,
-            deadline,
-            labels[CommitmentState(state).value],
-            f"{progress}%",
-            record,
-            evidence,
-            f"{satisfied}/{basic}/{unsatisfied}" if votes else "",
-            f"{score:g}" if score is not None else "",
-            grade or "",
-        )
+    return (n, r.branch, *cells[1:]) if with_branch else cells
+
+
+def table_rows(params: ReportParams) -> Iterator[tuple[object, ...]]:
+    """Ledger rows as table cells, streamed."""
+    period = params.period
+    rows = ledger_rows(
+        params.branch_ids,
+        period.start if period else None,
+        period.end if period else None,
+    )
+    with_branch = params.branch is None
+    for n, row in enumerate(rows, start=1):
+        yield _cells(n, row, with_branch)
 
 
 # --------------------------------------------------------------------------- summary
 
 
 def _figures(params: ReportParams) -> dict[str, object]:
-    """Counts by state and grade, members, score and rating totals: three queries."""
-    scope = _scope(params)
-    by_state = dict(
-        db.session.execute(
-            sa.select(Commitment.state, sa.func.count(Commitment.id))
-            .where(*scope)
-            .group_by(Commitment.state)
-        ).all()
-    )
+    """Counts by state and grade, members, average score and ratings, over the very
+    rows of the ledger (its SELECT reused as a subquery): four queries."""
+    ids = _query(params).with_only_columns(Commitment.id).order_by(None).scalar_subquery()
+    in_ledger = Commitment.id.in_(ids)
+    kept = sa.and_(in_ledger, Commitment.is_withdrawn.is_(False))
+    rows = db.session.execute(
+        sa.select(Commitment.state, Commitment.is_withdrawn, sa.func.count(Commitment.id))
+        .where(in_ledger)
+        .group_by(Commitment.state, Commitment.is_withdrawn)
+    ).all()
+    by_state: dict[CommitmentState, int] = {}
+    withdrawn = 0
+    for state, is_withdrawn, n in rows:
+        if is_withdrawn:
+            withdrawn += n
+        else:
+            by_state[CommitmentState(state)] = by_state.get(CommitmentState(state), 0) + n
     members, avg_score = db.session.execute(
         sa.select(
-            sa.func.count(sa.distinct(Commitment.member_id)),
-            sa.func.avg(Commitment.score),
-        ).where(*scope)
+            sa.func.count(sa.distinct(Commitment.member_id)), sa.func.avg(Commitment.score)
+        ).where(kept)
     ).one()
     grades = dict(
         db.session.execute(
             sa.select(Commitment.grade, sa.func.count(Commitment.id))
-            .where(*scope, Commitment.grade.is_not(None))
+            .where(kept, Commitment.grade.is_not(None))
             .group_by(Commitment.grade)
         ).all()
     )
+    # 参评率 and 满意率 as the commitments domain defines them (rates.py), over the
+    # ledger's commitments that are on the public board.
     need = setting("PARTICIPATION_MIN_RATINGS")
     per = (
         sa.select(PublicRating.commitment_id.label("cid"), sa.func.count().label("n"))
@@ -226,18 +179,19 @@ def _figures(params: ReportParams) -> dict[str, object]:
         )
         .select_from(Commitment)
         .outerjoin(per, per.c.cid == Commitment.id)
-        .where(*scope, Commitment.on_public_board())
+        .where(in_ledger, Commitment.on_public_board())
     ).one()
     levels = dict(
         db.session.execute(
             sa.select(PublicRating.level, sa.func.count(PublicRating.id))
             .join(Commitment, PublicRating.commitment_id == Commitment.id)
-            .where(*scope)
+            .where(in_ledger, Commitment.on_public_board())
             .group_by(PublicRating.level)
         ).all()
     )
     return {
-        "by_state": {CommitmentState(k): v for k, v in by_state.items()},
+        "by_state": by_state,
+        "withdrawn": withdrawn,
         "members": members or 0,
         "avg_score": avg_score,
         "grades": grades,
@@ -252,16 +206,16 @@ def summary_text(params: ReportParams, f: dict) -> list[str]:
     by_state: dict[CommitmentState, int] = f["by_state"]
     total = sum(by_state.values())
     scope = f"{params.scope_name}{params.period.label if params.period else ''}"
+    withdrawn = f["withdrawn"]
+    extra = f"；另有已撤回的承诺{withdrawn}项，列入台账备查" if withdrawn else ""
     if not total:
-        return [f"{scope}没有已提交的党员承诺（不含草稿和已撤回的承诺）。"]
+        return [f"{scope}没有已亮诺的党员承诺{extra}。"]
     parts = "、".join(
         f"{STATE_LABELS[s].replace('（已关闭）', '')}{by_state[s]}项"
         for s in CommitmentState
         if by_state.get(s)
     )
-    lines = [
-        f"{scope}共有{f['members']}名党员作出承诺{total}项（不含草稿和已撤回的承诺），其中{parts}。"
-    ]
+    lines = [f"{scope}共有{f['members']}名党员亮诺{total}项，其中{parts}{extra}。"]
     evaluated = by_state.get(CommitmentState.evaluated, 0)
     if evaluated:
         grades = "、".join(f"“{g}”{n}项" for g, n in sorted(f["grades"].items(), key=_grade_key))
@@ -292,12 +246,15 @@ def _grade_key(item: tuple[str, int]) -> int:
 
 def build(params: ReportParams, progress: Progress) -> BuiltReport:
     total = count_rows(params)
-    doc = OfficialDocument(title(params), issuer=params.issuer)
+    # Wholly landscape: the summary and the first rows share the first page.
+    doc = OfficialDocument(f"{params.scope_name}{LABEL}", issuer=params.issuer, landscape=True)
+    if params.period is not None:
+        doc.paragraph(f"（{params.period.label}）", indent=False, align="center")
     for line in summary_text(params, _figures(params)):
         doc.summary(line)
     rows = doc.table(
-        COLUMNS,
-        tracked(ledger_rows(params), total, progress),
+        columns(params),
+        tracked(table_rows(params), total, progress),
         landscape_section=True,
         font_size_pt=TABLE_FONT_PT,
     )

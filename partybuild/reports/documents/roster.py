@@ -24,12 +24,12 @@ COLUMNS = [
     ("序号", 12),
     ("姓名", 22),
     ("性别", 12),
-    ("入党日期", 26),
-    ("转正日期", 26),
+    ("入党日期", 28),
+    ("转正日期", 28),
     ("党员状态", 22),
-    ("科室", 34),
-    ("岗位", 38),
-    ("联系电话", 31),
+    ("科室", 32),
+    ("岗位", 36),
+    ("联系电话", 32),
 ]
 
 
@@ -115,7 +115,8 @@ def _summary(params: ReportParams) -> str:
 
 def build(params: ReportParams, progress: Progress) -> BuiltReport:
     total = count_rows(params)
-    doc = OfficialDocument(title(params), issuer=params.issuer)
+    # Wholly landscape: a portrait summary page and signature page would be mostly empty.
+    doc = OfficialDocument(title(params), issuer=params.issuer, landscape=True)
     doc.summary(_summary(params))
     doc.paragraph("名册按党支部、班子成员、入党时间排列；联系电话已做脱敏处理。")
     rows = doc.table(COLUMNS, tracked(_rows(params), total, progress), landscape_section=True)
