@@ -1,0 +1,349 @@
+"""Benchmark: a 10,000-row 党员承诺践诺台账 through the real export path.
+
+    python bench/bench_ledger_export.py [--rows 10000] [--in-process] [--keep]
+
+Seeds a scratch SQLite database (4 branches, rows/5 members with 5 commitments each,
+a fulfilment record per kept commitment, public ratings on a third of them), then
+measures, in the same run:
+
+* ``export``   - the web's background path: ``service.request_export`` (reviewer, all
+  branches, period 2026), then ``service.start_background`` / ``wait_for`` - the worker
+  thread with its own app context and session, progress writes, the streamed
+  ``commitments.export.ledger_rows`` query, the document engine, the file stored
+  under EXPORTS_DIR with its SHA-256, the Export record and audit entries;
+* ``baseline`` - ``bench/bench_ledger_rows.py``'s ``bench_baseline(rows)``: a bare
+  python-docx document filled by deep-copying one lxml prototype row per row.
+
+Each is timed once, then run again under tracemalloc for the Python heap peak (lxml's C
+allocations are not traced; ``ru_maxrss`` shows the whole process). By default each
+measurement runs in a fresh interpreter so ``ru_maxrss`` is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import json
+import logging
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+logger = logging.getLogger(__name__)
+
+PERIOD = "2026"
+
+
+def _config(workdir: Path) -> dict:
+    return {
+        "SECRET_KEY": "bench",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.db'}",
+        "INSTANCE_PATH": str(workdir / "instance"),
+        "EXPORTS_DIR": str(workdir / "exports"),
+        "REPORTS_INLINE_MAX_ROWS": 0,
+    }
+
+
+def seed(workdir: Path, rows: int) -> None:
+    """A scratch database with ``rows`` ledger rows for 2026 (bulk inserts)."""
+    import sqlalchemy as sa
+
+    from partybuild import create_app
+    from partybuild.auth.models import User
+    from partybuild.commitments.models import (
+        Commitment,
+        CommitmentBatch,
+        CommitmentState,
+        FulfilmentRecord,
+        PublicRating,
+        RatingLevel,
+    )
+    from partybuild.core.permissions import Role
+    from partybuild.extensions import db
+    from partybuild.org.models import (
+        Branch,
+        Department,
+        Gender,
+        Member,
+        MemberStatus,
+        Organization,
+        Post,
+    )
+
+    rnd = random.Random(9704)
+    app = create_app(_config(workdir))
+    with app.app_context():
+        db.create_all()
+        org = Organization(name="市信访局机关党委")
+        dept = Department(organization=org, name="接访科")
+        post = Post(department=dept, name="信访接待岗")
+        branches = [
+            Branch(organization=org, code=f"B{i:02d}", name=f"机关第{i}党支部") for i in range(1, 5)
+        ]
+        db.session.add_all([org, dept, post, *branches])
+        db.session.add(User(username="reviewer", role=Role.reviewer, password_hash="x"))
+        db.session.flush()
+        batches = []
+        for b in branches:
+            batch = CommitmentBatch(
+                branch_id=b.id,
+                title="2026年度党员承诺",
+                commit_start=date(2026, 1, 1),
+                commit_end=date(2026, 3, 31),
+                evaluation_start=date(2026, 11, 1),
+                evaluation_end=date(2026, 12, 31),
+            )
+            batches.append(batch)
+        db.session.add_all(batches)
+        db.session.flush()
+
+        members = rows // 5
+        db.session.execute(
+            sa.insert(Member),
+            [
+                dict(
+                    branch_id=branches[i % 4].id,
+                    department_id=dept.id,
+                    post_id=post.id,
+                    name=f"党员{i:05d}",
+                    gender=Gender.male if i % 2 else Gender.female,
+                    birth_on=date(1980, 1, 1),
+                    joined_on=date(2005, 7, 1),
+                    full_member_on=date(2006, 7, 1),
+                    status=MemberStatus.full,
+                    phone=f"138{i:08d}",
+                )
+                for i in range(members)
+            ],
+        )
+        member_ids = db.session.scalars(sa.select(Member.id).order_by(Member.id)).all()
+        branch_of = {b.id: batches[k] for k, b in enumerate(branches)}
+        member_branch = dict(db.session.execute(sa.select(Member.id, Member.branch_id)).all())
+
+        states = [
+            CommitmentState.published,
+            CommitmentState.in_progress,
+            CommitmentState.in_progress,
+            CommitmentState.awaiting_evaluation,
+            CommitmentState.evaluated,
+        ]
+        at = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)
+        commitments = []
+        for i in range(rows):
+            mid = member_ids[i // 5]
+            batch = branch_of[member_branch[mid]]
+            state = states[i % len(states)]
+            c = dict(
+                batch_id=batch.id,
+                branch_id=batch.branch_id,
+                member_id=mid,
+                category=["学习", "工作", "自律", "服务群众"][i % 4],
+                content=f"第{i}项承诺：每月接待群众来访不少于{rnd.randint(10, 40)}批次，"
+                "做到件件有登记、事事有回音",
+                target="全年接访240批次，群众满意率95%以上",
+                measures="按时到岗，首问负责",
+                deadline=date(2026, 12, 31) - timedelta(days=i % 200),
+                state=state,
+                submitted_at=at,
+                published_at=at,
+                progress=0 if state == CommitmentState.published else 60,
+                record_count=0 if state == CommitmentState.published else 1,
+                evidence_count=0 if state == CommitmentState.published else 2,
+                is_withdrawn=False,
+                evaluation_requested_at=None,
+                evaluated_at=None,
+                score=None,
+                grade=None,
+            )
+            if state in (CommitmentState.awaiting_evaluation, CommitmentState.evaluated):
+                c["evaluation_requested_at"] = at
+            if state == CommitmentState.evaluated:
+                c.update(evaluated_at=at, score=float(rnd.randint(75, 100)), grade="好")
+            commitments.append(c)
+        db.session.execute(sa.insert(Commitment), commitments)
+        ids = db.session.scalars(sa.select(Commitment.id).order_by(Commitment.id)).all()
+        db.session.execute(
+            sa.insert(FulfilmentRecord),
+            [
+                dict(
+                    commitment_id=cid,
+                    recorded_on=date(2026, 6, 1) + timedelta(days=k % 90),
+                    text=f"第{k}条践诺记录：本月接访{rnd.randint(10, 40)}批次，化解积案{k % 5}件",
+                    progress=60,
+                )
+                for k, cid in enumerate(ids)
+                if k % len(states)
+            ],
+        )
+        levels = list(RatingLevel)
+        db.session.execute(
+            sa.insert(PublicRating),
+            [
+                dict(
+                    commitment_id=cid,
+                    level=levels[(k + j) % 3 if j else 0],
+                    browser_hash=f"{k:032d}{j:032d}",
+                    ip_hash=f"{k:032d}{j:032d}",
+                    rated_on=date(2026, 9, 1),
+                )
+                for k, cid in enumerate(ids)
+                if k % 3 == 0
+                for j in range(3)
+            ],
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+
+def bench_export(workdir: Path, rows: int, repeat: int = 3) -> dict:
+    """The background export of the all-branch 2026 ledger, as the web runs it."""
+    import sqlalchemy as sa
+
+    from partybuild import create_app
+    from partybuild.auth.models import User
+    from partybuild.extensions import db
+    from partybuild.reports import service
+    from partybuild.reports.models import ExportStatus
+
+    app = create_app(_config(workdir))
+    queries = []
+
+    def count(*_args: object) -> None:
+        queries.append(1)
+
+    def run() -> dict:
+        with app.app_context():
+            reviewer = db.session.scalar(sa.select(User).where(User.username == "reviewer"))
+            export = service.request_export(
+                "commitments", {"branch": "all", "period": PERIOD}, reviewer
+            )
+            db.session.commit()
+            service.start_background(export)
+            service.wait_for(export.id)
+            db.session.expire_all()
+            assert export.status == ExportStatus.done, export.error
+            return {"rows": export.row_count, "size": export.size_bytes, "id": export.id}
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+    times = []
+    for attempt in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - started)
+        if attempt == 0:
+            first, query_count = result, len(queries)
+    assert first["rows"] == rows, first
+    gc.collect()
+    tracemalloc.start()
+    run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "name": "export",
+        "rows": first["rows"],
+        "seconds_first": round(times[0], 3),
+        "seconds_best": round(min(times), 3),
+        "tracemalloc_peak_mb": round(peak / 2**20, 1),
+        "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "docx_kb": round(first["size"] / 1024),
+        "queries": query_count,
+    }
+
+
+def load_rows_bench() -> ModuleType:
+    path = ROOT / "bench" / "bench_ledger_rows.py"
+    spec = importlib.util.spec_from_file_location("bench_ledger_rows", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_ledger_rows"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_baseline(rows: int) -> dict:
+    result = load_rows_bench().bench_baseline(rows)
+    result["queries"] = 0
+    return result
+
+
+def _run_isolated(name: str, workdir: Path, rows: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--rows", str(rows), "--only", name, "--workdir", str(workdir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _measure_one(name: str, workdir: Path, rows: int) -> dict:
+    return bench_export(workdir, rows) if name == "export" else bench_baseline(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--in-process", action="store_true", help="no fresh interpreters")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--only", choices=["export", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    if args.only:
+        print(json.dumps(_measure_one(args.only, args.workdir, args.rows)))
+        return 0
+
+    workdir = Path(tempfile.mkdtemp(prefix="pb-bench-"))
+    try:
+        started = time.perf_counter()
+        seed(workdir, args.rows)
+        print(
+            f"seeded {args.rows} ledger rows in {time.perf_counter() - started:.1f} s ({workdir})"
+        )
+        results = [
+            _measure_one(name, workdir, args.rows)
+            if args.in_process
+            else _run_isolated(name, workdir, args.rows)
+            for name in ("baseline", "export")
+        ]
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    print(
+        f"{'bench':<10}{'rows':>8}{'first s':>9}{'best s':>8}{'tracemalloc MB':>16}"
+        f"{'maxrss MB':>11}{'docx KB':>9}{'queries':>9}"
+    )
+    for r in results:
+        best = r.get("seconds_best", r.get("seconds"))
+        first = r.get("seconds_first", best)
+        print(
+            f"{r['name']:<10}{r['rows']:>8}{first:>9.2f}{best:>8.2f}"
+            f"{r['tracemalloc_peak_mb']:>16.1f}{r['ru_maxrss_mb']:>11.1f}{r['docx_kb']:>9}"
+            f"{r['queries']:>9}"
+        )
+    best = {r["name"]: r.get("seconds_best", r.get("seconds")) for r in results}
+    print(f"export / baseline time (best): {best['export'] / max(best['baseline'], 1e-9):.2f}x")
+    print("export: request + background thread + query + document + store + records;")
+    print("queries: SQL statements of the first export, whatever the row count.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
