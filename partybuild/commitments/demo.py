@@ -174,7 +174,8 @@ class _Seeder:
         category = list(ITEMS)[k % len(ITEMS)]
         content, target, measures = rng.choice(ITEMS[category])
         created = t - timedelta(days=rng.randint(172, 198))
-        deadline = t + timedelta(days=rng.randint(-25, 34))
+        late = rng.random() < 0.12
+        deadline = t + timedelta(days=rng.randint(-25, -1) if late else rng.randint(3, 34))
         c = Commitment(
             batch_id=batch.id,
             branch_id=batch.branch_id,
@@ -208,6 +209,8 @@ class _Seeder:
         if state == S.submitted:
             return c
         published_on = created + timedelta(days=rng.randint(1, 5))
+        if state == S.published and rng.random() < 0.8:  # approved late, no record yet
+            published_on = t - timedelta(days=rng.randint(10, 50))
         c.published_at = _at(published_on, 15)
         c.published_by_id = getattr(secretary, "id", None)
         c.state = S.published
@@ -216,7 +219,10 @@ class _Seeder:
             return c
         self.records(c, published_on, owner, state)
         if state == S.not_fulfilled:
-            c.closed_at = _at(t - timedelta(days=rng.randint(5, 40)))
+            closed_on = min(
+                t, (c.last_record_on or published_on) + timedelta(days=rng.randint(1, 5))
+            )
+            c.closed_at = _at(closed_on, 20)
             c.closed_reason = "因岗位调整，该项工作已移交其他同志，经支部研究关闭。"
             self.event(
                 c, "close_not_fulfilled", c.state, S.not_fulfilled, secretary, c.closed_at,
@@ -226,10 +232,8 @@ class _Seeder:
             return c
         if state == S.in_progress:
             return c
-        requested = t - timedelta(days=rng.randint(3, 25))
-        if c.last_record_on and requested < c.last_record_on:
-            requested = c.last_record_on
-        c.evaluation_requested_at = _at(requested, 16)
+        requested = c.last_record_on or t - timedelta(days=10)
+        c.evaluation_requested_at = _at(requested, 18)
         c.requested_days_left = (c.deadline - requested).days
         self.event(c, "request_evaluation", S.in_progress, S.awaiting_evaluation, owner,
                    c.evaluation_requested_at)  # fmt: skip
@@ -263,12 +267,19 @@ class _Seeder:
         rng, t = self.rng, self.today
         count = rng.randint(1, 4)
         stale = state == S.in_progress and rng.random() < 0.08
-        last = t - timedelta(days=rng.randint(61, 90)) if stale else t - timedelta(days=2)
+        finished = state in (S.awaiting_evaluation, S.evaluated)
+        if stale:
+            last = t - timedelta(days=rng.randint(61, 90))
+        elif finished:  # records end before the evaluation request
+            last = t - timedelta(days=rng.randint(8, 30))
+        else:
+            last = t - timedelta(days=rng.randint(1, 20))
         span = max(1, (last - published_on).days)
         days = sorted({published_on + timedelta(days=rng.randint(1, span)) for _ in range(count)})
-        finished = state in (S.awaiting_evaluation, S.evaluated)
+        days[-1] = last
+        days = sorted(set(days))
         progress = 0
-        no_evidence = state == S.in_progress and rng.random() < 0.06
+        no_evidence = state == S.in_progress and rng.random() < 0.03
         for i, day in enumerate(days):
             last_one = i == len(days) - 1
             progress = 100 if (finished and last_one) else min(95, progress + rng.randint(15, 35))
@@ -325,7 +336,7 @@ class _Seeder:
         db.session.flush()
         breakdown = service.score_breakdown(c)
         c.score, c.grade = breakdown.total, breakdown.grade
-        c.evaluated_at = _at(self.today - timedelta(days=self.rng.randint(1, 10)), 15)
+        c.evaluated_at = _at(self.today - timedelta(days=self.rng.randint(1, 6)), 15)
         c.evaluated_by_id = getattr(secretary, "id", None)
         self.event(c, "finalise", S.awaiting_evaluation, S.evaluated, secretary, c.evaluated_at,
                    f"综合得分 {c.score} 分，等次“{c.grade}”")  # fmt: skip
