@@ -249,6 +249,9 @@ def edit_member(member_id: int):
     member = _load_member(member_id)
     if not member.can_edit(current_user):
         abort(403)
+    if not member.is_active:
+        flash("该党员已退出名册，不能修改；如需修改请先恢复到名册。", "warning")
+        return redirect(url_for("org.member_detail", member_id=member.id))
     form = MemberForm(obj=member)
     _fill_member_choices(form)
     if request.method == "GET":

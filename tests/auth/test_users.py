@@ -99,6 +99,7 @@ def test_admin_creates_secretary_and_reviewer(client, auth, org):
         ({"username": "ab"}, "字段长度"),
         ({"role": "superuser"}, "不是有效的选择"),
         ({"password": ""}, "该字段是必填字段"),
+        ({"role": "secretary", "branch_id": "abc"}, "选择无效"),
     ],
 )
 def test_create_user_refusals(client, auth, org, make_member, overrides, message):

@@ -169,6 +169,7 @@ TOMORROW = "tomorrow"
         ({"status": "expelled"}, "不是有效的选择"),
         ({"branch_id": ""}, "请选择所属党支部"),
         ({"branch_id": "99999"}, "请选择所属党支部"),
+        ({"branch_id": "abc", "party_group_id": "x"}, "请选择所属党支部"),
         ({"department_id": "99999", "post_id": ""}, "科室不存在"),
         ({"title": "长" * 61}, "字段长度"),
     ],
@@ -320,7 +321,12 @@ def test_cannot_edit_retired_member(client, auth, org, make_member):
     service.retire_member(member, "去世", admin)
     db.session.commit()
     resp = client.post(f"/org/members/{member.id}/edit", data=member_form(org, version_id=2))
-    assert "该党员已退出名册，不能修改" in text(resp)
+    assert resp.status_code == 302
+    assert "该党员已退出名册，不能修改" in text(client.get(resp.headers["Location"]))
+    resp = client.get(f"/org/members/{member.id}/edit")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(
+        f"/org/members/{member.id}"
+    )
     db.session.refresh(member)
     assert member.name == "王秀英"
 
