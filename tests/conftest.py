@@ -19,6 +19,9 @@ from flask.testing import FlaskClient
 
 from partybuild import create_app
 from partybuild.extensions import db
+from tests.support import base_config
+
+pytest_plugins = ["tests.browser_fixtures"]
 
 PG_URL = os.environ.get("PARTYBUILD_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -46,20 +49,6 @@ def pg_database_url() -> Iterator[str | None]:
 
 
 _pg_schema_ready: set[str] = set()
-
-
-def base_config(tmp_path: Any) -> dict[str, Any]:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "WTF_CSRF_ENABLED": False,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "EXPORTS_DIR": str(tmp_path / "exports"),
-        "PASSWORD_HASH_TIME_COST": 1,
-        "PASSWORD_HASH_MEMORY_COST": 8,
-        "PASSWORD_HASH_PARALLELISM": 1,
-        "SERVER_NAME": "localhost",
-    }
 
 
 @pytest.fixture(params=BACKENDS)

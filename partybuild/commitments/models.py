@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from partybuild.core import audit
 from partybuild.core.db import str_enum, utcnow
 from partybuild.core.permissions import Role
 from partybuild.core.service import PermissionDenied, ServiceError
@@ -136,6 +137,7 @@ ACTION_LABELS = {
     Action.finalise: "确定评诺结果",
     Action.withdraw: "撤回承诺",
 }
+audit.register_action_labels(ACTION_LABELS)
 
 
 class Actor(enum.StrEnum):

@@ -3,10 +3,9 @@ batches, moderation of public comments, QR codes and the xlsx ledger."""
 
 import logging
 from collections import defaultdict
-from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -36,6 +35,7 @@ from partybuild.commitments.models import (
     setting,
 )
 from partybuild.core import audit, qr, storage
+from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.permissions import Role, access
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import local_today
@@ -772,10 +772,4 @@ def export_xlsx():
     )
     db.session.commit()
     filename = f"承诺践诺台账_{local_today():%Y%m%d}.xlsx"
-    return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{quote(filename)}"
-        },
-    )
+    return send_bytes(data, filename, XLSX, fallback="ledger.xlsx")

@@ -23,6 +23,22 @@ from partybuild.extensions import db
 logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+
+# Chinese names of audit actions for screens; domains add theirs with register_action_labels.
+ACTION_LABELS: dict[str, str] = {
+    "create": "新建", "update": "修改", "rename": "改名", "retire": "退出名册",
+    "reinstate": "恢复到名册", "activate": "启用", "deactivate": "停用", "close": "关闭",
+    "import": "导入", "export": "导出", "export_finished": "导出完成", "download": "下载",
+    "login": "登录", "login_failed": "登录失败", "account_locked": "账户锁定",
+    "login_refused_locked": "锁定期间尝试登录", "login_refused_inactive": "停用账户尝试登录",
+    "login_refused_demo_password": "非演示账户使用演示密码", "change_password": "修改密码",
+    "reset_password": "重置密码", "seed_demo": "加载演示数据", "run_job": "运行定时任务",
+    "moderate": "审核评论", "record_gift": "登记礼物发放",
+}  # fmt: skip
+
+
+def register_action_labels(labels: dict[str, str]) -> None:
+    ACTION_LABELS.update({str(k): v for k, v in labels.items()})
 _PG_LOCK_KEY = 7_301_001  # serialises chain appends on PostgreSQL
 
 
@@ -61,6 +77,10 @@ class AuditEntry(db.Model):
         }
         raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
 
     @property
     def changes(self) -> list[tuple[str, Any, Any]]:
@@ -108,6 +128,10 @@ def record(
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    else:
+        # pysqlite begins the transaction only at the first write: take the write
+        # lock before reading the chain head, or two writers link to the same entry.
+        session.execute(sa.text("UPDATE audit_entries SET id = id WHERE 0 = 1"))
     last = session.execute(
         sa.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar_one_or_none()
@@ -148,11 +172,12 @@ def verify_chain() -> VerifyResult:
     prev = GENESIS
     checked = 0
     stmt = sa.select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
-    for entry in db.session.scalars(stmt):
-        checked += 1
-        if entry.prev_hash != prev:
-            return VerifyResult(checked, entry.id, "前一条记录缺失或被修改（链接断开）")
-        if entry.compute_hash() != entry.hash:
-            return VerifyResult(checked, entry.id, "记录内容被修改（哈希不符）")
-        prev = entry.hash
+    with db.session.scalars(stmt) as entries:  # closes the server-side cursor on early return
+        for entry in entries:
+            checked += 1
+            if entry.prev_hash != prev:
+                return VerifyResult(checked, entry.id, "前一条记录缺失或被修改（链接断开）")
+            if entry.compute_hash() != entry.hash:
+                return VerifyResult(checked, entry.id, "记录内容被修改（哈希不符）")
+            prev = entry.hash
     return VerifyResult(checked)

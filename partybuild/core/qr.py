@@ -2,11 +2,12 @@
 
 import io
 import logging
-from urllib.parse import quote
 
 import qrcode
 import qrcode.image.svg
 from flask import Response, current_app
+
+from partybuild.core.downloads import content_disposition
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +52,8 @@ def response(data: str, fmt: str, filename: str, *, download: bool = True) -> Re
     """A QR image response; ``filename`` without extension, may be Chinese."""
     body = render(data, fmt)
     resp = Response(body, mimetype=FORMATS[fmt])
-    disposition = "attachment" if download else "inline"
-    resp.headers["Content-Disposition"] = (
-        f"{disposition}; filename=\"qrcode.{fmt}\"; filename*=UTF-8''{quote(filename)}.{fmt}"
+    resp.headers["Content-Disposition"] = content_disposition(
+        f"{filename}.{fmt}", f"qrcode.{fmt}", inline=not download
     )
     resp.headers["Cache-Control"] = "private, max-age=300"
     return resp

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Response, current_app
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import audit
 from partybuild.core.db import utcnow
+from partybuild.core.downloads import content_disposition
 from partybuild.core.service import ServiceError
 from partybuild.extensions import db
 
@@ -213,11 +213,10 @@ def send_stored(stored: StoredFile, *, inline: bool | None = None) -> Response:
         logger.error("stored file %s missing on disk", stored.id)
         abort(404)
     show_inline = stored.is_image if inline is None else inline
-    disposition = "inline" if show_inline else "attachment"
     ascii_name = f"file-{stored.id}.{stored.extension}"
     resp = Response(path.read_bytes(), mimetype=stored.content_type)
-    resp.headers["Content-Disposition"] = (
-        f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.original_name)}"
+    resp.headers["Content-Disposition"] = content_disposition(
+        stored.original_name, ascii_name, inline=show_inline
     )
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from partybuild.core.audit import AuditEntry
+from partybuild.core.audit import ACTION_LABELS, AuditEntry
 from partybuild.core.notifications import Notification, mark_read
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.timeutil import LOCAL_TZ
@@ -82,7 +82,10 @@ def audit_log():
         sa.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
     )
     return render_template(
-        "core/audit_log.html", page=page, actions=list(actions), object_types=list(types)
+        "core/audit_log.html",
+        page=page,
+        actions=[(a, ACTION_LABELS.get(a, a)) for a in actions],
+        object_types=list(types),
     )
 
 

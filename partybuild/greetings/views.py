@@ -3,12 +3,10 @@
 import logging
 import re
 from datetime import date
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -19,6 +17,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from partybuild.core.downloads import send_bytes
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import cn_date, local_today
@@ -163,13 +162,7 @@ def card_svg(greeting_id: int):
     greeting = _load_greeting(greeting_id)
     svg = render_template("greetings/_card.svg", card=_greeting_card(greeting), standalone=True)
     filename = f"政治生日贺卡_{greeting.member.name}_{greeting.anniversary_on:%Y%m%d}.svg"
-    return Response(
-        svg,
-        mimetype="image/svg+xml",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"card.svg\"; filename*=UTF-8''{quote(filename)}"
-        },
-    )
+    return send_bytes(svg, filename, "image/svg+xml", fallback="card.svg")
 
 
 @bp.get("/preview/<int:member_id>")

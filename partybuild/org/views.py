@@ -1,7 +1,5 @@
 """Member roster pages and organisation structure."""
 
-from urllib.parse import quote
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -18,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.core import audit
+from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import local_today
@@ -142,12 +141,6 @@ def member_detail(member_id: int):
     )
 
 
-HISTORY_ACTIONS = {
-    "create": "添加",
-    "update": "修改",
-    "retire": "退出名册",
-    "reinstate": "恢复到名册",
-}
 HISTORY_FIELDS = roster.FIELD_LABELS | {
     "is_leader": "班子成员",
     "is_active": "在册",
@@ -193,7 +186,7 @@ def _readable_history(entries: list[audit.AuditEntry]) -> list[dict]:
         {
             "at": e.created_at,
             "actor": e.actor_name,
-            "action": HISTORY_ACTIONS.get(e.action, e.action),
+            "action": e.action_label,
             "changes": [
                 (HISTORY_FIELDS.get(f, f), show(f, old), show(f, new)) for f, old, new in e.changes
             ],
@@ -363,13 +356,7 @@ def export_members():
 
 
 def _xlsx_response(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"roster.xlsx\"; filename*=UTF-8''{quote(filename)}"
-        },
-    )
+    return send_bytes(data, filename, XLSX, fallback="roster.xlsx")
 
 
 # --- organisation structure -------------------------------------------------

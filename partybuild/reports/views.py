@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import (
@@ -21,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.commitments.models import CommitmentBatch
+from partybuild.core.downloads import content_disposition
 from partybuild.core.permissions import Role, access
 from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
 from partybuild.extensions import db
@@ -169,11 +169,6 @@ def export_status(export_id: int):
     if service.check_stale(export):
         db.session.commit()
     return jsonify(_status_payload(export))
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """RFC 6266 / RFC 5987: an ASCII fallback plus the UTF-8 name."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @bp.get("/exports/<int:export_id>/download")

@@ -6,7 +6,7 @@ from partybuild.commitments.models import CommitmentBatch
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Gender, Member, MemberStatus, Organization
-from tests.browser.conftest import make_account
+from tests.browser_fixtures import make_account
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"

@@ -4,7 +4,7 @@ from datetime import date
 
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Department, Organization, PartyGroup, Post
-from tests.browser.conftest import make_account
+from tests.browser_fixtures import make_account
 
 
 def _seed_branch(app):

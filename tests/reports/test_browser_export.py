@@ -11,7 +11,7 @@ import pytest
 from partybuild.commitments.models import CommitmentBatch, CommitmentState
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Gender, Member, MemberStatus, Organization
-from tests.browser.conftest import browser, live_server, login, make_account, phone_page  # noqa: F401
+from tests.browser_fixtures import make_account
 from tests.reports.conftest import add_commitment
 from tests.reports.docx_checks import open_docx, table_data
 

@@ -1,4 +1,4 @@
-"""Browser tests: the app served on a free localhost port, driven by Playwright
+"""Browser-test fixtures (a pytest plugin, so one Chromium serves every test): the app served on a free localhost port, driven by Playwright
 through Debian's Chromium (never a downloaded browser).
 
 Fixtures: ``live_server`` (base URL; app and data in ``live_server.app``),
@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from partybuild import create_app
 from partybuild.extensions import db
-from tests.conftest import base_config
+from tests.support import base_config
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Browser-test-9"
