@@ -49,6 +49,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _finish_config(app, root)
 
+    if app.config.get("PROXY_FIX_X_FOR"):
+        # Behind nginx: trust X-Forwarded-For/-Proto from that many proxies, so the
+        # per-client rate limits see the real client address.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

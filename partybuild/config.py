@@ -35,6 +35,8 @@ class Config:
     # Absolute URL that QR codes and printed links point at (the intranet address).
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     EXPORTS_DIR: str | None = None
+    # Number of reverse proxies in front of the app (0: none); see create_app.
+    PROXY_FIX_X_FOR = 0
 
 
 def instance_secret_key(instance_path: str) -> str:

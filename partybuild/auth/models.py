@@ -54,8 +54,9 @@ class User(UserMixin, db.Model):
     )
 
     @property
-    def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
-        return self.is_active_account
+    def is_active(self) -> bool:
+        """Flask-Login: inactive users cannot log in; nor can a retired member's account."""
+        return self.is_active_account and (self.member is None or self.member.is_active)
 
     @property
     def label(self) -> str:

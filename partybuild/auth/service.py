@@ -69,6 +69,8 @@ def authenticate(username: str, password: str) -> LoginResult:
         return LoginResult(None, f"{generic}再失败 {left} 次账户将被临时锁定。")
     if not user.is_active:
         audit.record("login_refused_inactive", "user", user.id, actor=user.username)
+        if user.is_active_account:  # the linked member has left the roster
+            return LoginResult(None, "该账户关联的党员已退出名册，账户不能再登录。")
         return LoginResult(None, "该账户已停用，请联系系统管理员。")
     if password == DEMO_PASSWORD and not user.is_demo:
         # The published demo password opens demo accounts only.

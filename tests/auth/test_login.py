@@ -168,6 +168,19 @@ def test_inactive_account_is_refused(client, make_user):
     assert "login_refused_inactive" in _actions(user.id)
 
 
+def test_retired_members_account_can_no_longer_log_in(client, make_user):
+    from partybuild.org.service import retire_member
+
+    secretary = make_user("secretary")
+    user = make_user("member")
+    assert _login(client, user.username).status_code == 302
+    retire_member(user.member, "组织关系转出", secretary)
+    db.session.commit()
+    assert client.get("/notifications").status_code == 302  # the open session ends too
+    resp = _login(client, user.username)
+    assert resp.status_code == 401 and "已退出名册" in _text(resp)
+
+
 def test_deactivation_ends_an_open_session(client, auth, make_user):
     user = make_user("secretary")
     assert _login(client, user.username).status_code == 302

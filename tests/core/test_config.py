@@ -48,3 +48,20 @@ def test_sqlite_uses_wal_and_foreign_keys(tmp_path):
     with app.app_context(), db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_proxy_fix_uses_forwarded_client_address(tmp_path):
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "PROXY_FIX_X_FOR": 1, "TESTING": True}
+    )
+    from flask import request
+
+    from partybuild.core.permissions import public
+
+    @app.get("/whoami-probe")
+    @public
+    def whoami_probe():
+        return request.remote_addr or ""
+
+    resp = app.test_client().get("/whoami-probe", headers={"X-Forwarded-For": "10.1.2.3"})
+    assert resp.get_data(as_text=True) == "10.1.2.3"
