@@ -161,10 +161,12 @@ def test_secretary_and_member_are_refused(client, auth, org):
 
 def test_closing_a_branch(client, auth, org):
     auth.login("admin")
+    assert "撤销支部" in text(client.get("/org/structure"))
     client.post(f"/org/structure/branch/{org.b.id}/active", data={"active": "0"})
     db.session.refresh(org.b)
     assert not org.b.is_active
-    assert "已撤销" in text(client.get("/org/structure"))
+    page = text(client.get("/org/structure"))
+    assert "已撤销" in page and "恢复支部" in page
     (entry,) = entries(action="deactivate")
     assert entry.object_type == "branch" and entry.after == {"is_active": False}
     # A closed branch is no longer offered and refuses new members.
