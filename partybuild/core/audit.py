@@ -90,6 +90,18 @@ class AuditEntry(db.Model):
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
 
 
+class AuditHead(db.Model):
+    """The chain's newest hash and length, written with every entry, so that
+    removing entries from the end of the chain is detected too."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(default=0)
+    last_id: Mapped[int | None]
+    last_hash: Mapped[str] = mapped_column(sa.String(64), default=GENESIS)
+
+
 def json_safe(value: Any) -> Any:
     """Make a value storable in a JSON column with a stable representation."""
     if isinstance(value, dict):
@@ -154,6 +166,15 @@ def record(
     entry.hash = entry.compute_hash()
     session.add(entry)
     session.flush()
+    head = session.get(AuditHead, 1)
+    if head is None:  # first entry, or a database from before the head existed
+        count = session.scalar(sa.select(sa.func.count(AuditEntry.id))) or 0
+        head = AuditHead(id=1, entries=count - 1)
+        session.add(head)
+    head.entries += 1
+    head.last_id = entry.id
+    head.last_hash = entry.hash
+    session.flush()
     return entry
 
 
@@ -180,4 +201,9 @@ def verify_chain() -> VerifyResult:
             if entry.compute_hash() != entry.hash:
                 return VerifyResult(checked, entry.id, "记录内容被修改（哈希不符）")
             prev = entry.hash
+    head = db.session.get(AuditHead, 1)
+    if head is not None and (head.entries != checked or head.last_hash != prev):
+        return VerifyResult(
+            checked, head.last_id, f"链尾记录缺失：应有 {head.entries} 条，实有 {checked} 条"
+        )
     return VerifyResult(checked)

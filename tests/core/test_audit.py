@@ -203,6 +203,15 @@ def test_verify_reports_deleted_first_row(runner):
     assert result.exit_code == 1 and f"ID {entries[1].id}" in result.output
 
 
+def test_verify_reports_deleted_newest_rows(runner):
+    ids = [e.id for e in _some_entries(4)]
+    db.session.execute(sa.text("DELETE FROM audit_entries WHERE id >= :i"), {"i": ids[2]})
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"第一条异常记录 ID {ids[3]}" in result.output and "链尾记录缺失" in result.output
+
+
 def test_rehashing_a_tampered_row_still_breaks_the_next_link(runner):
     """A forger who recomputes the altered row's hash breaks the following row."""
     entries = _some_entries(4)
