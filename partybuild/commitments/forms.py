@@ -53,6 +53,12 @@ class TextForm(BaseForm):
     text = TextAreaField("内容", validators=[DataRequired(), Length(max=1000)])
 
 
+class FinaliseForm(BaseForm):
+    """Finalising: a note is needed only after the evaluation window (the service decides)."""
+
+    text = TextAreaField("逾期说明", validators=[Optional(), Length(max=1000)])
+
+
 class EvaluationForm(BaseForm):
     kind = SelectField(
         "评价类型", choices=[(k.value, k.label) for k in EvaluationKind], validate_choice=True

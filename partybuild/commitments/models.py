@@ -117,6 +117,7 @@ class Action(enum.StrEnum):
     record_evaluation = "record_evaluation"
     finalise = "finalise"
     withdraw = "withdraw"
+    retire_evidence = "retire_evidence"
 
     @property
     def label(self) -> str:
@@ -136,6 +137,7 @@ ACTION_LABELS = {
     Action.record_evaluation: "评价",
     Action.finalise: "确定评诺结果",
     Action.withdraw: "撤回承诺",
+    Action.retire_evidence: "停用证明材料",
 }
 audit.register_action_labels(ACTION_LABELS)
 
@@ -171,11 +173,14 @@ TRANSITIONS: dict[tuple[CommitmentState, Action], tuple[CommitmentState, frozens
     (S.in_progress, A.request_evaluation): (S.awaiting_evaluation, OWNER),
     (S.in_progress, A.close_not_fulfilled): (S.not_fulfilled, SECRETARY),
     (S.in_progress, A.withdraw): (S.in_progress, SECRETARY),
+    # A file uploaded by mistake is retired (kept, hidden) while the record is still open.
+    (S.in_progress, A.retire_evidence): (S.in_progress, BOTH),
     (S.awaiting_evaluation, A.supervise): (S.awaiting_evaluation, SECRETARY),
     (S.awaiting_evaluation, A.record_evaluation): (S.awaiting_evaluation, BOTH),
     (S.awaiting_evaluation, A.reopen): (S.in_progress, SECRETARY),
     (S.awaiting_evaluation, A.close_not_fulfilled): (S.not_fulfilled, SECRETARY),
     (S.awaiting_evaluation, A.finalise): (S.evaluated, SECRETARY),
+    (S.awaiting_evaluation, A.retire_evidence): (S.awaiting_evaluation, BOTH),
     # evaluated and not_fulfilled are final: nothing may change them.
 }
 del S, A
@@ -259,6 +264,12 @@ class CommitmentBatch(db.Model):
 
     def accepts_commitments(self, today: date) -> bool:
         return self.status == BatchStatus.open and self.commit_start <= today <= self.commit_end
+
+    def evaluation_phase(self, today: date) -> str:
+        """Where today falls: "before", "open" or "after" the evaluation window (评诺期)."""
+        if today < self.evaluation_start:
+            return "before"
+        return "after" if today > self.evaluation_end else "open"
 
     def can_manage(self, user: "User") -> bool:
         return self.branch.can_manage(user)

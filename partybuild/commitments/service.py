@@ -493,14 +493,63 @@ def add_supervision_note(c: Commitment, text: str, actor: Any) -> SupervisionNot
     return note
 
 
+def _live_evidence_count(c: Commitment) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(RecordEvidence.id))
+            .join(FulfilmentRecord, RecordEvidence.record_id == FulfilmentRecord.id)
+            .join(storage.StoredFile, RecordEvidence.file_id == storage.StoredFile.id)
+            .where(
+                FulfilmentRecord.commitment_id == c.id,
+                storage.StoredFile.is_retired.is_(False),
+            )
+        )
+        or 0
+    )
+
+
+def retire_evidence(c: Commitment, file_id: int, reason: str, actor: Any) -> RecordEvidence:
+    """Take a wrongly uploaded file out of use; the file and its row stay for the record."""
+    check_transition(c, Action.retire_evidence, actor)
+    link = db.session.scalar(
+        sa.select(RecordEvidence)
+        .join(FulfilmentRecord, RecordEvidence.record_id == FulfilmentRecord.id)
+        .where(RecordEvidence.file_id == file_id, FulfilmentRecord.commitment_id == c.id)
+    )
+    if link is None:
+        raise ServiceError("该证明材料不属于这项承诺", code="not_found")
+    stored = link.file
+    if stored.is_retired:
+        raise ServiceError(f"证明材料“{stored.original_name}”已停用")
+    reason = _required_text(reason, "text", "停用原因", 255)
+    if c.state == CommitmentState.awaiting_evaluation and _live_evidence_count(c) <= 1:
+        raise ServiceError(
+            "该承诺已申请评诺，至少须保留一份证明材料。如需更换，"
+            "请支部书记“退回继续践诺”，补充正确的材料后再停用这一份。"
+        )
+    before = c.evidence_count
+    storage.retire_file(stored, reason, actor)
+    c.evidence_count = max(0, c.evidence_count - 1)
+    db.session.flush()
+    _event(c, Action.retire_evidence, c.state, actor, f"停用“{stored.original_name}”：{reason}")
+    _audit(
+        c,
+        Action.retire_evidence.value,
+        actor,
+        {"evidence_count": before},
+        {
+            "evidence_count": c.evidence_count,
+            "file_id": stored.id,
+            "file": stored.original_name,
+            "reason": reason,
+        },
+    )
+    return link
+
+
 def request_evaluation(c: Commitment, actor: Any) -> None:
     check_transition(c, Action.request_evaluation, actor)
-    has_evidence = db.session.scalar(
-        sa.select(sa.func.count(RecordEvidence.id))
-        .join(FulfilmentRecord, RecordEvidence.record_id == FulfilmentRecord.id)
-        .where(FulfilmentRecord.commitment_id == c.id)
-    )
-    if not has_evidence:
+    if not _live_evidence_count(c):
         raise ServiceError("申请评诺前，须至少有一条附证明材料的践诺记录")
     c.evaluation_requested_at = utcnow()
     c.requested_days_left = (c.deadline - local_today()).days
@@ -544,6 +593,12 @@ def record_evaluation(
     who = EVALUATION_KIND_ACTOR[kind]
     if who not in c.actors(actor):
         raise PermissionDenied(f"{kind.label}只能由{who.label}填写")
+    # The branch evaluates at its 评诺 meeting; the member may describe their own earlier.
+    if kind != EvaluationKind.self_ and c.batch.evaluation_phase(local_today()) == "before":
+        raise ServiceError(
+            f"{_window(c)}，评诺期开始前不能录入{kind.label}；党员可先填写自评（党员述）",
+            code="window",
+        )
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         raise ValidationFailed({"score": "评分应为 0–100 之间的整数"})
     comment = (comment or "").strip()
@@ -636,8 +691,24 @@ def score_breakdown(c: Commitment, counts: dict[str, int] | None = None) -> Scor
     return ScoreBreakdown(parts, weights, sum(counts.values()), counts)
 
 
-def finalise_evaluation(c: Commitment, actor: Any) -> ScoreBreakdown:
+def _window(c: Commitment) -> str:
+    b = c.batch
+    return f"本批次评诺期为 {b.evaluation_start:%Y-%m-%d} 至 {b.evaluation_end:%Y-%m-%d}"
+
+
+def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> ScoreBreakdown:
+    """Lock in the grade. Not before the evaluation window; after it only with a note."""
     check_transition(c, Action.finalise, actor)
+    phase = c.batch.evaluation_phase(local_today())
+    if phase == "before":
+        raise ServiceError(f"{_window(c)}，评诺期开始前不能确定评诺结果", code="window")
+    late_note = (late_note or "").strip()
+    if phase == "after" and not late_note:
+        raise ValidationFailed({"text": f"{_window(c)}，已经结束；逾期确定评诺结果须填写逾期说明"})
+    if len(late_note) > TEXT_MAX:
+        raise ValidationFailed({"text": f"逾期说明不能超过{TEXT_MAX}个字"})
+    if phase != "after":
+        late_note = ""
     have = {ev.kind for ev in c.evaluations}
     missing = [k.label for k in (EvaluationKind.self_, EvaluationKind.branch) if k not in have]
     if missing:
@@ -650,13 +721,15 @@ def finalise_evaluation(c: Commitment, actor: Any) -> ScoreBreakdown:
     c.grade = breakdown.grade
     c.evaluated_at = utcnow()
     c.evaluated_by_id = getattr(actor, "id", None)
+    result = f"综合得分 {total} 分，等次“{c.grade}”"
     _move(
         c,
         Action.finalise,
         actor,
-        f"综合得分 {total} 分，等次“{c.grade}”",
+        f"{result}。逾期说明：{late_note}" if late_note else result,
         score=total,
         grade=c.grade,
+        **({"late_note": late_note} if late_note else {}),
     )
     _notify_owner(c, "您的承诺评诺结果已确定", f"综合得分 {total} 分，等次“{c.grade}”")
     return breakdown

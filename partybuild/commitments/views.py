@@ -14,6 +14,7 @@ from partybuild.commitments.forms import (
     BatchForm,
     CommitmentForm,
     EvaluationForm,
+    FinaliseForm,
     RecordForm,
     TextForm,
 )
@@ -57,7 +58,7 @@ NEXT_STEP = {
     CommitmentState.submitted: "等待支部书记审核",
     CommitmentState.published: "已公开亮诺：按措施践诺，并添加践诺记录",
     CommitmentState.in_progress: "继续添加践诺记录；完成后申请评诺（须有附证明材料的记录）",
-    CommitmentState.awaiting_evaluation: "填写自评（党员述），等待支部评议",
+    CommitmentState.awaiting_evaluation: "党员填写自评（党员述）；评诺期内由支部评议并确定结果",
     CommitmentState.evaluated: "评诺已完成",
     CommitmentState.not_fulfilled: "已关闭为未践诺",
 }
@@ -217,11 +218,15 @@ def _detail_context(c: Commitment, **forms) -> dict:
     counts = rates.rating_counts([c.id])[c.id]
     actions = set(c.allowed_actions(current_user))
     actors = c.actors(current_user)
+    today = local_today()
+    phase = c.batch.evaluation_phase(today)
     eval_form = forms.get("eval_form") or EvaluationForm()
     if Actor.secretary not in actors:
         eval_form.kind.choices = [("self", "党员述（自评）")]
     elif Actor.owner not in actors:
         eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] != "self"]
+    if phase == "before":  # 支部讲/领导点 wait for the evaluation window
+        eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] == "self"]
     record_form = forms.get("record_form") or RecordForm()
     if request.method == "GET" and record_form.recorded_on.data is None:
         record_form.recorded_on.data = local_today()
@@ -232,7 +237,8 @@ def _detail_context(c: Commitment, **forms) -> dict:
         actions=actions,
         breakdown=service.score_breakdown(c, counts),
         counts=counts,
-        flags=c.flags(local_today()),
+        flags=c.flags(today),
+        phase=phase,
         FLAG_LABELS=FLAG_LABELS,
         record_form=record_form,
         text_form=forms.get("text_form") or TextForm(),
@@ -408,13 +414,48 @@ def evaluate(commitment_id: int):
 @access(*WRITE_ROLES)
 def finalise(commitment_id: int):
     c = _load(commitment_id)
+    form = FinaliseForm()
     try:
-        result = service.finalise_evaluation(c, current_user)
+        if not form.validate_on_submit():
+            raise ValidationFailed({})
+        result = service.finalise_evaluation(c, current_user, form.text.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        exc.apply_to(form)
+        return render_template(
+            "commitments/detail.html", **_detail_context(c, text_form=form, failed="finalise")
+        ), 400
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
         _done(f"评诺结果已确定：综合得分 {result.total} 分，等次“{result.grade}”。")
+    return _back(c)
+
+
+@bp.post("/<int:commitment_id>/evidence/<int:file_id>/retire")
+@access(*OWNER_ROLES, Role.admin)
+def retire_evidence(commitment_id: int, file_id: int):
+    c = _load(commitment_id)
+    form = TextForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed({"text": "请填写停用原因（不超过255字）"})
+        service.retire_evidence(c, file_id, form.text.data, current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        exc.apply_to(form)
+        return render_template(
+            "commitments/detail.html",
+            **_detail_context(c, text_form=form, failed=f"retire-{file_id}"),
+        ), 400
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.code == "not_found":
+            abort(404)
+        flash(exc.message, "error")
+        return _back(c)
+    _done("证明材料已停用（文件和停用原因保留备查）。")
     return _back(c)
 
 
