@@ -303,15 +303,8 @@ def _clean_commitment(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_commitment(
-    batch: CommitmentBatch, member: Member, data: dict[str, Any], actor: Any
-) -> Commitment:
-    """A member writes one commitment item (a draft) in a batch."""
-    if not (
-        getattr(actor, "member_id", None) == member.id
-        and actor.role in (Role.member, Role.secretary, Role.admin)
-    ):
-        raise PermissionDenied("只能为本人填写承诺")
+def check_can_create(batch: CommitmentBatch, member: Member) -> None:
+    """Raise if the member cannot add a commitment to the batch now (asked before the form)."""
     if member.branch_id != batch.branch_id or not member.is_active:
         raise PermissionDenied("该承诺批次不属于您所在的党支部")
     if not batch.accepts_commitments(local_today()):
@@ -322,6 +315,18 @@ def create_commitment(
     most = setting("COMMITMENT_MAX_ITEMS")
     if active_items(batch.id, member.id) >= most:
         raise ServiceError(f"每批次最多填写 {most} 项承诺")
+
+
+def create_commitment(
+    batch: CommitmentBatch, member: Member, data: dict[str, Any], actor: Any
+) -> Commitment:
+    """A member writes one commitment item (a draft) in a batch."""
+    if not (
+        getattr(actor, "member_id", None) == member.id
+        and actor.role in (Role.member, Role.secretary, Role.admin)
+    ):
+        raise PermissionDenied("只能为本人填写承诺")
+    check_can_create(batch, member)
     errors = commitment_problems(data, batch)
     if errors:
         raise ValidationFailed(errors)

@@ -95,6 +95,8 @@ def _load_batch(batch_id: int) -> CommitmentBatch:
 
 
 def _back(c: Commitment):
+    if request.method == "POST" and request.form.get("next") == "review":
+        return redirect(url_for("commitments.review"))  # working through the queue
     return redirect(url_for("commitments.detail", commitment_id=c.id))
 
 
@@ -148,6 +150,12 @@ def create(batch_id: int):
     member = current_user.member
     if member is None:
         abort(403)
+    if request.method == "GET":
+        try:  # say so before the member types a whole commitment
+            service.check_can_create(batch, member)
+        except ServiceError as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for("commitments.mine"))
     form = CommitmentForm()
     if form.validate_on_submit():
         try:
@@ -307,8 +315,6 @@ def publish(commitment_id: int):
         flash(exc.message, "error")
     else:
         _done(f"已审核通过，{c.member.name}的承诺已在公示栏亮诺。")
-    if request.form.get("next") == "review":
-        return redirect(url_for("commitments.review"))
     return _back(c)
 
 
