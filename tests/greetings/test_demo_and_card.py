@@ -10,8 +10,9 @@ from partybuild.greetings import service
 from partybuild.greetings.models import Greeting, GreetingTemplate
 
 
-def test_demo_has_templates_and_this_weeks_birthdays(app, client):
+def test_demo_has_templates_and_this_weeks_birthdays(app, client, auth):
     from partybuild.auth import demo as auth_demo
+    from partybuild.auth.models import User
     from partybuild.greetings import demo
     from partybuild.org import demo as org_demo
 
@@ -23,7 +24,23 @@ def test_demo_has_templates_and_this_weeks_birthdays(app, client):
     assert db.session.scalar(sa.select(sa.func.count(GreetingTemplate.id))) == 6
     today = local_today()
     sent = db.session.scalars(sa.select(Greeting)).all()
-    assert sent and all(today - timedelta(days=7) <= g.anniversary_on < today for g in sent)
+    # As if the scheduler had been running: nothing is sent early, and every
+    # political birthday of this month and this week before today is greeted.
+    assert sent and all(g.anniversary_on < today for g in sent)
+    start = min(today.replace(day=1), today - timedelta(days=today.weekday()))
+    past = [
+        b
+        for d in range((today - start).days)
+        for b in service.birthdays_on(start + timedelta(days=d))
+    ]
+    service.attach_greetings(past)
+    assert all(b.greeting is not None for b in past)
+    # The demo member account has a card waiting for it, with an unread badge.
+    member_user = db.session.scalar(sa.select(User).where(User.username == "member"))
+    assert any(g.member_id == member_user.member_id for g in sent)
+    auth.login(member_user)
+    assert 'data-testid="unread-badge"' in client.get("/").get_data(as_text=True)
+    assert "未读" in client.get("/greetings/").get_data(as_text=True)
     upcoming = [b for d in range(0, 5) for b in service.birthdays_on(today + timedelta(days=d))]
     assert len(upcoming) >= 4
     # Seeding again adds nothing.
