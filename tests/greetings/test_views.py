@@ -127,6 +127,21 @@ def test_secretary_previews_upcoming_card(client, auth, joined, org):
     assert client.get(f"/greetings/preview/{m.id}").status_code == 403
 
 
+def test_phone_list_shows_card_gift_and_preview_without_side_scrolling(
+    client, auth, birthday_today, joined, org
+):
+    """Phones get one stacked item per member (the wide table is for md and up)."""
+    _m, _user, g = birthday_today
+    tomorrow = joined(_years_ago(7, days=1), name="明天生日")
+    auth.login("secretary", branch=org.a)
+    html = client.get("/greetings/").get_data(as_text=True)
+    phone = html.split('data-testid="month-table-phone"')[1].split("</ul>")[0]
+    assert "李海燕" in phone and "明天生日" in phone
+    assert f"/greetings/cards/{g.id}/gift" in phone  # record the cake
+    assert f"/greetings/preview/{tomorrow.id}" in phone  # preview before it goes out
+    assert 'class="table-responsive d-none d-md-block"' in html
+
+
 def test_secretary_records_gift(client, auth, birthday_today, org):
     _m, _user, g = birthday_today
     auth.login("secretary", branch=org.a)
