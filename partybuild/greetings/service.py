@@ -35,6 +35,7 @@ from partybuild.org.models import Member
 logger = logging.getLogger(__name__)
 
 MILESTONE_YEARS = (10, 20, 30, 40, 50)
+TITLE_MAX = 60  # Greeting.title and GreetingTemplate.title
 
 # Named placeholders a template may use, with what they stand for (shown in the UI).
 PLACEHOLDERS: dict[str, str] = {
@@ -249,7 +250,11 @@ def render_card(member: Member, day: date, years: int) -> tuple[str, str, Greeti
     else:
         title, body = DEFAULT_TEMPLATES[years if years in MILESTONE_YEARS else 0]
     values = placeholder_values(member, day, years)
-    return title.format_map(values), body.format_map(values), template
+    # Placeholders can make a title longer than it was typed; the column holds 60.
+    title = title.format_map(values)
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
+    return title, body.format_map(values), template
 
 
 def _clean_template_data(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -434,7 +439,7 @@ def greet_day(day: date) -> dict[str, int]:
                 db.session.flush()
                 user_id = users.get(b.member.id)
                 if user_id is not None:
-                    notify(
+                    note = notify(
                         user_id,
                         "greeting",
                         f"政治生日快乐！您的入党{b.years}周年电子贺卡",
@@ -442,7 +447,7 @@ def greet_day(day: date) -> dict[str, int]:
                         link=card_path(greeting.id),
                         dedupe_key=f"greeting:{b.member.id}:{b.years}",
                     )
-                    counts["notified"] += 1
+                    counts["notified"] += note is not None
                 audit.record(
                     "create",
                     "greeting",
@@ -471,14 +476,14 @@ def greet_day(day: date) -> dict[str, int]:
         ).all()
         for user_id, branch_id in secretaries:
             people = greeted_by_branch[branch_id]
-            names = "、".join(f"{b.member.name}（{b.years}周年）" for b in people[:10])
+            names = "、".join(f"{b.member.name}（入党{b.years}周年）" for b in people[:10])
             more = f"等{len(people)}人" if len(people) > 10 else ""
             with db.session.begin_nested():
                 notify(
                     user_id,
                     "greeting_digest",
                     f"{cn_date(day)}政治生日：{len(people)}名党员",
-                    body=f"已向 {names}{more} 发送电子贺卡，请安排政治生日蛋糕或纪念品。",
+                    body=f"已向{names}{more}发送电子贺卡，请安排政治生日蛋糕或纪念品。",
                     link=jobs.url_path("greetings.index"),
                     dedupe_key=f"greeting-digest:{branch_id}:{day.isoformat()}",
                 )

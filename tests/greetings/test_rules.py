@@ -206,3 +206,36 @@ def test_greeting_needs_at_least_one_year(app, joined):
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_title_longer_after_placeholders_is_clipped_not_a_failed_run(
+    app, joined, greet, make_user, org
+):
+    """A 60-character title with {党支部} would overflow the 60-character column."""
+    admin = make_user("admin")
+    org.a.name = "市信访局机关第一党支部（信访接待中心）"
+    service.ensure_default_templates()
+    default = db.session.scalar(
+        sa.select(service.GreetingTemplate).where(service.GreetingTemplate.years == 0)
+    )
+    title = "祝" * 55 + "{党支部}"
+    service.save_template(
+        default, {"years": 0, "title": title, "body": "{姓名}同志：生日快乐", "is_active": True},
+        admin,
+    )  # fmt: skip
+    db.session.commit()
+    m = joined(date(2007, 7, 1), name="周长题")
+    run = greet(date(2026, 7, 1))
+    assert run.outcome == jobs.Outcome.success and run.counts["greeted"] == 1
+    [g] = greetings_for(m)
+    assert len(g.title) == 60 and g.title.endswith("…")
+
+
+def test_notified_counts_only_new_notifications(app, joined, make_user):
+    m = joined(date(2006, 7, 1))
+    user = make_user("member", member=m)
+    from partybuild.core.notifications import notify
+
+    notify(user.id, "greeting", "早先的通知", dedupe_key=f"greeting:{m.id}:20")
+    counts = service.greet_day(date(2026, 7, 1))
+    assert counts["greeted"] == 1 and counts.get("notified", 0) == 0
