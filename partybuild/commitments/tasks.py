@@ -64,4 +64,5 @@ jobs.register(
     hour=8,
     minute=0,
     description="承诺完成时限前7天起提醒党员本人（每个承诺每个时限提醒一次）。",
+    count_labels={"due_soon": "即将到期", "reminded": "发出提醒"},
 )

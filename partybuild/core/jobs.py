@@ -37,7 +37,7 @@ import sys
 import time as time_mod
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -118,10 +118,25 @@ class JobRun(db.Model):
         return (self.finished_at - self.started_at).total_seconds()
 
     @property
+    def days_text(self) -> str:
+        """The days handled, short: a long run of days reads as a range."""
+        return _days_text(self.days or [])
+
+    @property
+    def caught_up_text(self) -> str:
+        return _days_text(self.caught_up_days or [])
+
+    @property
     def looks_stale(self) -> bool:
         return self.outcome == Outcome.running and utcnow() - self.started_at > timedelta(
             hours=STALE_RUN_HOURS
         )
+
+
+def _days_text(days: list[str]) -> str:
+    if len(days) <= 2:
+        return "、".join(days)
+    return f"{days[0]} 至 {days[-1]}（{len(days)} 天）"
 
 
 class SchedulerHeartbeat(db.Model):
@@ -150,6 +165,11 @@ class Job:
     # Called once per run after every day is done (e.g. deliver mail after commit).
     after: Callable[[datetime], dict[str, int] | None] | None = None
     description: str = ""
+    # Chinese names of the counts the job returns, for the run log.
+    count_labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    def count_label(self, key: str) -> str:
+        return self.count_labels.get(key, key)
 
     @property
     def schedule_label(self) -> str:
@@ -172,9 +192,10 @@ def register(
     minute: int = 0,
     after: Callable[[datetime], dict[str, int] | None] | None = None,
     description: str = "",
+    count_labels: dict[str, str] | None = None,
 ) -> Job:
     """Register a daily job (idempotent: re-importing a tasks module is harmless)."""
-    job = Job(name, func, label, hour, minute, after, description)
+    job = Job(name, func, label, hour, minute, after, description, dict(count_labels or {}))
     existing = _REGISTRY.get(name)
     if existing is not None and existing.func.__qualname__ != func.__qualname__:
         raise ValueError(f"job name {name!r} is already registered by {existing.func}")
@@ -608,8 +629,14 @@ def run_once_command(
         raise click.ClickException(
             f"没有名为 {name} 的任务；可用：{', '.join(load_jobs()) or '无'}"
         ) from None
-    _configure_stdout_logging()
     the_day = day.date() if day else None
+    if the_day is not None and the_day > local_today():
+        # Greetings and reminders for a day that has not come would go out early.
+        raise click.ClickException(
+            f"不能为未来的日期 {the_day.isoformat()} 运行任务（今天是北京时间 "
+            f"{local_today().isoformat()}），否则贺卡、提醒会提前发出。"
+        )
+    _configure_stdout_logging()
     now = job.moment_on(the_day) if the_day and the_day != local_today() else utcnow()
     run = run_job(
         name,

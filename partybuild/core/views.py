@@ -139,9 +139,16 @@ def job_runs():
 def job_run_now(name: str):
     from partybuild.core import audit, jobs
 
-    if name not in jobs.load_jobs():
+    registry = jobs.load_jobs()
+    if name not in registry:
         abort(404)
-    audit.record("run_job", "job", name, actor=current_user, summary=f"manual run of {name}")
+    audit.record(
+        "run_job",
+        "job",
+        name,
+        actor=current_user,
+        summary=f"手动运行定时任务：{registry[name].label}",
+    )
     db.session.commit()
     run = jobs.run_job(name, trigger=jobs.Trigger.web)
     category = {"success": "success", "failed": "error"}.get(run.outcome.value, "warning")

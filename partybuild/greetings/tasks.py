@@ -115,4 +115,13 @@ jobs.register(
     minute=30,
     after=deliver_greeting_mail,
     description="向当天政治生日的党员发送电子贺卡并通知支部书记；配置邮件服务器时同时发送邮件。",
+    count_labels={
+        "found": "政治生日人数",
+        "greeted": "发出贺卡",
+        "already": "此前已发",
+        "notified": "站内通知",
+        "mail_queued": "待发邮件",
+        "mail_sent": "邮件已发",
+        "mail_failed": "邮件失败",
+    },
 )

@@ -231,8 +231,19 @@ def test_job_log_page_lists_runs_and_catch_up(client, auth, recorder):
     auth.login("admin")
     html = client.get("/jobs").get_data(as_text=True)
     assert "政治生日贺卡" in html and "测试任务" in html
-    assert "补跑：2026-07-02、2026-07-03" in html
-    assert "handled</code>=3" in html
+    assert "补跑 2 天：2026-07-02、2026-07-03" in html
+    assert "handled 3" in html  # a job without Chinese count names shows the key
+
+
+def test_job_log_names_counts_in_chinese_and_shortens_long_catch_up(client, auth, recorder):
+    jobs.run_job("test-recorder", local(date(2026, 7, 1)), trigger=jobs.Trigger.schedule)
+    jobs.run_job("test-recorder", local(date(2026, 7, 6)), trigger=jobs.Trigger.schedule)
+    jobs.run_job("greetings", local(date(2026, 7, 6)))
+    auth.login("admin")
+    html = client.get("/jobs").get_data(as_text=True)
+    assert "补跑 4 天：2026-07-02 至 2026-07-05（4 天）" in html
+    assert "2026-07-02 至 2026-07-06（5 天）" in html
+    assert "政治生日人数 0" in html and "found" not in html
 
 
 def test_admin_runs_a_job_now(client, auth):
@@ -251,6 +262,21 @@ def test_cli_run_once_and_list(runner):
     assert "greetings" in runner.invoke(args=["jobs", "list"]).output
     bad = runner.invoke(args=["jobs", "run-once", "nope"])
     assert bad.exit_code != 0 and "没有名为 nope 的任务" in bad.output
+
+
+def test_cli_refuses_a_future_date(runner, make_member):
+    """Cards for a day that has not come would go out early (and are never deleted)."""
+    from partybuild.core.timeutil import local_today
+    from partybuild.greetings.models import Greeting
+
+    tomorrow = local_today() + timedelta(days=1)
+    joined_on = tomorrow.replace(year=tomorrow.year - 4)  # a political birthday tomorrow
+    make_member(joined_on=joined_on, birth_on=date(1970, 1, 1), full_member_on=None, full=False)
+    result = runner.invoke(args=["jobs", "run-once", "greetings", "--date", tomorrow.isoformat()])
+    assert result.exit_code != 0
+    assert "不能为未来的日期" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Greeting.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(jobs.JobRun.id))) == 0
 
 
 # --- other reminders on the same scheduler ------------------------------------------
