@@ -235,8 +235,8 @@ def _detail_context(c: Commitment, **forms) -> dict:
         eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] != "self"]
     if phase == "before":  # 支部讲/领导点 wait for the evaluation window
         eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] == "self"]
-    record_form = forms.get("record_form") or RecordForm()
-    if request.method == "GET" and record_form.recorded_on.data is None:
+    record_form = forms.get("record_form") or RecordForm(formdata=None)
+    if "record_form" not in forms:  # also when another form on the page is shown again
         record_form.recorded_on.data = local_today()
         record_form.progress.data = c.progress
     return dict(
@@ -270,6 +270,7 @@ def _text_action(commitment_id: int, verb, success: str, failed: str):  # noqa: 
     form = TextForm()
     try:
         if not form.validate_on_submit():
+            form.text.errors = []  # one clear message instead of WTForms' generic one
             raise ValidationFailed({"text": "请填写内容（不超过1000字）"})
         verb(c, form.text.data, current_user)
     except ValidationFailed as exc:
@@ -446,6 +447,7 @@ def retire_evidence(commitment_id: int, file_id: int):
     form = TextForm()
     try:
         if not form.validate_on_submit():
+            form.text.errors = []
             raise ValidationFailed({"text": "请填写停用原因（不超过255字）"})
         service.retire_evidence(c, file_id, form.text.data, current_user)
     except ValidationFailed as exc:

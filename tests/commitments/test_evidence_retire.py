@@ -82,6 +82,9 @@ def test_reason_is_required_and_nothing_changes_without_it(client, auth, world: 
     page = text(resp)
     assert resp.status_code == 400 and "请填写停用原因" in page
     assert '<details class="w-100 no-print" open>' in page  # the form stays open
+    assert page.count("请填写停用原因") == 1 and "必填" not in page  # one clear message
+    # The record form beside it keeps its defaults, not the text just posted.
+    assert f'value="{world.today.isoformat()}"' in page
     db.session.expire_all()
     assert not db.session.get(StoredFile, file_id).is_retired and c.evidence_count == 1
 
