@@ -510,7 +510,12 @@ class OfficialDocument:
         date_text = cn_date(on)
         pitch = self._char_pitch_twips()
         date_w, issuer_w = text_width_chars(date_text), text_width_chars(issuer)
-        self.blank_line(blank_lines)
+        # Never a page holding nothing but the signature: the blank lines keep with the
+        # issuer, and a table just before keeps its last row with them (Word and WPS
+        # honour keep-with-next on a row; LibreOffice 7.4 ignores it).
+        self._keep_end_with_next()
+        for _ in range(blank_lines):
+            self._keep_next(self._add_paragraph("", "公文正文"))
         p = self._add_paragraph(issuer, "公文落款")
         self._ind(p, right=max(4 + (date_w - issuer_w) / 2, 0) * pitch)
         self._keep_next(p)
@@ -617,6 +622,21 @@ class OfficialDocument:
     @staticmethod
     def _keep_next(p: Any) -> None:
         p.get_or_add_pPr().keepNext_val = True
+
+    def _keep_end_with_next(self) -> None:
+        """Keep what the body ends with (a paragraph, or a table's last row) with the
+        next paragraph, unless that paragraph starts a new section anyway."""
+        if self._landscape != self._base_landscape:
+            return
+        last = self._body.get_or_add_sectPr().getprevious()
+        if last is None:
+            return
+        if last.tag == W_TBL:
+            # Every paragraph of the last row, after its w:pStyle (schema order).
+            for p in last.findall(qn("w:tr"))[-1].iter(W_P):
+                p.find(qn("w:pPr")).insert(1, etree.Element(qn("w:keepNext")))
+        elif last.tag == W_P and last.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is None:
+            self._keep_next(last)
 
     def _char_pitch_twips(self) -> float:
         """One body character (16 pt condensed by 0.25 pt = 315 twips): the indent unit."""

@@ -255,6 +255,36 @@ def test_signature_attachments_and_lines() -> None:
     assert "支部名称：第一党支部" in texts
 
 
+def test_signature_keeps_with_the_end_of_the_body() -> None:
+    """No page holding only the signature: the last table row and the blank lines keep
+    with the issuer, which keeps with the date."""
+    doc = OfficialDocument("党员名册", issuer=ISSUER, landscape=True)
+    doc.table([("序号", 20), ("姓名", 40)], [(1, "张三"), (2, "李四")], landscape_section=True)
+    doc.signature(None, date(2026, 11, 26))
+    document = reopen(doc)
+    last_row, first_row = document.tables[0].rows[-1], document.tables[0].rows[1]
+    assert all(p.paragraph_format.keep_with_next for c in last_row.cells for p in c.paragraphs)
+    assert not any(p.paragraph_format.keep_with_next for c in first_row.cells for p in c.paragraphs)
+    paragraphs = document.paragraphs
+    assert [p.text for p in paragraphs[-4:]] == ["", "", ISSUER, "2026年11月26日"]
+    assert [bool(p.paragraph_format.keep_with_next) for p in paragraphs[-4:]] == [
+        True, True, True, False,
+    ]  # fmt: skip
+
+    # After a paragraph, that paragraph keeps with the signature instead.
+    doc = OfficialDocument("通知", issuer=ISSUER)
+    doc.paragraph("正文。")
+    doc.signature(None, date(2026, 11, 26))
+    assert reopen(doc).paragraphs[-5].paragraph_format.keep_with_next
+
+    # A landscape table in a portrait document: a section break follows, nothing to keep.
+    doc = OfficialDocument("通知", issuer=ISSUER)
+    doc.table([("序号", 20)], [(1,)], landscape_section=True)
+    doc.signature(None, date(2026, 11, 26))
+    cells = reopen(doc).tables[0].rows[-1].cells
+    assert not cells[0].paragraphs[0].paragraph_format.keep_with_next
+
+
 def test_page_break_sets_page_break_before() -> None:
     doc = OfficialDocument("通知")
     doc.paragraph("第一页")
