@@ -6,8 +6,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.reports import service
+from partybuild.reports.document import cn_date
 from partybuild.reports.models import ExportStatus
 from tests.reports.test_document_engine import FOOTER_LINE, render_text
 
@@ -52,8 +54,26 @@ def test_ledger_pdf_shows_title_figures_and_rows(ledger: SimpleNamespace, tmp_pa
     assert "张承诺" in first  # the table starts on the first page
     everything = flat("".join(pages))
     # Cells wrap, so look for short pieces of them.
-    for content in ("李践诺", "接访记录", "2026-09-30", "3/1/0", "96", "测试局机关党委"):
+    for content in ("李践诺", "接访记录", "2026-09-30", "3/1/0", "96"):
         assert content in everything, content
+    # The branch signs its ledger, with the date written the Chinese way.
+    assert f"第一党支部{cn_date(local_today())}" in flat([p for p in pages if p.strip()][-1])
+    assert_page_numbers(pages)
+
+
+def lines_of(pages: list[str]) -> list[str]:
+    return [line for page in pages for line in page.splitlines()]
+
+
+def test_all_branch_ledger_pdf_keeps_dates_and_scores_on_one_line(
+    ledger: SimpleNamespace, tmp_path: Path
+) -> None:
+    """The narrowest ledger (with its 党支部 column): no date or score broken in two."""
+    _, pages = render("commitments", ledger.users.reviewer, tmp_path, branch="all", period="2026Q3")
+    lines = lines_of(pages)
+    for content in ("2026-09-30", "2026-09-01", "100%", "96"):
+        assert any(content in line for line in lines), content
+    assert any("序号" in line and "党支部" in line for line in lines)  # header on one line
     assert_page_numbers(pages)
 
 
@@ -71,6 +91,10 @@ def test_letter_pdf_shows_commitments_and_signature_place(
         "第一党支部",
     ):
         assert content in text, content
+    # The narrow columns hold a whole date and their whole header.
+    lines = lines_of(pages)
+    assert any("2026-09-30" in line for line in lines)
+    assert any("序号" in line and "完成时限" in line for line in lines)
     assert_page_numbers(pages)
 
 

@@ -35,32 +35,34 @@ TABLE_FONT_PT = 9
 # Latest-record text is cut here: the ledger points at the record, the timeline has it all.
 RECORD_CHARS = 60
 
-# Landscape, 225 mm. The header wording follows the column list.
+# Landscape, 225 mm. The header wording follows the column list. Widths were
+# checked in LibreOffice with fallback fonts (wider Latin digits than 仿宋): a date
+# (2026-12-28) fits 完成时限 and 最新践诺记录, 100% fits 进度 and 94.2 fits 得分.
 COLUMNS = [
-    ("序号", 9),
+    ("序号", 10),
     ("党员", 13),
-    ("岗位", 19),
+    ("岗位", 18),
     ("类别", 10),
-    ("承诺内容", 32),
-    ("目标", 24),
+    ("承诺内容", 31),
+    ("目标", 23),
     ("完成时限", 21),
     ("状态", 13),
     ("进度", 12),
-    ("最新践诺记录", 29),
+    ("最新践诺记录", 28),
     ("佐证", 9),
-    ("群众满意度\n满意/基本/不满意", 16),
-    ("得分", 9),
+    ("群众满意度\n满意/基本/不满意", 18),
+    ("得分", 10),
     ("等次", 9),
 ]
-# All branches: a 党支部 column, paid for by the two widest text columns.
+# All branches: a 党支部 column, paid for by the widest text columns.
 BRANCH_COLUMN = ("党支部", 18)
+NARROWER_FOR_BRANCH = {"承诺内容": 7, "目标": 4, "最新践诺记录": 4, "岗位": 3}
 
 
 def columns(params: ReportParams) -> list[tuple[str, float]]:
     if params.branch is not None:
         return COLUMNS
-    cols = [(name, width - 9 if name in ("承诺内容", "最新践诺记录") else width)
-            for name, width in COLUMNS]  # fmt: skip
+    cols = [(name, width - NARROWER_FOR_BRANCH.get(name, 0)) for name, width in COLUMNS]
     return [cols[0], BRANCH_COLUMN, *cols[1:]]
 
 
@@ -93,7 +95,8 @@ def _short(text: str | None, limit: int = RECORD_CHARS) -> str:
 def _cells(n: int, r: LedgerRow, with_branch: bool) -> tuple[object, ...]:
     record = ""
     if r.latest_record_on is not None:
-        record = f"{r.latest_record_on:%Y-%m-%d} {_short(r.latest_record)}"
+        # The date on a line of its own: a narrow column must not break it.
+        record = f"{r.latest_record_on:%Y-%m-%d}\n{_short(r.latest_record)}"
     votes = ""
     if r.ratings:
         votes = f"{r.satisfied}/{r.basic}/{r.unsatisfied}"
@@ -202,6 +205,11 @@ def _figures(params: ReportParams) -> dict[str, object]:
     }
 
 
+# Every ledger commitment has been published (亮诺), so "其中已亮诺N项" would read as a
+# contradiction: in the summary the published state is named for what it waits for.
+SUMMARY_STATE_LABELS = {CommitmentState.published: "待践诺"}
+
+
 def summary_text(params: ReportParams, f: dict) -> list[str]:
     by_state: dict[CommitmentState, int] = f["by_state"]
     total = sum(by_state.values())
@@ -211,7 +219,7 @@ def summary_text(params: ReportParams, f: dict) -> list[str]:
     if not total:
         return [f"{scope}没有已亮诺的党员承诺{extra}。"]
     parts = "、".join(
-        f"{STATE_LABELS[s].replace('（已关闭）', '')}{by_state[s]}项"
+        f"{SUMMARY_STATE_LABELS.get(s, STATE_LABELS[s])}{by_state[s]}项"
         for s in CommitmentState
         if by_state.get(s)
     )
@@ -230,8 +238,8 @@ def summary_text(params: ReportParams, f: dict) -> list[str]:
         good = levels.get(RatingLevel.satisfied, 0) + levels.get(RatingLevel.basic, 0)
         spread = "、".join(f"{lv.label}{levels.get(lv, 0)}人次" for lv in RatingLevel)
         lines.append(
-            f"群众评价共{votes}人次（{spread}）；亮诺承诺{f['on_board']}项中，"
-            f"{f['rated']}项获得{f['need']}人次以上评价，群众参评率"
+            f"群众评价共{votes}人次（{spread}）；在{f['on_board']}项亮诺承诺中，"
+            f"有{f['rated']}项获得{f['need']}人次以上评价，群众参评率"
             f"{percent(f['rated'], f['on_board'])}，群众满意率{percent(good, votes)}。"
         )
     else:

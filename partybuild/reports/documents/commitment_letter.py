@@ -19,14 +19,14 @@ logger = logging.getLogger(__name__)
 
 LABEL = "党员承诺书"
 
-# Portrait, 156 mm.
+# Portrait, 156 mm; 完成时限 holds a date (2026-12-03) on one line.
 COLUMNS = [
-    ("序号", 12),
+    ("序号", 11),
     ("类别", 14),
     ("承诺内容", 36),
     ("目标", 30),
-    ("践诺措施", 38),
-    ("完成时限", 24),
+    ("践诺措施", 37),
+    ("完成时限", 28),
 ]
 
 
