@@ -57,7 +57,9 @@ class ReportParams:
 
     @property
     def issuer(self) -> str:
-        return self.organization.name
+        """Who signs the document: the branch whose document it is (its ledger, its
+        roster), the higher-level organisation only for every branch at once."""
+        return self.scope_name
 
     @property
     def branch_ids(self) -> list[int] | None:

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Member
 from partybuild.reports import service
+from partybuild.reports.document import cn_date
 from partybuild.reports.models import Export, ExportStatus
 from tests.reports.docx_checks import assert_official_layout, header, open_docx, table_data
 
@@ -26,6 +28,10 @@ def export(kind: str, user: Any, **data: Any) -> tuple[Export, Any]:
 
 def paragraphs(document: Any) -> str:
     return "\n".join(p.text for p in document.paragraphs)
+
+
+def signature_block(document: Any) -> list[str]:
+    return [p.text for p in document.paragraphs if p.style.name == "公文落款"]
 
 
 # ------------------------------------------------------------------ ledger
@@ -74,7 +80,7 @@ def test_ledger_columns_summary_and_signature(ledger: SimpleNamespace) -> None:
     by_content = {row[4]: row for row in table_data(table)}
     c1 = by_content[ledger.c["c1"].content]
     assert c1[1:4] == ["张承诺", "接访科·信访接待岗", "工作"]
-    assert c1[6:12] == ["2026-09-30", "践诺中", "60%", "2026-09-01 第二次接访记录：化解积案3件", "2", "3/1/0"]  # fmt: skip
+    assert c1[6:12] == ["2026-09-30", "践诺中", "60%", "2026-09-01\n第二次接访记录：化解积案3件", "2", "3/1/0"]  # fmt: skip
     c2 = by_content[ledger.c["c2"].content]
     assert c2[7] == "已评诺" and c2[12:] == ["96", "好"]
     # Withdrawn commitments stay in the ledger, labelled; drafts never appear.
@@ -84,13 +90,22 @@ def test_ledger_columns_summary_and_signature(ledger: SimpleNamespace) -> None:
     text = paragraphs(document)
     # Written from the figures: 5 kept commitments by 2 members; ratings 5/1/1 of 7.
     assert (
-        "第一党支部2026年第三季度共有2名党员亮诺5项，其中已亮诺1项、践诺中2项、已评诺2项；"
+        "第一党支部2026年第三季度共有2名党员亮诺5项，其中待践诺1项、践诺中2项、已评诺2项；"
         "另有已撤回的承诺1项，列入台账备查。"
     ) in text
     assert "评定等次“好”1项、“中”1项，平均得分90.5分；评诺完成率40.0%" in text
     assert "群众评价共7人次（满意5人次、基本满意1人次、不满意1人次）" in text
-    assert "亮诺承诺5项中，1项获得3人次以上评价，群众参评率20.0%，群众满意率85.7%" in text
-    assert "测试局机关党委" in text  # issuing organisation in the signature block
+    assert "在5项亮诺承诺中，有1项获得3人次以上评价，群众参评率20.0%，群众满意率85.7%" in text
+    # The branch signs its own ledger (the higher-level organisation only signs the
+    # all-branch one), dated the Chinese way.
+    assert signature_block(document) == ["第一党支部", cn_date(local_today())]
+
+
+def test_all_branch_ledger_is_signed_by_the_higher_level_organisation(
+    ledger: SimpleNamespace,
+) -> None:
+    _, document = export("commitments", ledger.users.reviewer, branch="all", period="2026Q3")
+    assert signature_block(document) == ["测试局机关党委", cn_date(local_today())]
 
 
 def test_ledger_rates_are_withheld_below_the_minimum(ledger: SimpleNamespace) -> None:
@@ -183,6 +198,7 @@ def test_roster_rows_masked_phones_and_summary(ledger: SimpleNamespace) -> None:
     summary = paragraphs(document)
     assert f"第一党支部共有党员{expected}名" in summary
     assert "预备党员1名" in summary
+    assert signature_block(document) == ["第一党支部", cn_date(local_today())]
 
 
 def test_roster_as_of_period_end_excludes_later_joiners_and_keeps_later_leavers(

@@ -118,7 +118,7 @@ def build(params: ReportParams, progress: Progress) -> BuiltReport:
     # Wholly landscape: a portrait summary page and signature page would be mostly empty.
     doc = OfficialDocument(title(params), issuer=params.issuer, landscape=True)
     doc.summary(_summary(params))
-    doc.paragraph("名册按党支部、班子成员、入党时间排列；联系电话已做脱敏处理。")
+    doc.paragraph("名册先列班子成员，其余按入党时间先后排列；联系电话已做脱敏处理。")
     rows = doc.table(COLUMNS, tracked(_rows(params), total, progress), landscape_section=True)
     doc.signature(None, params.today)
     return BuiltReport(doc, rows)
