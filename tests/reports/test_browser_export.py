@@ -3,6 +3,7 @@ progress page finish, and downloads the document under its Chinese name."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -80,3 +81,6 @@ def test_reviewer_exports_all_branches_on_a_phone(live_server, phone_page, login
 
     page.goto(live_server("/reports/"))
     assert page.get_by_test_id("export-history").get_by_text("已完成").is_visible()
+    # The time column is hidden on a phone; the time shows under the title instead.
+    history = page.get_by_test_id("export-history")
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", history.locator("td").first.inner_text())
