@@ -159,6 +159,14 @@ class Greeting(db.Model):
 
     GIFT_FIELDS = ("gift_kind", "gift_handed_by", "gift_handed_on", "gift_note")
 
+    def email_label(self, max_attempts: int) -> str:
+        """The e-mail state in words; a failure says whether it will be retried."""
+        if self.email_status == EmailStatus.failed:
+            if self.email_attempts >= max_attempts:
+                return f"发送失败（已尝试{self.email_attempts}次，不再重试）"
+            return "发送失败（下次运行时重试）"
+        return self.email_status.label
+
     @property
     def gift_recorded(self) -> bool:
         return self.gift_kind is not None

@@ -20,6 +20,10 @@ DEFAULT_MAIL_MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=30)
 
 
+def mail_max_attempts() -> int:
+    return int(current_app.config.get("GREETINGS_MAIL_MAX_ATTEMPTS", DEFAULT_MAIL_MAX_ATTEMPTS))
+
+
 def send_greetings(now: datetime) -> dict[str, int]:
     """Greet every active member whose political birthday is the local day of ``now``."""
     counts = service.greet_day(local_today(now))
@@ -35,9 +39,7 @@ def deliver_greeting_mail(now: datetime) -> dict[str, int]:
     """
     if not mail.is_enabled():
         return {}
-    max_attempts = int(
-        current_app.config.get("GREETINGS_MAIL_MAX_ATTEMPTS", DEFAULT_MAIL_MAX_ATTEMPTS)
-    )
+    max_attempts = mail_max_attempts()
     counts: Counter = Counter()
     db.session.execute(
         sa.update(Greeting)

@@ -22,7 +22,7 @@ from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import cn_date, local_today
 from partybuild.extensions import db
-from partybuild.greetings import service
+from partybuild.greetings import service, tasks
 from partybuild.greetings.forms import ContactForm, GiftForm, SettingsForm, TemplateForm
 from partybuild.greetings.models import (
     Greeting,
@@ -86,6 +86,7 @@ def index():
         branches=branches,
         rule=service.leap_day_rule(),
         can_write=current_user.role in (Role.admin, Role.secretary),
+        mail_max_attempts=tasks.mail_max_attempts(),
     )
 
 

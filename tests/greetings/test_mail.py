@@ -108,3 +108,46 @@ def test_attempts_are_capped(app, member_with_email, greet):
         greet(date(2026, 7, 1))
     [g] = greetings_for(member_with_email)
     assert (g.email_status, g.email_attempts) == (EmailStatus.failed, 2)
+
+
+def test_list_says_whether_a_failed_mail_will_be_retried(app, client, auth, joined, greet, org):
+    from partybuild.core.timeutil import local_today
+
+    app.config["GREETINGS_MAIL_MAX_ATTEMPTS"] = 2
+    today = local_today()
+    day = today.replace(day=min(today.day, 28))
+    m = joined(day.replace(year=day.year - 7), name="吴邮件")
+    service.set_contact_email(m, "wu@example.cn", auth.login("secretary", branch=org.a))
+    db.session.commit()
+    greet(day)  # no SMTP server listening: the send fails
+    html = client.get(f"/greetings/?month={today:%Y-%m}").get_data(as_text=True)
+    assert "发送失败（下次运行时重试）" in html
+    greet(day)
+    html = client.get(f"/greetings/?month={today:%Y-%m}").get_data(as_text=True)
+    assert "发送失败（已尝试2次，不再重试）" in html and "下次运行时重试" not in html
+
+
+def test_mail_goes_out_only_after_the_greeting_is_committed(
+    app, member_with_email, greet, smtp_port
+):
+    """While the SMTP server receives the card, another connection already sees the row."""
+    seen: list = []
+    engine = db.engine  # the SMTP server's thread has no app context
+
+    class CheckingSink(Sink):
+        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
+            with engine.connect() as conn:  # a connection of its own, outside the job
+                seen.extend(
+                    conn.execute(sa.text("SELECT member_id, email_status FROM greetings")).all()
+                )
+            return await super().handle_DATA(server, session, envelope)
+
+    sink = CheckingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        run = greet(date(2026, 7, 1))
+    finally:
+        controller.stop()
+    assert run.counts["mail_sent"] == 1 and len(sink.messages) == 1
+    assert [tuple(r) for r in seen] == [(member_with_email.id, "sending")]
