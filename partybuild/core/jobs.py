@@ -124,7 +124,7 @@ class JobRun(db.Model):
 
     @property
     def caught_up_text(self) -> str:
-        return _days_text(self.caught_up_days or [])
+        return _days_text(self.caught_up_days or [], with_count=False)
 
     @property
     def looks_stale(self) -> bool:
@@ -133,10 +133,10 @@ class JobRun(db.Model):
         )
 
 
-def _days_text(days: list[str]) -> str:
+def _days_text(days: list[str], with_count: bool = True) -> str:
     if len(days) <= 2:
         return "、".join(days)
-    return f"{days[0]} 至 {days[-1]}（{len(days)} 天）"
+    return f"{days[0]} 至 {days[-1]}" + (f"（{len(days)} 天）" if with_count else "")
 
 
 class SchedulerHeartbeat(db.Model):
