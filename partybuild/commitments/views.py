@@ -3,6 +3,7 @@ batches, moderation of public comments, QR codes and the xlsx ledger."""
 
 import logging
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -797,8 +798,16 @@ def qr_sheet():
             .options(selectinload(Commitment.member), selectinload(Commitment.branch))
             .order_by(Member.is_leader.desc(), Member.name, Commitment.id)
         ).all()
+    board_url = qr.public_url(url_for("public.board", code=branch.code)) if branch else ""
+    host = urlsplit(board_url).hostname or ""
     return render_template(
-        "commitments/qr_sheet.html", branch=branch, branches=branches, items=items
+        "commitments/qr_sheet.html",
+        branch=branch,
+        branches=branches,
+        items=items,
+        board_url=board_url,
+        # Codes printed with such an address open nothing on a phone.
+        unreachable=host in ("", "localhost", "0.0.0.0") or host.startswith("127."),
     )
 
 

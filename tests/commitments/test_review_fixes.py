@@ -66,3 +66,15 @@ def test_overview_shows_flags_inside_the_commitment_cell_on_phones(client, auth,
     # One copy for phones (under the commitment), one in the wide-screen column.
     assert re.search(r'class="d-md-none[^"]*"[^>]*>.*?已逾期', page, re.S)
     assert page.count('data-testid="row-flag"') == 1
+
+
+def test_qr_sheet_shows_the_address_and_warns_about_a_local_one(app, client, auth, world):
+    auth.login(world.secretary)
+    app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
+    page = text(client.get("/commitments/qr"))
+    assert f"http://127.0.0.1:5000/public/{world.org.a.code}" in page
+    assert "手机扫码无法打开" in page and "PARTYBUILD_PUBLIC_BASE_URL" in page
+    app.config["PUBLIC_BASE_URL"] = "https://dj.example.gov.cn"
+    page = text(client.get("/commitments/qr"))
+    assert f"https://dj.example.gov.cn/public/{world.org.a.code}" in page
+    assert "手机扫码无法打开" not in page
