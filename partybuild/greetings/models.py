@@ -36,6 +36,13 @@ class GiftKind(enum.StrEnum):
     def label(self) -> str:
         return {"cake": "政治生日蛋糕", "gift": "纪念品", "other": "其他"}[self.value]
 
+    @property
+    def phrase(self) -> str:
+        """For sentences: "……已送达" (the label alone would read "政治生日政治生日蛋糕")."""
+        return {"cake": "政治生日蛋糕", "gift": "政治生日纪念品", "other": "政治生日礼物"}[
+            self.value
+        ]
+
 
 class EmailStatus(enum.StrEnum):
     none = "none"  # no e-mail (delivery off, or no address)

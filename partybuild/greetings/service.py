@@ -552,7 +552,7 @@ def record_gift(greeting: Greeting, data: dict[str, Any], actor: Any) -> Greetin
         branch_id=greeting.branch_id,
         before=before,
         after=audit.snapshot(greeting, Greeting.GIFT_FIELDS),
-        summary=f"{greeting.member.name} 政治生日{kind.label}已送达",
+        summary=f"{greeting.member.name} {kind.phrase}已送达",
     )
     return greeting
 

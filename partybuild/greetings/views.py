@@ -225,7 +225,7 @@ def record_gift(greeting_id: int):
         else:
             db.session.commit()
             flash(
-                f"已登记：{greeting.member.name}的政治生日{greeting.gift_kind.label}已送达。",
+                f"已登记：{greeting.member.name}的{greeting.gift_kind.phrase}已送达。",
                 "success",
             )
             return redirect(url_for("greetings.index", month=f"{greeting.anniversary_on:%Y-%m}"))

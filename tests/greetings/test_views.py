@@ -261,3 +261,27 @@ def test_secretary_sets_member_email(client, auth, joined, org):
     assert resp.status_code == 302
     other = joined(date(2000, 5, 5), branch=org.b)
     assert client.get(f"/greetings/members/{other.id}/email").status_code == 404
+
+
+def test_gift_wording_does_not_repeat_political_birthday(client, auth, birthday_today, org):
+    _m, _user, g = birthday_today
+    auth.login("secretary", branch=org.a)
+    resp = client.post(
+        f"/greetings/cards/{g.id}/gift",
+        data={"gift_kind": "cake", "gift_handed_by": "王书记", "gift_handed_on": g.anniversary_on},
+        follow_redirects=True,
+    )
+    assert "李海燕的政治生日蛋糕已送达" in resp.get_data(as_text=True)
+    card = client.get(f"/greetings/cards/{g.id}").get_data(as_text=True)
+    assert "政治生日蛋糕已于" in card and "政治生日政治生日" not in card
+
+
+def test_card_text_is_filled_with_solid_colours_so_it_prints(client, auth, birthday_today, org):
+    """Chromium prints gradient-filled SVG text as a solid block hiding the title."""
+    import re
+
+    _m, _user, g = birthday_today
+    auth.login("secretary", branch=org.a)
+    svg = client.get(f"/greetings/cards/{g.id}/card.svg").get_data(as_text=True)
+    texts = re.findall(r"<(?:text|tspan)\b[^>]*>", svg)
+    assert texts and not [t for t in texts if 'fill="url(' in t]
