@@ -35,8 +35,12 @@ def browser() -> Iterator[Any]:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
                 "--disable-sync",
             ],
         )
@@ -86,7 +90,10 @@ def page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(
-        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
         device_scale_factor=2,
     )
     page = context.new_page()
@@ -114,8 +121,11 @@ def make_account(app: Any, username: str, role: str, branch: Any = None, member:
     from partybuild.core.permissions import Role
 
     user = User(
-        username=username, role=Role(role), password_hash=hash_password(PASSWORD),
-        branch_id=branch.id if branch else None, member_id=member.id if member else None,
+        username=username,
+        role=Role(role),
+        password_hash=hash_password(PASSWORD),
+        branch_id=branch.id if branch else None,
+        member_id=member.id if member else None,
     )
     db.session.add(user)
     db.session.commit()

@@ -39,7 +39,12 @@ from partybuild.core.db import utcnow
 from partybuild.core.notifications import notify
 from partybuild.core.permissions import Role
 from partybuild.core.ratelimit import keyed_hash
-from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
+from partybuild.core.service import (
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+    check_version,
+)
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
@@ -212,8 +217,7 @@ def update_batch(
 ) -> None:
     if not batch.can_manage(actor):
         raise PermissionDenied("只有本支部书记可以修改承诺批次")
-    if version_id is not None and version_id != batch.version_id:
-        raise ServiceError("该批次已被他人修改，请刷新页面后重新编辑", code="conflict")
+    check_version(batch, version_id, "该批次")
     errors = batch_problems(data)
     title = (data.get("title") or "").strip()
     if not errors and db.session.scalar(
@@ -348,8 +352,7 @@ def update_commitment(
     c: Commitment, data: dict[str, Any], actor: Any, version_id: int | None = None
 ) -> None:
     check_transition(c, Action.edit, actor)
-    if version_id is not None and version_id != c.version_id:
-        raise ServiceError("该承诺已被他人修改，请刷新页面后重新编辑", code="conflict")
+    check_version(c, version_id, "该承诺")
     errors = commitment_problems(data, c.batch)
     if errors:
         raise ValidationFailed(errors)

@@ -38,6 +38,7 @@ from partybuild.commitments.models import (
 )
 from partybuild.core import audit, qr, storage
 from partybuild.core.downloads import XLSX, send_bytes
+from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import local_today
@@ -181,7 +182,7 @@ def edit(commitment_id: int):
     if request.method == "GET":
         form.version_id.data = c.version_id
     if form.validate_on_submit():
-        version = int(form.version_id.data) if (form.version_id.data or "").isdigit() else None
+        version = submitted_version(form)
         try:
             service.update_commitment(c, form.data, current_user, version)
         except ValidationFailed as exc:
@@ -687,7 +688,7 @@ def edit_batch(batch_id: int):
     if request.method == "GET":
         form.version_id.data = batch.version_id
     if form.validate_on_submit():
-        version = int(form.version_id.data) if (form.version_id.data or "").isdigit() else None
+        version = submitted_version(form)
         try:
             service.update_batch(batch, form.data, current_user, version)
         except ValidationFailed as exc:

@@ -39,6 +39,8 @@ ACTION_LABELS: dict[str, str] = {
 
 def register_action_labels(labels: dict[str, str]) -> None:
     ACTION_LABELS.update({str(k): v for k, v in labels.items()})
+
+
 _PG_LOCK_KEY = 7_301_001  # serialises chain appends on PostgreSQL
 
 

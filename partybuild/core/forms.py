@@ -25,3 +25,9 @@ def not_in_future(message: str = "日期不能晚于今天"):
             raise ValidationError(message)
 
     return check
+
+
+def submitted_version(form: FlaskForm) -> int | None:
+    """The version_id an edit form was rendered with (its hidden field), if any."""
+    value = str(form.version_id.data or "")  # type: ignore[attr-defined]
+    return int(value) if value.isdigit() else None

@@ -39,3 +39,9 @@ class ValidationFailed(ServiceError):
                 field.errors = [*field.errors, message]
             else:
                 form.form_errors.append(message)  # type: ignore[attr-defined]
+
+
+def check_version(obj: object, submitted: int | None, what: str) -> None:
+    """Optimistic locking for edit forms: refuse a save made from an outdated page."""
+    if submitted is not None and submitted != obj.version_id:  # type: ignore[attr-defined]
+        raise ServiceError(f"{what}已被他人修改，请刷新页面后重新编辑", code="conflict")

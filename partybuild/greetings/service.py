@@ -18,7 +18,11 @@ from partybuild.core import audit, jobs, mail
 from partybuild.core.db import utcnow
 from partybuild.core.notifications import Notification, mark_read, notify
 from partybuild.core.permissions import Role
-from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
+from partybuild.core.service import (
+    PermissionDenied,
+    ValidationFailed,
+    check_version,
+)
 from partybuild.core.timeutil import cn_date, local_today
 from partybuild.extensions import db
 from partybuild.greetings.models import (
@@ -292,8 +296,8 @@ def save_template(
     if actor.role != Role.admin:
         raise PermissionDenied("只有系统管理员可以修改贺卡模板")
     clean, errors = _clean_template_data(data)
-    if template is not None and version_id is not None and version_id != template.version_id:
-        raise ServiceError("该模板已被他人修改，请刷新页面后重新编辑", code="conflict")
+    if template is not None:
+        check_version(template, version_id, "该模板")
     if "years" not in errors:
         clash = db.session.scalar(
             sa.select(GreetingTemplate.id).where(GreetingTemplate.years == clean["years"])

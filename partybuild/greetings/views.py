@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.core.downloads import send_bytes
+from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import cn_date, local_today
@@ -309,7 +310,7 @@ def edit_template(template_id: int):
     row = db.get_or_404(GreetingTemplate, template_id)
     form = TemplateForm(obj=row)
     if form.validate_on_submit():
-        version = int(form.version_id.data) if str(form.version_id.data or "").isdigit() else None
+        version = submitted_version(form)
         try:
             service.save_template(row, form.data, current_user, version)
         except ValidationFailed as exc:

@@ -10,7 +10,12 @@ import sqlalchemy as sa
 from partybuild.core import audit
 from partybuild.core.db import utcnow
 from partybuild.core.permissions import Role
-from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
+from partybuild.core.service import (
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+    check_version,
+)
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import (
@@ -148,8 +153,7 @@ def update_member(
         raise PermissionDenied("您只能修改本支部党员的信息")
     if not member.is_active:
         raise ServiceError("该党员已退出名册，不能修改")
-    if version_id is not None and version_id != member.version_id:
-        raise ServiceError("该党员信息已被他人修改，请刷新页面后重新编辑", code="conflict")
+    check_version(member, version_id, "该党员信息")
     errors = member_problems(data, actor, member)
     if errors:
         raise ValidationFailed(errors)

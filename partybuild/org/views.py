@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from partybuild.core import audit
 from partybuild.core.downloads import XLSX, send_bytes
+from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import local_today
@@ -251,7 +252,7 @@ def edit_member(member_id: int):
         form.gender.data = member.gender.value
         form.status.data = member.status.value
     if form.validate_on_submit():
-        version = int(form.version_id.data) if (form.version_id.data or "").isdigit() else None
+        version = submitted_version(form)
         try:
             service.update_member(member, form.data, current_user, version)
         except ValidationFailed as exc:

@@ -12,8 +12,15 @@ def _seed_branch(app):
         org = Organization(name="测试局机关党委")
         branch = Branch(organization=org, code="A", name="第一党支部")
         dept = Department(organization=org, name="接访科")
-        db.session.add_all([org, branch, PartyGroup(branch=branch, name="第一党小组"),
-                            dept, Post(department=dept, name="信访接待岗")])
+        db.session.add_all(
+            [
+                org,
+                branch,
+                PartyGroup(branch=branch, name="第一党小组"),
+                dept,
+                Post(department=dept, name="信访接待岗"),
+            ]
+        )
         db.session.commit()
         make_account(app, "sec", "secretary", branch=branch)
 

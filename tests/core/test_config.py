@@ -38,7 +38,9 @@ def test_session_cookie_is_httponly_and_samesite(app, client, make_user):
 def test_default_database_is_sqlite_in_instance_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("PARTYBUILD_DATABASE_URL", raising=False)
     app = create_app({"INSTANCE_PATH": str(tmp_path / "inst"), "SECRET_KEY": "x"})
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'partybuild.db'}"
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'partybuild.db'}"
+    )
 
 
 def test_sqlite_uses_wal_and_foreign_keys(tmp_path):
