@@ -28,10 +28,22 @@ from partybuild.org.models import Branch, Member
 from partybuild.reports import registry, service
 from partybuild.reports.forms import ExportForm
 from partybuild.reports.models import Export, ExportStatus
+from partybuild.reports.periods import InvalidPeriod, parse_period
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.app_template_filter("period_label")
+def period_label(code: str | None) -> str:
+    """2026Q3 → 2026年第三季度; anything unparsable is shown as stored."""
+    if not code:
+        return "—"
+    try:
+        return parse_period(code).label
+    except InvalidPeriod:
+        return code
 
 ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

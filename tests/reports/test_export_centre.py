@@ -88,6 +88,8 @@ def test_inline_export_download_history_and_audit(client, auth, ledger: SimpleNa
 
     detail = text(client.get(f"/reports/exports/{record.id}"))
     assert "文档已生成，共 6 行" in detail and record.sha256 in detail
+    assert "2026年第三季度" in detail  # the period in words, not its code
+    assert "2026年第三季度" in text(client.get("/reports/"))
 
     resp = client.get(f"/reports/exports/{record.id}/download")
     assert resp.status_code == 200
