@@ -256,6 +256,7 @@ def _detail_context(c: Commitment, **forms) -> dict:
         failed=forms.get("failed", ""),
         max_bytes=storage.max_bytes(),
         allowed_types=storage.ALLOWED_LABEL,
+        inspect_retired=can_inspect_retired(c),
     )
 
 
@@ -479,10 +480,18 @@ def evidence(file_id: int):
     )
     if link is None:
         abort(404)
-    _load(link.record.commitment_id)
-    if link.file.is_retired:
+    c = _load(link.record.commitment_id)
+    if link.file.is_retired and not can_inspect_retired(c):
         abort(404)
     return storage.send_stored(link.file)
+
+
+def can_inspect_retired(c: Commitment) -> bool:
+    """A retired file stays open to the branch secretary and to inspectors (kept as the
+    record of what was replaced), not to the member or the public."""
+    return current_user.reads_all_branches or (
+        current_user.role == Role.secretary and current_user.branch_id == c.branch_id
+    )
 
 
 # --- secretary: review queue, overview, supervision ----------------------------------------

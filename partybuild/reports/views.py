@@ -45,6 +45,7 @@ def period_label(code: str | None) -> str:
     except InvalidPeriod:
         return code
 
+
 ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -74,6 +74,23 @@ def test_owner_retires_a_wrong_file_with_reason(client, auth, world: World):
         service.request_evaluation(c, world.owner)
 
 
+def test_retired_file_stays_open_to_secretary_and_inspectors_only(client, auth, world: World):
+    c = kept_with_one_file(world)
+    [file_id] = evidence_ids(c)
+    auth.login(world.owner)
+    client.post(f"/commitments/{c.id}/evidence/{file_id}/retire", data={"text": "传错了"})
+    url = f"/commitments/evidence/{file_id}"
+    assert client.get(url).status_code == 404
+    for name in ("secretary", "reviewer"):
+        auth.login(world.users[name])
+        assert client.get(url).status_code == 200
+        assert "查看原文件" in text(client.get(f"/commitments/{c.id}"))
+    auth.login(world.users["other_secretary"])
+    assert client.get(url).status_code == 404
+    auth.logout()
+    assert client.get(url).status_code == 302  # to the login page
+
+
 def test_reason_is_required_and_nothing_changes_without_it(client, auth, world: World):
     c = kept_with_one_file(world)
     [file_id] = evidence_ids(c)
