@@ -66,6 +66,11 @@ class User(UserMixin, db.Model):
     def reads_all_branches(self) -> bool:
         return self.role in (Role.admin, Role.reviewer)
 
+    @property
+    def branch_scope(self) -> list[int] | None:
+        """The branches this user's lists cover: None means every branch."""
+        return None if self.reads_all_branches else [self.branch_id]  # type: ignore[list-item]
+
     def is_locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or utcnow())
 

@@ -77,11 +77,6 @@ def commitment_next_step(c: Commitment) -> str:
     )
 
 
-def _scope_branch_ids() -> list[int] | None:
-    """None: every branch (admin, reviewer); else the secretary's or member's branch."""
-    return None if current_user.reads_all_branches else [current_user.branch_id]
-
-
 def _load(commitment_id: int) -> Commitment:
     c = db.get_or_404(Commitment, commitment_id)
     if not c.can_view(current_user):
@@ -517,7 +512,7 @@ def review():
         # Leaders' commitments first, so they can be published first (领导带头亮诺).
         .order_by(Member.is_leader.desc(), Commitment.submitted_at, Commitment.id)
     )
-    scope = _scope_branch_ids()
+    scope = current_user.branch_scope
     if scope is not None:
         stmt = stmt.where(Commitment.branch_id.in_(scope))
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
@@ -526,7 +521,7 @@ def review():
 
 def _visible_branches() -> list[Branch]:
     stmt = sa.select(Branch).order_by(Branch.code)
-    scope = _scope_branch_ids()
+    scope = current_user.branch_scope
     if scope is not None:
         stmt = stmt.where(Branch.id.in_(scope))
     return list(db.session.scalars(stmt))
@@ -538,7 +533,7 @@ def _visible_batches() -> list[CommitmentBatch]:
         .options(selectinload(CommitmentBatch.branch))
         .order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
     )
-    scope = _scope_branch_ids()
+    scope = current_user.branch_scope
     if scope is not None:
         stmt = stmt.where(CommitmentBatch.branch_id.in_(scope))
     return list(db.session.scalars(stmt))
@@ -554,7 +549,7 @@ def _int_arg(name: str) -> int | None:
 def overview():
     today = local_today()
     conditions = flag_conditions(today)
-    scope = _scope_branch_ids()
+    scope = current_user.branch_scope
     base = sa.select(Commitment).join(Member, Commitment.member_id == Member.id)
     if scope is not None:
         base = base.where(Commitment.branch_id.in_(scope))
@@ -652,7 +647,7 @@ def batches():
         )
         for batch_id, state, n in rows:
             counts[batch_id][CommitmentState(state).value] = n
-    batch_rates = rates.rates_by("batch", branch_ids=_scope_branch_ids())
+    batch_rates = rates.rates_by("batch", branch_ids=current_user.branch_scope)
     return render_template(
         "commitments/batches.html",
         items=items,
@@ -743,7 +738,7 @@ def moderation():
         .options(selectinload(PublicRating.commitment).selectinload(Commitment.member))
         .order_by(PublicRating.created_at.desc(), PublicRating.id.desc())
     )
-    scope = _scope_branch_ids()
+    scope = current_user.branch_scope
     if scope is not None:
         stmt = stmt.where(Commitment.branch_id.in_(scope))
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
@@ -824,7 +819,7 @@ def qr_sheet():
 @bp.get("/export.xlsx")
 @access(*READ_ROLES)
 def export_xlsx():
-    scope = _scope_branch_ids()
+    scope = current_user.branch_scope
     if scope is None and _int_arg("branch"):
         scope = [_int_arg("branch")]
     rows = list(export.ledger_rows(scope, batch_id=_int_arg("batch")))

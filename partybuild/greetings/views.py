@@ -42,10 +42,10 @@ MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 def _scope_branch_ids() -> list[int] | None:
     """Branches the current user may list: None means all."""
-    if current_user.reads_all_branches:
-        branch = request.args.get("branch", "")
-        return [int(branch)] if branch.isdigit() else None
-    return [current_user.branch_id]
+    branch = request.args.get("branch", "")
+    if current_user.reads_all_branches and branch.isdigit():
+        return [int(branch)]
+    return current_user.branch_scope
 
 
 def _month_arg(today: date) -> tuple[int, int]:
