@@ -26,6 +26,7 @@ from partybuild.commitments.models import (
     RatingLevel,
     setting,
 )
+from partybuild.commitments.rates import RateSummary
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Department, Member, Post
 
@@ -163,8 +164,6 @@ def ledger_rows(
     stmt = ledger_query(branch_ids, start, end, batch_id=batch_id, include_drafts=include_drafts)
     result = db.session.execute(stmt.execution_options(yield_per=500))
     for r in result:
-        n = r.ratings
-        good = r.satisfied + r.basic
         state = CommitmentState(r.state)
         label = STATE_LABELS[state] + ("（已撤回）" if r.is_withdrawn else "")
         if r.is_leader:
@@ -192,11 +191,13 @@ def ledger_rows(
             latest_record_on=r.latest_on,
             record_count=r.record_count,
             evidence_count=r.evidence_count,
-            ratings=n,
+            ratings=r.ratings,
             satisfied=r.satisfied,
             basic=r.basic,
             unsatisfied=r.unsatisfied,
-            satisfaction=(good / n) if n and n >= min_count else None,
+            satisfaction=RateSummary(
+                counts={lv.value: getattr(r, lv.value) for lv in RatingLevel}, min_count=min_count
+            ).satisfaction_rate,
             score=r.score,
             grade=r.grade,
             closed_reason=r.closed_reason or "",

@@ -79,12 +79,19 @@ def rating_counts(commitment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     return result
 
 
-def _scope(stmt: sa.Select, branch_ids: Iterable[int] | None, batch_id: int | None) -> sa.Select:
+def _scope(
+    stmt: sa.Select,
+    branch_ids: Iterable[int] | None,
+    batch_id: int | None,
+    among: sa.ScalarSelect | None = None,
+) -> sa.Select:
     stmt = stmt.where(Commitment.on_public_board())
     if branch_ids is not None:
         stmt = stmt.where(Commitment.branch_id.in_(list(branch_ids)))
     if batch_id is not None:
         stmt = stmt.where(Commitment.batch_id == batch_id)
+    if among is not None:
+        stmt = stmt.where(Commitment.id.in_(among))
     return stmt
 
 
@@ -93,8 +100,12 @@ def rates_by(
     *,
     branch_ids: Iterable[int] | None = None,
     batch_id: int | None = None,
+    among: sa.ScalarSelect | None = None,
 ) -> dict[int, RateSummary]:
-    """Rate summaries grouped by ``branch`` or ``batch`` id, in two queries."""
+    """Rate summaries grouped by ``branch`` or ``batch`` id, in two queries.
+
+    ``among`` (a scalar subquery of commitment ids, e.g. a report's own rows) narrows
+    the commitments further; only those on the public board count either way."""
     key = Commitment.branch_id if group == "branch" else Commitment.batch_id
     branch_ids = list(branch_ids) if branch_ids is not None else None
     need = setting("PARTICIPATION_MIN_RATINGS")
@@ -117,6 +128,7 @@ def rates_by(
             .group_by(key),
             branch_ids,
             batch_id,
+            among,
         )
     ).all()
     out: dict[int, RateSummary] = {}
@@ -131,6 +143,7 @@ def rates_by(
             .group_by(key, PublicRating.level),
             branch_ids,
             batch_id,
+            among,
         )
     ).all()
     for gid, level, n in levels:
@@ -138,10 +151,17 @@ def rates_by(
     return out
 
 
-def rates(branch_ids: Iterable[int] | None = None, batch_id: int | None = None) -> RateSummary:
-    """One summary over the given branches (None: all) and batch (None: all)."""
+def rates(
+    branch_ids: Iterable[int] | None = None,
+    batch_id: int | None = None,
+    *,
+    among: sa.ScalarSelect | None = None,
+) -> RateSummary:
+    """One summary over the given branches (None: all) and batch (None: all), optionally
+    only ``among`` the commitment ids of a subquery."""
     total = _new_summary()
-    for summary in rates_by("branch", branch_ids=branch_ids, batch_id=batch_id).values():
+    by_branch = rates_by("branch", branch_ids=branch_ids, batch_id=batch_id, among=among)
+    for summary in by_branch.values():
         total.published += summary.published
         total.rated += summary.rated
         for level, n in summary.counts.items():

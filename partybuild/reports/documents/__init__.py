@@ -32,6 +32,13 @@ def percent(part: int, whole: int) -> str:
     return f"{part * 100 / whole:.1f}%"
 
 
+def rate_text(rate: float | None) -> str:
+    """A rate already computed (0.952 → "95.2%"), or "—" when there is none."""
+    if rate is None:
+        return "—"
+    return f"{rate * 100:.1f}%"
+
+
 def local_midnight_after(day: date) -> datetime:
     """The first instant (tz-aware) of the day after ``day`` in Asia/Shanghai."""
     return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)

@@ -13,19 +13,14 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from partybuild.commitments import rates
 from partybuild.commitments.export import LedgerRow, ledger_query, ledger_rows
-from partybuild.commitments.models import (
-    STATE_LABELS,
-    Commitment,
-    CommitmentState,
-    PublicRating,
-    RatingLevel,
-    setting,
-)
+from partybuild.commitments.models import STATE_LABELS, Commitment, CommitmentState, setting
+from partybuild.commitments.rates import RateSummary
 from partybuild.core.permissions import Role
 from partybuild.extensions import db
 from partybuild.reports.document import OfficialDocument
-from partybuild.reports.documents import percent, tracked
+from partybuild.reports.documents import percent, rate_text, tracked
 from partybuild.reports.registry import BuiltReport, Progress, ReportKind, ReportParams, register
 
 logger = logging.getLogger(__name__)
@@ -138,8 +133,8 @@ def table_rows(params: ReportParams) -> Iterator[tuple[object, ...]]:
 
 
 def _figures(params: ReportParams) -> dict[str, object]:
-    """Counts by state and grade, members, average score and ratings, over the very
-    rows of the ledger (its SELECT reused as a subquery): four queries."""
+    """Counts by state and grade, members, average score and the public rates, over
+    the very rows of the ledger (its SELECT reused as a subquery): five queries."""
     ids = _query(params).with_only_columns(Commitment.id).order_by(None).scalar_subquery()
     in_ledger = Commitment.id.in_(ids)
     kept = sa.and_(in_ledger, Commitment.is_withdrawn.is_(False))
@@ -167,41 +162,15 @@ def _figures(params: ReportParams) -> dict[str, object]:
             .group_by(Commitment.grade)
         ).all()
     )
-    # 参评率 and 满意率 as the commitments domain defines them (rates.py), over the
-    # ledger's commitments that are on the public board.
-    need = setting("PARTICIPATION_MIN_RATINGS")
-    per = (
-        sa.select(PublicRating.commitment_id.label("cid"), sa.func.count().label("n"))
-        .group_by(PublicRating.commitment_id)
-        .subquery()
-    )
-    on_board, rated = db.session.execute(
-        sa.select(
-            sa.func.count(Commitment.id),
-            sa.func.count(Commitment.id).filter(sa.func.coalesce(per.c.n, 0) >= need),
-        )
-        .select_from(Commitment)
-        .outerjoin(per, per.c.cid == Commitment.id)
-        .where(in_ledger, Commitment.on_public_board())
-    ).one()
-    levels = dict(
-        db.session.execute(
-            sa.select(PublicRating.level, sa.func.count(PublicRating.id))
-            .join(Commitment, PublicRating.commitment_id == Commitment.id)
-            .where(in_ledger, Commitment.on_public_board())
-            .group_by(PublicRating.level)
-        ).all()
-    )
+    # 参评率 and 满意率 exactly as the public board shows them, over the ledger's own rows.
+    public = rates.rates(among=ids)
     return {
         "by_state": by_state,
         "withdrawn": withdrawn,
         "members": members or 0,
         "avg_score": avg_score,
         "grades": grades,
-        "on_board": on_board or 0,
-        "rated": rated or 0,
-        "levels": {RatingLevel(k): v for k, v in levels.items()},
-        "need": need,
+        "rates": public,
     }
 
 
@@ -231,19 +200,19 @@ def summary_text(params: ReportParams, f: dict) -> list[str]:
             f"已评诺{evaluated}项，评定等次{grades}，平均得分{f['avg_score']:.1f}分；"
             f"评诺完成率{percent(evaluated, total)}。"
         )
-    levels: dict[RatingLevel, int] = f["levels"]
-    votes = sum(levels.values())
-    min_count = setting("PUBLIC_RATING_MIN_COUNT")
-    if votes >= max(min_count, 1):
-        good = levels.get(RatingLevel.satisfied, 0) + levels.get(RatingLevel.basic, 0)
-        spread = "、".join(f"{lv.label}{levels.get(lv, 0)}人次" for lv in RatingLevel)
+    public: RateSummary = f["rates"]
+    if public.visible:
+        spread = "、".join(f"{label}{n}人次" for label, n, _share in public.spread())
         lines.append(
-            f"群众评价共{votes}人次（{spread}）；在{f['on_board']}项亮诺承诺中，"
-            f"有{f['rated']}项获得{f['need']}人次以上评价，群众参评率"
-            f"{percent(f['rated'], f['on_board'])}，群众满意率{percent(good, votes)}。"
+            f"群众评价共{public.ratings}人次（{spread}）；在{public.published}项亮诺承诺中，"
+            f"有{public.rated}项获得{public.participation_min}人次以上评价，群众参评率"
+            f"{rate_text(public.participation_rate)}，"
+            f"群众满意率{rate_text(public.satisfaction_rate)}。"
         )
     else:
-        lines.append(f"群众评价{votes}人次，不足{min_count}人次，暂不计算参评率和满意率。")
+        lines.append(
+            f"群众评价{public.ratings}人次，不足{public.min_count}人次，暂不计算参评率和满意率。"
+        )
     return lines
 
 
