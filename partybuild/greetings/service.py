@@ -23,7 +23,7 @@ from partybuild.core.service import (
     ValidationFailed,
     check_version,
 )
-from partybuild.core.timeutil import cn_date, local_today
+from partybuild.core.timeutil import anniversary_of, cn_date, local_today
 from partybuild.extensions import db
 from partybuild.greetings.models import (
     EmailStatus,
@@ -89,10 +89,9 @@ def leap_day_rule() -> LeapDayRule:
 
 
 def anniversary_in(joined: date, year: int, rule: LeapDayRule) -> date:
-    """The day in ``year`` on which the political birthday is observed."""
-    if (joined.month, joined.day) == (2, 29) and not calendar.isleap(year):
-        return date(year, 2, 28) if rule == LeapDayRule.feb28 else date(year, 3, 1)
-    return joined.replace(year=year)
+    """The day in ``year`` on which the political birthday is observed (org's rule, with
+    the admin's choice for 29 February; see ``Member.political_birthday_in``)."""
+    return anniversary_of(joined, year, leap_day_to_march=rule == LeapDayRule.mar1)
 
 
 def years_on(joined: date, day: date, rule: LeapDayRule) -> int | None:
@@ -110,15 +109,6 @@ def next_birthday(joined: date, today: date, rule: LeapDayRule) -> tuple[date, i
             return on, year - joined.year
     on = anniversary_in(joined, joined.year + 1, rule)
     return on, 1
-
-
-def party_standing_on(member: Member, day: date) -> int:
-    """党龄 on a day: whole years since becoming a full member (0 if probationary)."""
-    full = member.full_member_on
-    if full is None or full > day:
-        return 0
-    years = day.year - full.year
-    return years - 1 if (day.month, day.day) < (full.month, full.day) else years
 
 
 @dataclass
@@ -172,7 +162,7 @@ def birthdays_in_month(
     months = {month, 2} if month == 3 else {month}
     result = []
     for member in _candidates(months, branch_ids):
-        on = anniversary_in(member.joined_on, year, rule)
+        on = member.political_birthday_in(year, leap_day_to_march=rule == LeapDayRule.mar1)
         if on.month == month and year - member.joined_on.year >= 1:
             result.append(Birthday(member, on, year - member.joined_on.year))
     attach_greetings(result)
@@ -228,7 +218,8 @@ def placeholder_values(member: Member, day: date, years: int) -> dict[str, str]:
     return {
         "姓名": member.name,
         "入党周年": str(years),
-        "党龄": str(party_standing_on(member, day)),
+        # A probationary member has no 党龄 yet; cards have always said 0 then.
+        "党龄": str(member.party_standing_on(day) or 0),
         "党支部": member.branch.name,
         "入党日期": cn_date(member.joined_on),
         "日期": cn_date(day),

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from partybuild.core import audit
 from partybuild.core.db import utcnow
-from partybuild.core.timeutil import local_today
+from partybuild.core.timeutil import anniversary_of, local_today
 from partybuild.extensions import db
 from partybuild.org.models import (
     Branch,
@@ -121,17 +121,11 @@ def _name(rng: random.Random, gender: Gender, used: set[str]) -> str:
 
 def _birthday_this_week(today: date, offset: int, years: int) -> date:
     day = today + timedelta(days=offset)
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 Feb in a common year
-        return day.replace(year=day.year - years, day=28)
+    return anniversary_of(day, day.year - years)
 
 
 def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 Feb -> 28 Feb in a common year
-        return day.replace(year=day.year + years, day=28)
+    return anniversary_of(day, day.year + years)
 
 
 def _one_year_after(day: date) -> date:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partybuild.core.db import str_enum, utcnow
 from partybuild.core.permissions import Role
+from partybuild.core.timeutil import anniversary_of, local_today, whole_years
 from partybuild.extensions import db
 
 if TYPE_CHECKING:
@@ -167,10 +168,25 @@ class Member(db.Model):
     def __repr__(self) -> str:
         return f"<Member {self.id} {self.name}>"
 
+    def party_standing_on(self, day: date) -> int | None:
+        """党龄 on ``day``: whole years since 转正 (``full_member_on``, per the glossary),
+        0 in the first year. None while probationary: no 转正 date, or 转正 after ``day``."""
+        full = self.full_member_on
+        if full is None or full > day:
+            return None
+        return whole_years(full, day)
+
     @property
     def party_standing_years(self) -> int | None:
-        """党龄: whole years since becoming a full member."""
-        return _whole_years(self.full_member_on) if self.full_member_on else None
+        """党龄 today (see ``party_standing_on``)."""
+        return self.party_standing_on(local_today())
+
+    def political_birthday_in(self, year: int, *, leap_day_to_march: bool = False) -> date:
+        """The political birthday (anniversary of ``joined_on``) in ``year``; a member who
+        joined on 29 February has it on 28 February in a common year (1 March if
+        ``leap_day_to_march``, the greetings setting). In the year of joining it is the
+        joining day itself."""
+        return anniversary_of(self.joined_on, year, leap_day_to_march=leap_day_to_march)
 
     @property
     def masked_phone(self) -> str:
@@ -206,13 +222,3 @@ def mask_phone(phone: str) -> str:
         return "*" * len(phone)
     keep_head = 3 if len(phone) >= 11 else 1
     return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]
-
-
-def _whole_years(since: date, today: date | None = None) -> int:
-    from partybuild.core.timeutil import local_today
-
-    today = today or local_today()
-    years = today.year - since.year
-    if (today.month, today.day) < (since.month, since.day):
-        years -= 1
-    return max(years, 0)

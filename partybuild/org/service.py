@@ -2,7 +2,6 @@
 
 import logging
 import re
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from partybuild.core.service import (
     ValidationFailed,
     check_version,
 )
-from partybuild.core.timeutil import local_today
+from partybuild.core.timeutil import local_today, whole_years
 from partybuild.extensions import db
 from partybuild.org.models import (
     Branch,
@@ -36,11 +35,6 @@ MEMBER_FIELDS = (
     "party_group_id", "department_id", "post_id", "title", "is_leader", "phone",
 )  # fmt: skip
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
-
-
-def _years_between(start: date, end: date) -> int:
-    years = end.year - start.year
-    return years - 1 if (end.month, end.day) < (start.month, start.day) else years
 
 
 def member_problems(
@@ -73,7 +67,7 @@ def member_problems(
         and joined
         and "joined_on" not in errors
         and "birth_on" not in errors
-        and _years_between(birth, joined) < 18
+        and whole_years(birth, joined) < 18
     ):
         errors["joined_on"] = "入党时应年满18周岁，请核对出生日期和入党日期"
     if joined and full and "full_member_on" not in errors and full < joined:

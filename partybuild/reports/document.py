@@ -30,7 +30,7 @@ styles=None)``
     ``signature_line(label, *, blanks=8)``   "党员签名：＿＿＿＿" on the right
     ``save(target) -> str`` (sha256 hex of the bytes written), ``to_bytes() -> bytes``
     ``docx`` — the underlying ``docx.document.Document`` for anything not covered here.
-``cn_date(d) -> str``                         2026年1月5日 (no leading zeros)
+``cn_date(d) -> str``                         2026年1月5日 (no leading zeros; core.timeutil's)
 
 Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
 
@@ -88,6 +88,9 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from lxml import etree
 
+# Re-exported: documents write dates the way every screen does (GB/T 9704 成文日期 style).
+from partybuild.core.timeutil import cn_date
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -126,11 +129,6 @@ def pt_to_twips(pt: float) -> int:
 def half_points(pt: float) -> int:
     """w:sz unit."""
     return round(pt * 2)
-
-
-def cn_date(d: date) -> str:
-    """Chinese date without leading zeros, as GB/T 9704 writes 成文日期: 2026年1月5日."""
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def text_width_chars(text: str) -> float:

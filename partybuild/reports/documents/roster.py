@@ -9,9 +9,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from partybuild.core.permissions import Role
+from partybuild.core.timeutil import cn_date
 from partybuild.extensions import db
 from partybuild.org.models import Department, Gender, Member, Post, mask_phone
-from partybuild.reports.document import OfficialDocument, cn_date
+from partybuild.reports.document import OfficialDocument
 from partybuild.reports.documents import local_midnight_after, percent, tracked
 from partybuild.reports.registry import BuiltReport, Progress, ReportKind, ReportParams, register
 
