@@ -60,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_jobs()
     register_commands(app)
     return app
 
@@ -122,7 +123,18 @@ def register_errorhandlers(app: Flask) -> None:
     errors.init_app(app)
 
 
+def register_jobs() -> None:
+    """Import each domain's ``tasks`` module: it registers its jobs with core.jobs
+    (importing is all; only ``flask jobs run`` ever schedules them)."""
+    for _module in domain_modules("tasks"):
+        pass
+
+
 def register_commands(app: Flask) -> None:
+    """Core's commands, then each domain's ``cli.register(app)``."""
     from partybuild.core import cli
 
-    cli.init_app(app)
+    cli.init_app(app, demo_modules=lambda: domain_modules("demo"))
+    for module in domain_modules("cli"):
+        if module is not cli:
+            module.register(app)

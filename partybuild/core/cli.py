@@ -1,13 +1,15 @@
-"""Flask CLI: init, create-admin, seed-demo, audit verify.
+"""Flask CLI: init, seed-demo, audit verify, jobs.
 
-Domains add their own groups (``jobs``, ``reports``) through a ``cli.py`` module
-exposing ``register(app)``, and demo data through ``demo.py`` exposing
-``seed() -> list[str]`` (idempotent; returns lines to print).
+Domains add their own commands (``create-admin``, ``reports``) through a ``cli.py``
+module exposing ``register(app)``, and demo data through ``demo.py`` exposing
+``seed() -> list[str]`` (idempotent; returns lines to print). The app factory finds
+both and hands them over: core imports no domain.
 """
 
-import getpass
 import logging
 import sys
+from collections.abc import Callable, Iterable
+from types import ModuleType
 
 import click
 from flask import Flask
@@ -29,53 +31,6 @@ def init_command() -> None:
     click.echo("数据库已初始化（迁移至最新版本）。")
 
 
-@click.command("create-admin")
-@click.option("--username", default="admin", show_default=True)
-@click.option("--password", default=None, help="omit to be prompted")
-def create_admin_command(username: str, password: str | None) -> None:
-    """Create an administrator account."""
-    import sqlalchemy as sa
-
-    from partybuild.auth.models import User
-    from partybuild.auth.passwords import hash_password, password_problem
-    from partybuild.core import audit
-    from partybuild.core.db import utcnow
-    from partybuild.core.permissions import Role
-
-    if db.session.scalar(sa.select(User.id).where(User.username == username)):
-        raise click.ClickException(f"用户名 {username} 已存在")
-    if password is None:
-        password = getpass.getpass("密码: ")
-    problem = password_problem(password)
-    if problem:
-        raise click.ClickException(problem)
-    user = User(
-        username=username,
-        display_name="系统管理员",
-        role=Role.admin,
-        password_hash=hash_password(password),
-        password_changed_at=utcnow(),
-    )
-    db.session.add(user)
-    db.session.flush()
-    audit.record(
-        "create", "user", user.id, actor="cli", after={"username": username, "role": "admin"}
-    )
-    db.session.commit()
-    click.echo(f"管理员账户 {username} 已创建。")
-
-
-@click.command("seed-demo")
-def seed_demo_command() -> None:
-    """Load the demo bureau (idempotent) and print the demo accounts."""
-    from partybuild import domain_modules
-
-    for module in domain_modules("demo"):
-        for line in module.seed():
-            click.echo(line)
-    db.session.commit()
-
-
 @audit_cli.command("verify")
 def audit_verify_command() -> None:
     """Check the hash chain; exit 1 at the first altered or missing entry."""
@@ -93,13 +48,23 @@ def audit_verify_command() -> None:
     sys.exit(1)
 
 
-def init_app(app: Flask) -> None:
+def seed_demo_command(demo_modules: Callable[[], Iterable[ModuleType]]) -> click.Command:
+    """``seed-demo`` over the domains' ``demo`` modules, imported only when it runs."""
+
+    @click.command("seed-demo")
+    def command() -> None:
+        """Load the demo bureau (idempotent) and print the demo accounts."""
+        for module in demo_modules():
+            for line in module.seed():
+                click.echo(line)
+        db.session.commit()
+
+    return command
+
+
+def init_app(app: Flask, demo_modules: Callable[[], Iterable[ModuleType]]) -> None:
+    """Core's commands; ``demo_modules`` yields each domain's ``demo`` module in order."""
     from partybuild.core.jobs import jobs_cli  # also puts job_runs in the metadata
 
-    for command in (init_command, create_admin_command, seed_demo_command, audit_cli, jobs_cli):
+    for command in (init_command, seed_demo_command(demo_modules), audit_cli, jobs_cli):
         app.cli.add_command(command)
-    from partybuild import domain_modules
-
-    for module in domain_modules("cli"):
-        if module.__name__ != __name__:
-            module.register(app)

@@ -1,7 +1,7 @@
 """The shared scheduler: job registry, run-lock, catch-up, run log and heartbeat.
 
-Each domain's ``tasks.py`` registers its periodic jobs here (it is imported by
-``load_jobs``; nothing else to wire up)::
+Each domain's ``tasks.py`` registers its periodic jobs here (the app factory
+imports it; nothing else to wire up)::
 
     from partybuild.core import jobs
     from partybuild.core.notifications import notify
@@ -204,11 +204,8 @@ def register(
 
 
 def load_jobs() -> dict[str, Job]:
-    """Import every domain's ``tasks`` module so its jobs are registered."""
-    from partybuild import domain_modules
-
-    for _module in domain_modules("tasks"):
-        pass
+    """Every registered job, by name. The app factory imports each domain's ``tasks``
+    module, which registers its jobs here: core knows no domain."""
     return dict(sorted(_REGISTRY.items()))
 
 
