@@ -470,6 +470,8 @@ def _run_queued(task: background.BackgroundTask) -> None:
 
 def _queued_run_failed(task: background.BackgroundTask, message: str) -> None:
     """Fail the run the dead worker left running, or log one so the page shows it."""
+    if message == background.ABANDONED_MESSAGE:
+        message = "后台进程意外中断，本次运行未完成，可再次“立即运行”。"
     name = task.payload.get("job", "")
     host, _, pid = task.worker.rpartition(":")
     runs = db.session.scalars(
