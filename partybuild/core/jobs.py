@@ -23,7 +23,10 @@ same job at once, days missed while the scheduler was down are processed one by
 one (up to ``JOBS_CATCH_UP_DAYS``), and every run is logged in ``job_runs``.
 
 APScheduler runs only in its own process, ``flask --app wsgi jobs run``; it is
-never started by ``create_app``, web workers or tests.
+never started by ``create_app``, web workers or tests. The same process works the
+background queue (``core/background.py``): every few seconds it beats, fails
+runs and tasks whose process died, and runs queued tasks (large exports, the
+administrator's "run now").
 """
 
 import contextlib
@@ -47,6 +50,7 @@ from flask import Flask, current_app, has_request_context, url_for
 from flask.cli import AppGroup
 from sqlalchemy.orm import Mapped, mapped_column
 
+from partybuild.core import background
 from partybuild.core.db import str_enum, utcnow
 from partybuild.core.timeutil import LOCAL_TZ, format_datetime, local_today
 from partybuild.extensions import db
@@ -446,6 +450,62 @@ def run_job(
         return run
 
 
+# --- "run now": a queued run, picked up by the scheduler process ---------------------
+
+RUN_NOW_TASK = "job-run"
+
+
+def queue_run(name: str) -> background.BackgroundTask:
+    """Queue a run of ``name`` (trigger web) for the scheduler process; caller commits."""
+    get_job(name)  # KeyError for an unknown job
+    return background.enqueue(RUN_NOW_TASK, {"job": name}, ref=f"job:{name}")
+
+
+def _run_queued(task: background.BackgroundTask) -> None:
+    run_job(task.payload["job"], trigger=Trigger.web, wait_seconds=5)
+
+
+def _queued_run_failed(task: background.BackgroundTask, message: str) -> None:
+    """Fail the run the dead worker left running, or log one so the page shows it."""
+    if message == background.ABANDONED_MESSAGE:
+        message = "后台进程意外中断，本次运行未完成，可再次“立即运行”。"
+    name = task.payload.get("job", "")
+    host, _, pid = task.worker.rpartition(":")
+    runs = db.session.scalars(
+        sa.select(JobRun).where(
+            JobRun.job == name,
+            JobRun.outcome == Outcome.running,
+            JobRun.trigger == Trigger.web,
+            JobRun.host == host,
+            JobRun.pid == (int(pid) if pid.isdigit() else -1),
+        )
+    ).all()
+    for run in runs:
+        _fail_run(run, message)
+    if not runs:
+        now = utcnow()
+        db.session.add(
+            JobRun(
+                job=name,
+                trigger=Trigger.web,
+                outcome=Outcome.failed,
+                started_at=task.started_at or now,
+                finished_at=now,
+                error=message,
+                host=host[:120],
+                pid=int(pid) if pid.isdigit() else 0,
+                days=[],
+                caught_up_days=[],
+                counts={},
+            )  # fmt: skip
+        )
+
+
+background.register_task(
+    RUN_NOW_TASK, _run_queued, label="立即运行定时任务", on_failed=_queued_run_failed
+)
+
+
 # --- heartbeat -------------------------------------------------------------------
 
 
@@ -462,6 +522,45 @@ def beat(heartbeat_id: int | None = None) -> int:
 
 def last_heartbeat() -> datetime | None:
     return db.session.scalar(sa.select(sa.func.max(SchedulerHeartbeat.beat_at)))
+
+
+DEAD_RUN_MESSAGE = "调度进程意外中断，本次运行未完成。"
+
+
+def fail_dead_runs(now: datetime | None = None) -> int:
+    """Mark runs failed whose scheduler process has stopped beating.
+
+    A scheduler beats every few seconds while it lives, so a running run whose
+    process's heartbeat is older than the background stale limit was cut off.
+    Runs started from the command line (no heartbeat row) are left alone.
+    """
+    now = now or utcnow()
+    cutoff = now - background.stale_after()
+    count = 0
+    for run in db.session.scalars(sa.select(JobRun).where(JobRun.outcome == Outcome.running)):
+        last_beat = db.session.scalar(
+            sa.select(sa.func.max(SchedulerHeartbeat.beat_at)).where(
+                SchedulerHeartbeat.host == run.host, SchedulerHeartbeat.pid == run.pid
+            )
+        )
+        # The run must have started while that process was beating (a later
+        # command-line run that happens to reuse the pid is not its run).
+        if (
+            last_beat is not None
+            and last_beat < cutoff
+            and run.started_at <= last_beat + background.stale_after()
+        ):
+            _fail_run(run, DEAD_RUN_MESSAGE, now)
+            count += 1
+    db.session.flush()
+    return count
+
+
+def _fail_run(run: JobRun, message: str, now: datetime | None = None) -> None:
+    run.outcome = Outcome.failed
+    run.error = message
+    run.finished_at = now or utcnow()
+    logger.warning("job run %s (%s) marked failed: %s", run.id, run.job, message)
 
 
 def scheduler_warnings(now: datetime | None = None) -> list[str]:
@@ -508,7 +607,10 @@ def build_scheduler(app: Flask) -> Any:
 
     scheduler = BlockingScheduler(
         timezone=LOCAL_TZ,
-        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        # One thread for the background queue, the others for daily jobs and the
+        # heartbeat, so a long export never delays a job (the run-lock still keeps
+        # one job from running twice).
+        executors={"default": ThreadPoolExecutor(max_workers=3)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     with app.app_context():
@@ -539,7 +641,35 @@ def build_scheduler(app: Flask) -> Any:
         name="heartbeat",
         next_run_time=datetime.now(LOCAL_TZ),
     )
+    poll = float(app.config.get("BACKGROUND_POLL_SECONDS", background.DEFAULT_POLL_SECONDS))
+    scheduler.add_job(
+        tick,
+        IntervalTrigger(seconds=poll, timezone=LOCAL_TZ),
+        args=[app, state],
+        id="background",
+        name="background queue",
+        next_run_time=datetime.now(LOCAL_TZ),
+        misfire_grace_time=None,
+    )
     return scheduler
+
+
+def tick(app: Flask, state: dict[str, int | None] | None = None) -> int:
+    """One poll of the scheduler process: beat, fail what died, run queued tasks."""
+    with app.app_context():
+        try:
+            beat_id = None
+            if state is not None:
+                state["id"] = beat_id = beat(state.get("id"))
+            fail_dead_runs()
+            db.session.commit()
+            return background.work_once(scheduler_beat_id=beat_id)
+        except Exception:
+            db.session.rollback()
+            logger.exception("background poll failed")
+            return 0
+        finally:
+            db.session.remove()
 
 
 def _fire(app: Flask, name: str) -> None:
@@ -650,6 +780,15 @@ def run_once_command(
     if run.outcome == Outcome.failed:
         click.echo(run.error, err=True)
         sys.exit(1)
+
+
+@jobs_cli.command("work-once")
+@click.option("--limit", type=int, default=None, help="最多处理的任务数（默认处理完为止）")
+def work_once_command(limit: int | None) -> None:
+    """Run the queued background tasks (large exports, "run now") now, then exit."""
+    _configure_stdout_logging()
+    ran = background.work_once(limit=limit)
+    click.echo(f"已处理后台任务 {ran} 个。")
 
 
 @jobs_cli.command("list")

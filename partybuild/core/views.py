@@ -95,7 +95,7 @@ def audit_log():
 @bp.get("/jobs")
 @access(Role.admin)
 def job_runs():
-    from partybuild.core import jobs
+    from partybuild.core import background, jobs
 
     registry = jobs.load_jobs()
     stmt = sa.select(jobs.JobRun).order_by(jobs.JobRun.id.desc())
@@ -118,6 +118,7 @@ def job_runs():
             .group_by(jobs.JobRun.job)
         ).all()
     )
+    queued = background.unfinished(jobs.RUN_NOW_TASK)
     heartbeats = db.session.scalars(
         sa.select(jobs.SchedulerHeartbeat).order_by(jobs.SchedulerHeartbeat.beat_at.desc()).limit(5)
     ).all()
@@ -128,6 +129,7 @@ def job_runs():
         last_success=last_success,
         last_day=last_day,
         heartbeats=heartbeats,
+        queued=queued,
         warnings=jobs.scheduler_warnings(),
         Outcome=jobs.Outcome,
         catch_up_limit=jobs.catch_up_limit(),
@@ -137,7 +139,7 @@ def job_runs():
 @bp.post("/jobs/<name>/run")
 @access(Role.admin)
 def job_run_now(name: str):
-    from partybuild.core import audit, jobs
+    from partybuild.core import audit, background, jobs
 
     registry = jobs.load_jobs()
     if name not in registry:
@@ -149,10 +151,16 @@ def job_run_now(name: str):
         actor=current_user,
         summary=f"手动运行定时任务：{registry[name].label}",
     )
+    # The run happens in the scheduler process, never inside this request.
+    jobs.queue_run(name)
     db.session.commit()
-    run = jobs.run_job(name, trigger=jobs.Trigger.web)
-    category = {"success": "success", "failed": "error"}.get(run.outcome.value, "warning")
-    flash(f"任务“{jobs.get_job(name).label}”：{run.outcome.label}。", category)
+    if background.scheduler_running():
+        flash(f"任务“{registry[name].label}”已加入队列，后台任务进程将在几秒内运行它。", "info")
+    else:
+        flash(
+            f"任务“{registry[name].label}”已加入队列。{background.SCHEDULER_DOWN_MESSAGE}",
+            "warning",
+        )
     return redirect(url_for("core.job_runs"))
 
 

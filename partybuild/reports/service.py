@@ -1,9 +1,9 @@
 """Export centre services: request an export, generate and store it, find stored files.
 
 ``request_export`` and ``generate_export`` follow the service rules (check, change,
-audit, flush; never commit). ``start_background`` is the one exception: like a
-scheduled job it runs outside any request, in its own thread, app context and session,
-and commits its own work.
+audit, flush; never commit). Large exports are queued (``queue_export``) and generated
+by the scheduler process (``run_queued_export``, registered in ``reports/tasks.py``),
+which like a scheduled job runs outside any request and commits its own work.
 """
 
 from __future__ import annotations
@@ -11,19 +11,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from partybuild.core import audit
+from partybuild.core import audit, background
 from partybuild.core.db import utcnow
 from partybuild.core.service import ServiceError
 from partybuild.extensions import db
@@ -35,16 +33,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Exports with more rows than this run in a background thread (config overrides).
+# Exports with more rows than this are queued for the scheduler process (config
+# overrides); a big ledger uses a whole core for seconds, which web workers must not.
 DEFAULT_INLINE_MAX_ROWS = 1500
 # Progress is written at most this often (seconds) from a running export.
 PROGRESS_INTERVAL = 0.5
-
-# One generation at a time per process: a big ledger uses a whole core for seconds,
-# and queueing keeps the web workers responsive on a small server.
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-export")
-_futures: dict[int, Future] = {}
-_futures_lock = threading.Lock()
+EXPORT_TASK = "report-export"
 
 
 def exports_dir() -> Path:
@@ -228,53 +222,64 @@ class _ProgressWriter:
             logger.warning("export %s: progress not saved", self.export_id, exc_info=True)
 
 
-def _run_in_thread(app: Flask, export_id: int) -> None:
-    with app.app_context():
-        try:
-            export = db.session.get(Export, export_id)
-            if export is None or export.is_finished:
-                return
-            # Commit "running" first: the progress writer updates the same row from
-            # another connection and must not wait on this transaction.
-            mark_running(export)
-            db.session.commit()
-            generate_export(export, _ProgressWriter(export_id))
-            db.session.commit()
-        except Exception:
-            logger.exception("background export %s crashed", export_id)
-            db.session.rollback()
-            export = db.session.get(Export, export_id)
-            if export is not None:
-                mark_failed(export, "生成文档时出错，请稍后重试")
-                db.session.commit()
-        finally:
-            db.session.remove()
-            with _futures_lock:
-                _futures.pop(export_id, None)
+def task_ref(export_id: int) -> str:
+    return f"export:{export_id}"
 
 
-def start_background(export: Export) -> None:
-    """Queue generation after the request has committed the pending record."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with _futures_lock:
-        if export.id in _futures:
+def queue_export(export: Export) -> background.BackgroundTask:
+    """Queue a pending export for the scheduler process (the caller commits)."""
+    return background.enqueue(EXPORT_TASK, {"export_id": export.id}, ref=task_ref(export.id))
+
+
+def run_queued_export(task: background.BackgroundTask) -> None:
+    """The queue's handler: generate the export in the scheduler process."""
+    export_id = int(task.payload["export_id"])
+    try:
+        export = db.session.get(Export, export_id)
+        if export is None or export.is_finished:
             return
-        _futures[export.id] = _executor.submit(_run_in_thread, app, export.id)
+        # Commit "running" first: the progress writer updates the same row from
+        # another connection and must not wait on this transaction.
+        mark_running(export)
+        db.session.commit()
+        generate_export(export, _ProgressWriter(export_id))
+        db.session.commit()
+    except Exception:
+        logger.exception("background export %s crashed", export_id)
+        db.session.rollback()
+        export = db.session.get(Export, export_id)
+        if export is not None:
+            mark_failed(export, "生成文档时出错，请稍后重试")
+            db.session.commit()
 
 
-def wait_for(export_id: int, timeout: float | None = None) -> None:
-    """Block until a background export of this process is finished (CLI and tests)."""
-    with _futures_lock:
-        future = _futures.get(export_id)
-    if future is not None:
-        future.result(timeout=timeout)
+def export_task_failed(task: background.BackgroundTask, message: str) -> None:
+    """The queue gave up on the export's task (its process died): say so on the export."""
+    export = db.session.get(Export, int(task.payload["export_id"]))
+    if export is not None:
+        mark_failed(export, message)
+
+
+def waiting_for_scheduler(export: Export) -> bool:
+    """A queued export that no scheduler process is there to pick up."""
+    return export.status == ExportStatus.pending and not background.scheduler_running()
 
 
 def check_stale(export: Export, now: datetime | None = None) -> bool:
-    """Mark a pending/running export failed when its worker has gone (restart, crash)."""
-    with _futures_lock:
-        alive = export.id in _futures
-    if not alive and export.is_stale(now):
+    """Mark an unfinished export failed when the process generating it has gone.
+
+    A queued export is followed through its task's heartbeat (failed within a
+    minute of its worker dying); one generated in a request that died (no task)
+    falls back to the export's own STALE_AFTER. Returns True when it changed
+    the export (the caller commits).
+    """
+    if export.is_finished:
+        return False
+    ref = task_ref(export.id)
+    if background.latest_for(ref) is not None:
+        background.fail_abandoned(now, ref=ref)
+        return export.status == ExportStatus.failed
+    if export.is_stale(now):
         mark_failed(export, "生成过程被中断（服务重启或超时），请重新导出")
         return True
     return False

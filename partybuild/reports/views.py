@@ -126,6 +126,8 @@ def index():
             form.kind.errors = [*form.kind.errors, exc.message]
         else:
             inline = service.runs_inline(export)
+            if not inline:
+                service.queue_export(export)
             db.session.commit()
             if inline:
                 export = service.generate_export(export)
@@ -135,7 +137,6 @@ def index():
                 else:
                     flash(f"生成失败：{export.error}", "error")
             else:
-                service.start_background(export)
                 flash("文档较大，正在后台生成，请稍候。", "info")
             return redirect(url_for("reports.export_detail", export_id=export.id))
     return render_template(

@@ -4,12 +4,15 @@ progress page finish, and downloads the document under its Chinese name."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 
 from partybuild.commitments.models import CommitmentBatch, CommitmentState
+from partybuild.core import jobs
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Gender, Member, MemberStatus, Organization
 from tests.browser_fixtures import make_account
@@ -51,7 +54,26 @@ def _seed(app: Any) -> None:
     app.config["REPORTS_INLINE_MAX_ROWS"] = 0  # take the background path
 
 
-def test_reviewer_exports_all_branches_on_a_phone(live_server, phone_page, login) -> None:  # noqa: F811
+@pytest.fixture
+def scheduler(live_server: Any) -> Iterator[None]:
+    """The scheduler process's queue poll, in a thread of the test process."""
+    stop = threading.Event()
+    state: dict = {"id": None}
+
+    def loop() -> None:
+        while not stop.wait(0.3):
+            jobs.tick(live_server.app, state)
+
+    thread = threading.Thread(target=loop, name="test-scheduler", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)
+
+
+def test_reviewer_exports_all_branches_on_a_phone(  # noqa: F811
+    live_server, phone_page, login, scheduler
+) -> None:
     _seed(live_server.app)
     page = phone_page
     login(page, "reviewer")
