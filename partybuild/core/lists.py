@@ -24,7 +24,7 @@ def contains(
     ``%``, ``_`` and the escape character itself are escaped (``autoescape``), so a
     search box typed with ``%`` finds names containing ``%`` instead of every row.
     """
-    cols = [columns] if isinstance(columns, sa.ColumnElement) else list(columns)
+    cols = list(columns) if isinstance(columns, list | tuple) else [columns]
     return sa.or_(*(c.icontains(text, autoescape=True) for c in cols))
 
 
