@@ -272,7 +272,7 @@ class CommitmentBatch(db.Model):
         return "after" if today > self.evaluation_end else "open"
 
     def can_manage(self, user: "User") -> bool:
-        return self.branch.can_manage(user)
+        return user.is_authenticated and user.manages_branch(self.branch_id)
 
 
 class Commitment(db.Model):

@@ -183,7 +183,7 @@ class Member(db.Model):
         )
 
     def can_edit(self, user: "User") -> bool:
-        return self.branch.can_manage(user)
+        return user.is_authenticated and user.manages_branch(self.branch_id)
 
     def can_see_phone(self, user: "User") -> bool:
         return user.is_authenticated and (
