@@ -63,8 +63,22 @@ class User(UserMixin, db.Model):
         return self.display_name or self.username
 
     @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+    @property
     def reads_all_branches(self) -> bool:
         return self.role in (Role.admin, Role.reviewer)
+
+    def reads_branch(self, branch_id: int | None) -> bool:
+        """Read access to a branch's lists: admins and reviewers, or a user of that branch."""
+        return self.reads_all_branches or (branch_id is not None and self.branch_id == branch_id)
+
+    def manages_branch(self, branch_id: int | None) -> bool:
+        """Write access to a branch's records: an admin, or the secretary of that branch."""
+        return self.is_admin or (
+            self.role == Role.secretary and branch_id is not None and self.branch_id == branch_id
+        )
 
     @property
     def branch_scope(self) -> list[int] | None:
@@ -81,4 +95,4 @@ class User(UserMixin, db.Model):
         return max(1, int(left.total_seconds() + 59) // 60)
 
     def can_manage(self, user: "User") -> bool:
-        return user.is_authenticated and user.role == Role.admin
+        return user.is_authenticated and user.is_admin

@@ -84,7 +84,7 @@ def authenticate(username: str, password: str) -> LoginResult:
 
 
 def _require_admin(actor: User) -> None:
-    if actor.role != Role.admin:
+    if not actor.is_admin:
         raise PermissionDenied("只有系统管理员可以管理账户")
 
 

@@ -3,9 +3,8 @@
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy.orm import selectinload
 
-from partybuild.auth import service
+from partybuild.auth import lists, service
 from partybuild.auth.forms import (
     ChangePasswordForm,
     EditUserForm,
@@ -84,13 +83,7 @@ def change_password():
 @bp.get("/users")
 @access(Role.admin)
 def users():
-    stmt = sa.select(User).options(selectinload(User.branch), selectinload(User.member))
-    q = request.args.get("q", "").strip()
-    if q:
-        stmt = stmt.where(sa.or_(User.username.contains(q), User.display_name.contains(q)))
-    if request.args.get("role") in Role.__members__:
-        stmt = stmt.where(User.role == Role(request.args["role"]))
-    page = db.paginate(stmt.order_by(User.username), per_page=30)
+    page = db.paginate(lists.users(lists.UserFilters.from_args(request.args)), per_page=30)
     return render_template("auth/users.html", page=page)
 
 

@@ -272,7 +272,7 @@ class CommitmentBatch(db.Model):
         return "after" if today > self.evaluation_end else "open"
 
     def can_manage(self, user: "User") -> bool:
-        return self.branch.can_manage(user)
+        return user.is_authenticated and user.manages_branch(self.branch_id)
 
 
 class Commitment(db.Model):
@@ -439,9 +439,7 @@ class Commitment(db.Model):
             and user.role in (Role.member, Role.secretary, Role.admin)
         ):
             found.add(Actor.owner)
-        if user.role == Role.admin or (
-            user.role == Role.secretary and user.branch_id == self.branch_id
-        ):
+        if user.manages_branch(self.branch_id):
             found.add(Actor.secretary)
         return found
 
@@ -449,6 +447,13 @@ class Commitment(db.Model):
         if user is None or not user.is_authenticated:
             return False
         return user.reads_all_branches or bool(self.actors(user))
+
+    def can_inspect_retired(self, user: "User | None") -> bool:
+        """A retired evidence file stays open to the branch secretary and to inspectors
+        (kept as the record of what was replaced), not to the member or the public."""
+        if user is None or not user.is_authenticated:
+            return False
+        return user.reads_all_branches or user.manages_branch(self.branch_id)
 
     def can(self, action: Action | str, user: "User | None") -> bool:
         try:

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from partybuild.commitments import export, rates, service
+from partybuild.commitments import export, lists, rates, service
 from partybuild.commitments.forms import (
     BatchForm,
     CommitmentForm,
@@ -33,13 +33,12 @@ from partybuild.commitments.models import (
     FulfilmentRecord,
     PublicRating,
     RecordEvidence,
-    flag_conditions,
     setting,
 )
 from partybuild.core import audit, qr, storage
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
-from partybuild.core.permissions import Role, access
+from partybuild.core.permissions import Role, access, can_open
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
@@ -86,7 +85,7 @@ def _load(commitment_id: int) -> Commitment:
 
 def _load_batch(batch_id: int) -> CommitmentBatch:
     batch = db.get_or_404(CommitmentBatch, batch_id)
-    if not (current_user.reads_all_branches or current_user.branch_id == batch.branch_id):
+    if not current_user.reads_branch(batch.branch_id):
         abort(404)
     return batch
 
@@ -251,7 +250,7 @@ def _detail_context(c: Commitment, **forms) -> dict:
         failed=forms.get("failed", ""),
         max_bytes=storage.max_bytes(),
         allowed_types=storage.ALLOWED_LABEL,
-        inspect_retired=can_inspect_retired(c),
+        inspect_retired=c.can_inspect_retired(current_user),
     )
 
 
@@ -476,67 +475,27 @@ def evidence(file_id: int):
     if link is None:
         abort(404)
     c = _load(link.record.commitment_id)
-    if link.file.is_retired and not can_inspect_retired(c):
+    if link.file.is_retired and not c.can_inspect_retired(current_user):
         abort(404)
     return storage.send_stored(link.file)
-
-
-def can_inspect_retired(c: Commitment) -> bool:
-    """A retired file stays open to the branch secretary and to inspectors (kept as the
-    record of what was replaced), not to the member or the public."""
-    return current_user.reads_all_branches or (
-        current_user.role == Role.secretary and current_user.branch_id == c.branch_id
-    )
 
 
 # --- secretary: review queue, overview, supervision ----------------------------------------
 
 
-def _list_options():
-    return (
-        selectinload(Commitment.member).selectinload(Member.post),
-        selectinload(Commitment.member).selectinload(Member.department),
-        selectinload(Commitment.batch),
-        selectinload(Commitment.branch),
-    )
-
-
 @bp.get("/review")
 @access(*WRITE_ROLES)
 def review():
-    stmt = (
-        sa.select(Commitment)
-        .join(Member, Commitment.member_id == Member.id)
-        .where(Commitment.state == CommitmentState.submitted, Commitment.is_withdrawn.is_(False))
-        .options(*_list_options())
-        # Leaders' commitments first, so they can be published first (领导带头亮诺).
-        .order_by(Member.is_leader.desc(), Commitment.submitted_at, Commitment.id)
-    )
-    scope = current_user.branch_scope
-    if scope is not None:
-        stmt = stmt.where(Commitment.branch_id.in_(scope))
-    page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
+    page = db.paginate(lists.review_queue(current_user), per_page=PER_PAGE, max_per_page=100)
     return render_template("commitments/review.html", page=page, text_form=TextForm())
 
 
 def _visible_branches() -> list[Branch]:
-    stmt = sa.select(Branch).order_by(Branch.code)
-    scope = current_user.branch_scope
-    if scope is not None:
-        stmt = stmt.where(Branch.id.in_(scope))
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(lists.branches(current_user)))
 
 
 def _visible_batches() -> list[CommitmentBatch]:
-    stmt = (
-        sa.select(CommitmentBatch)
-        .options(selectinload(CommitmentBatch.branch))
-        .order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
-    )
-    scope = current_user.branch_scope
-    if scope is not None:
-        stmt = stmt.where(CommitmentBatch.branch_id.in_(scope))
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(lists.batches(current_user)))
 
 
 def _int_arg(name: str) -> int | None:
@@ -548,48 +507,13 @@ def _int_arg(name: str) -> int | None:
 @access(*READ_ROLES)
 def overview():
     today = local_today()
-    conditions = flag_conditions(today)
-    scope = current_user.branch_scope
-    base = sa.select(Commitment).join(Member, Commitment.member_id == Member.id)
-    if scope is not None:
-        base = base.where(Commitment.branch_id.in_(scope))
-    elif _int_arg("branch"):
-        base = base.where(Commitment.branch_id == _int_arg("branch"))
-    if _int_arg("batch"):
-        base = base.where(Commitment.batch_id == _int_arg("batch"))
-    if request.args.get("category"):
-        base = base.where(Commitment.category == request.args["category"])
-    q = (request.args.get("q") or "").strip()
-    if q:
-        base = base.where(sa.or_(Member.name.contains(q), Commitment.content.contains(q)))
-    withdrawn = request.args.get("withdrawn") == "1"
-    base = base.where(Commitment.is_withdrawn.is_(withdrawn))
-    # Counts per state and per flag for the chips, before the state/flag filters.
-    counted = base.with_only_columns(
-        Commitment.state,
-        sa.func.count(Commitment.id),
-        *(sa.func.sum(sa.case((cond, 1), else_=0)) for cond in conditions.values()),
-    ).group_by(Commitment.state)
-    state_counts: dict[str, int] = {}
-    flag_counts = dict.fromkeys(conditions, 0)
-    for state, n, *flag_ns in db.session.execute(counted):
-        state_counts[CommitmentState(state).value] = n
-        for key, fn in zip(conditions, flag_ns, strict=True):
-            flag_counts[key] += int(fn or 0)
-    stmt = base
-    state = request.args.get("state")
-    if state in CommitmentState.__members__:
-        stmt = stmt.where(Commitment.state == CommitmentState(state))
-    flag = request.args.get("flag")
-    if flag in conditions:
-        stmt = stmt.where(conditions[flag])
-    elif flag == "any":
-        stmt = stmt.where(sa.or_(*conditions.values()))
-    stmt = stmt.options(*_list_options()).order_by(
-        Commitment.branch_id, Member.is_leader.desc(), Member.name, Commitment.id
+    filters = lists.OverviewFilters.from_args(request.args)
+    state_counts, flag_counts = lists.overview_counts(
+        lists.overview_base(filters, current_user), today
     )
+    stmt = lists.overview(filters, current_user, today)
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
-    summary = rates.rates(scope, _int_arg("batch"))
+    summary = rates.rates(current_user.branch_scope, filters.batch)
     return render_template(
         "commitments/overview.html",
         page=page,
@@ -602,19 +526,8 @@ def overview():
         batches=_visible_batches(),
         categories=setting("COMMITMENT_CATEGORIES"),
         summary=summary,
-        pending_comments=_pending_comment_count(scope),
+        pending_comments=db.session.scalar(lists.pending_comments(current_user)) or 0,
     )
-
-
-def _pending_comment_count(scope: list[int] | None) -> int:
-    stmt = (
-        sa.select(sa.func.count(PublicRating.id))
-        .join(Commitment, PublicRating.commitment_id == Commitment.id)
-        .where(PublicRating.comment_state == CommentState.pending)
-    )
-    if scope is not None:
-        stmt = stmt.where(Commitment.branch_id.in_(scope))
-    return db.session.scalar(stmt) or 0
 
 
 # --- batches ------------------------------------------------------------------------------
@@ -653,7 +566,7 @@ def batches():
         items=items,
         counts=counts,
         batch_rates=batch_rates,
-        form=_batch_form() if current_user.role in WRITE_ROLES else None,
+        form=_batch_form() if can_open("commitments.create_batch") else None,
         STATE_LABELS=STATE_LABELS,
         branches=_visible_branches(),
     )
@@ -731,16 +644,7 @@ def moderation():
     state = request.args.get("state", "pending")
     if state not in ("pending", "approved", "hidden"):
         state = "pending"
-    stmt = (
-        sa.select(PublicRating)
-        .join(Commitment, PublicRating.commitment_id == Commitment.id)
-        .where(PublicRating.comment_state == CommentState(state))
-        .options(selectinload(PublicRating.commitment).selectinload(Commitment.member))
-        .order_by(PublicRating.created_at.desc(), PublicRating.id.desc())
-    )
-    scope = current_user.branch_scope
-    if scope is not None:
-        stmt = stmt.where(Commitment.branch_id.in_(scope))
+    stmt = lists.moderation_queue(CommentState(state), current_user)
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
     return render_template("commitments/moderation.html", page=page, state=state)
 

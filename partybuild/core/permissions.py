@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,23 @@ def access_rule(app: Flask, endpoint: str) -> object | None:
     return getattr(view, "_access_rule", None)
 
 
+def allows(rule: object | None, user: Any) -> bool:
+    """Whether ``user`` passes a route rule. A missing rule allows nobody."""
+    if rule is None:
+        return False
+    if rule == PUBLIC:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return rule == AUTHENTICATED or user.role in rule  # type: ignore[operator]
+
+
+def can_open(endpoint: str, user: Any = None) -> bool:
+    """True if the endpoint exists and ``user`` (default: the current user) passes its
+    route rule. Templates use this to show a link or button only to those it serves."""
+    return allows(access_rule(current_app, endpoint), current_user if user is None else user)
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def enforce_access_rule() -> Any:
@@ -83,16 +100,10 @@ def init_app(app: Flask) -> None:
         if rule is None:
             logger.error("endpoint %s declares no access rule; denied", request.endpoint)
             abort(403)
-        if rule == PUBLIC:
+        if allows(rule, current_user):
             return None
         if not current_user.is_authenticated:
             if request.method == "GET":
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             abort(401)
-        if rule == AUTHENTICATED or current_user.role in rule:
-            return None
         abort(403)
-
-
-def has_role(user: Any, *roles: Role) -> bool:
-    return bool(user and user.is_authenticated and user.role in roles)

@@ -6,25 +6,12 @@ from flask import Flask, current_app, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from partybuild.core import permissions
-from partybuild.core.permissions import ROLE_LABELS, Role
+from partybuild.core.permissions import ROLE_LABELS, can_open
 from partybuild.core.timeutil import cn_date, format_date, format_datetime
 
 
 def has_endpoint(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
-
-
-def can_open(endpoint: str) -> bool:
-    """True if the endpoint exists and the current user passes its route rule."""
-    rule = permissions.access_rule(current_app, endpoint)
-    if rule is None:
-        return False
-    if rule == permissions.PUBLIC:
-        return True
-    if not current_user.is_authenticated:
-        return False
-    return rule == permissions.AUTHENTICATED or current_user.role in rule
 
 
 def safe_url(endpoint: str, **values: Any) -> str | None:
@@ -44,7 +31,6 @@ def init_app(app: Flask) -> None:
         has_endpoint=has_endpoint,
         can_open=can_open,
         safe_url=safe_url,
-        Role=Role,
         ROLE_LABELS=ROLE_LABELS,
     )
     app.jinja_env.trim_blocks = True

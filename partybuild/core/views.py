@@ -1,16 +1,15 @@
 """Home page, notifications, the audit log browser and the scheduled-job log."""
 
 import logging
-from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from partybuild.core import lists
 from partybuild.core.audit import ACTION_LABELS, AuditEntry
 from partybuild.core.notifications import Notification, mark_read
 from partybuild.core.permissions import Role, access, authenticated
-from partybuild.core.timeutil import LOCAL_TZ
 from partybuild.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -46,34 +45,10 @@ def open_notification(note_id: int):
     return redirect(note.link or request.referrer or "/notifications")
 
 
-def _parse_day(value: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d") if value else None
-    except ValueError:
-        return None
-
-
 @bp.get("/audit")
 @access(Role.admin, Role.reviewer)
 def audit_log():
-    args = request.args
-    stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
-    if args.get("actor"):
-        stmt = stmt.where(AuditEntry.actor_name.contains(args["actor"].strip()))
-    if args.get("action"):
-        stmt = stmt.where(AuditEntry.action == args["action"])
-    if args.get("object_type"):
-        stmt = stmt.where(AuditEntry.object_type == args["object_type"])
-    if args.get("object_id"):
-        stmt = stmt.where(AuditEntry.object_id == args["object_id"].strip())
-    start, end = _parse_day(args.get("start")), _parse_day(args.get("end"))
-    if start:
-        stmt = stmt.where(AuditEntry.created_at >= start.replace(tzinfo=LOCAL_TZ))
-    if end:
-        stmt = stmt.where(
-            AuditEntry.created_at
-            < datetime.combine(end.date() + timedelta(days=1), time(), LOCAL_TZ)
-        )
+    stmt = lists.audit_entries(lists.AuditFilters.from_args(request.args))
     page = db.paginate(stmt, per_page=50)
     actions = db.session.scalars(
         sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)
@@ -171,7 +146,7 @@ def inject_scheduler_warnings() -> dict:
     def scheduler_warnings() -> list[str]:
         from partybuild.core import jobs
 
-        if not (current_user.is_authenticated and current_user.role == Role.admin):
+        if not (current_user.is_authenticated and current_user.is_admin):
             return []
         try:
             return jobs.scheduler_warnings()

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partybuild.core.db import str_enum, utcnow
-from partybuild.core.permissions import Role
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
@@ -181,14 +180,11 @@ class Greeting(db.Model):
     def can_view(self, user: "User") -> bool:
         if not user.is_authenticated:
             return False
-        if user.reads_all_branches:
-            return True
-        if user.role == Role.secretary:
-            return user.branch_id == self.branch_id
-        return user.member_id == self.member_id
+        return (
+            user.reads_all_branches
+            or user.manages_branch(self.branch_id)
+            or user.member_id == self.member_id
+        )
 
     def can_record_gift(self, user: "User") -> bool:
-        return user.is_authenticated and (
-            user.role == Role.admin
-            or (user.role == Role.secretary and user.branch_id == self.branch_id)
-        )
+        return user.is_authenticated and user.manages_branch(self.branch_id)

@@ -284,7 +284,7 @@ def save_template(
     actor: Any,
     version_id: int | None = None,
 ) -> GreetingTemplate:
-    if actor.role != Role.admin:
+    if not actor.is_admin:
         raise PermissionDenied("只有系统管理员可以修改贺卡模板")
     clean, errors = _clean_template_data(data)
     if template is not None:
@@ -336,7 +336,7 @@ def ensure_default_templates() -> int:
 
 
 def update_settings(data: dict[str, Any], actor: Any) -> GreetingSettings:
-    if actor.role != Role.admin:
+    if not actor.is_admin:
         raise PermissionDenied("只有系统管理员可以修改政治生日设置")
     try:
         rule = LeapDayRule(data.get("leap_day_rule"))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from partybuild.core.downloads import send_bytes
 from partybuild.core.forms import submitted_version
-from partybuild.core.permissions import Role, access, authenticated
+from partybuild.core.permissions import Role, access, authenticated, can_open
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import cn_date, local_today
 from partybuild.extensions import db
@@ -86,7 +86,7 @@ def index():
         next_month=_shift_month(year, month, 1),
         branches=branches,
         rule=service.leap_day_rule(),
-        can_write=current_user.role in (Role.admin, Role.secretary),
+        can_write=can_open("greetings.contact"),
         mail_max_attempts=tasks.mail_max_attempts(),
     )
 

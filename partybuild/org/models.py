@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partybuild.core.db import str_enum, utcnow
-from partybuild.core.permissions import Role
 from partybuild.core.timeutil import anniversary_of, local_today, whole_years
 from partybuild.extensions import db
 
@@ -69,13 +68,11 @@ class Branch(db.Model):
     )
 
     def can_view(self, user: "User") -> bool:
-        return user.is_authenticated and (user.reads_all_branches or user.branch_id == self.id)
+        return user.is_authenticated and user.reads_branch(self.id)
 
     def can_manage(self, user: "User") -> bool:
         """Write access to the branch's records (secretary of it, or admin)."""
-        return user.is_authenticated and (
-            user.role == Role.admin or (user.role == Role.secretary and user.branch_id == self.id)
-        )
+        return user.is_authenticated and user.manages_branch(self.id)
 
 
 class PartyGroup(db.Model):
@@ -195,20 +192,18 @@ class Member(db.Model):
     def can_view(self, user: "User") -> bool:
         if not user.is_authenticated:
             return False
-        if user.reads_all_branches:
-            return True
-        if user.role == Role.secretary:
-            return user.branch_id == self.branch_id
-        return user.member_id == self.id
+        return (
+            user.reads_all_branches
+            or user.manages_branch(self.branch_id)
+            or user.member_id == self.id
+        )
 
     def can_edit(self, user: "User") -> bool:
-        return self.branch.can_manage(user)
+        return user.is_authenticated and user.manages_branch(self.branch_id)
 
     def can_see_phone(self, user: "User") -> bool:
         return user.is_authenticated and (
-            user.role == Role.admin
-            or user.member_id == self.id
-            or (user.role == Role.secretary and user.branch_id == self.branch_id)
+            user.member_id == self.id or user.manages_branch(self.branch_id)
         )
 
     def phone_for(self, user: "User") -> str:

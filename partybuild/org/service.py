@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from partybuild.core import audit
 from partybuild.core.db import utcnow
-from partybuild.core.permissions import Role
 from partybuild.core.service import (
     PermissionDenied,
     ServiceError,
@@ -235,7 +234,7 @@ AUDIT_TYPES = {
 
 
 def _require_admin(actor: Any) -> None:
-    if actor.role != Role.admin:
+    if not actor.is_admin:
         raise PermissionDenied("只有系统管理员可以维护组织架构")
 
 

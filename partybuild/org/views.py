@@ -22,7 +22,7 @@ from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
-from partybuild.org import roster, service
+from partybuild.org import lists, roster, service
 from partybuild.org.forms import MemberForm, RetireForm, RosterUploadForm, UnitForm
 from partybuild.org.models import (
     Branch,
@@ -42,47 +42,15 @@ WRITE_ROLES = (Role.admin, Role.secretary)
 
 
 def visible_branches() -> list[Branch]:
-    stmt = sa.select(Branch).order_by(Branch.code)
-    if not current_user.reads_all_branches:
-        stmt = stmt.where(Branch.id == current_user.branch_id)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(lists.branches(current_user)))
 
 
 def manageable_branches() -> list[Branch]:
     return [b for b in visible_branches() if b.can_manage(current_user) and b.is_active]
 
 
-def _member_query(args: dict) -> sa.Select:
-    stmt = sa.select(Member).options(
-        selectinload(Member.branch),
-        selectinload(Member.party_group),
-        selectinload(Member.department),
-        selectinload(Member.post),
-    )
-    if not current_user.reads_all_branches:
-        stmt = stmt.where(Member.branch_id == current_user.branch_id)
-    elif args.get("branch", "").isdigit():
-        stmt = stmt.where(Member.branch_id == int(args["branch"]))
-    if args.get("group", "").isdigit():
-        stmt = stmt.where(Member.party_group_id == int(args["group"]))
-    if args.get("department", "").isdigit():
-        stmt = stmt.where(Member.department_id == int(args["department"]))
-    if args.get("status") in MemberStatus.__members__:
-        stmt = stmt.where(Member.status == MemberStatus(args["status"]))
-    active = args.get("active", "1")
-    if active == "1":
-        stmt = stmt.where(Member.is_active.is_(True))
-    elif active == "0":
-        stmt = stmt.where(Member.is_active.is_(False))
-    q = (args.get("q") or "").strip()
-    if q:
-        stmt = stmt.where(
-            sa.or_(
-                Member.name.contains(q, autoescape=True),
-                Member.title.contains(q, autoescape=True),
-            )
-        )
-    return stmt.order_by(Member.branch_id, Member.is_leader.desc(), Member.name, Member.id)
+def _member_list() -> sa.Select:
+    return lists.members(lists.MemberFilters.from_args(request.args), current_user)
 
 
 def _filter_options() -> dict:
@@ -101,7 +69,7 @@ def _filter_options() -> dict:
 @access(*ROSTER_ROLES)
 def members():
     page = db.paginate(
-        _member_query(request.args),
+        _member_list(),
         per_page=current_app.config["MEMBERS_PER_PAGE"],
         max_per_page=100,
     )
@@ -131,7 +99,7 @@ def member_detail(member_id: int):
             .order_by(audit.AuditEntry.id.desc())
             .limit(20)
         ).all()
-        if member.can_edit(current_user) or current_user.role == Role.reviewer
+        if member.can_edit(current_user) or current_user.reads_all_branches
         else []
     )
     return render_template(
@@ -342,7 +310,7 @@ def import_template():
 @bp.get("/members/export.xlsx")
 @access(*ROSTER_ROLES)
 def export_members():
-    members = db.session.scalars(_member_query(request.args)).all()
+    members = db.session.scalars(_member_list()).all()
     data = roster.export_xlsx(members, current_user)
     audit.record(
         "export",

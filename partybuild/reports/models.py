@@ -106,10 +106,8 @@ class Export(db.Model):
         exports only (never all-branch ones), a member only their own letters."""
         if not user.is_authenticated:
             return False
-        if user.reads_all_branches:
+        if user.reads_all_branches or user.manages_branch(self.branch_id):
             return True
-        if user.role == Role.secretary:
-            return self.branch_id is not None and self.branch_id == user.branch_id
         if user.role == Role.member:
             return self.member_id is not None and self.member_id == user.member_id
         return False

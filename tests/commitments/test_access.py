@@ -3,6 +3,7 @@
 import io
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 
 from partybuild.commitments.models import CommitmentState, PublicRating
@@ -113,3 +114,28 @@ def test_moderation_is_branch_scoped(client, auth, world: World):
     assert "很好" not in text(client.get("/commitments/moderation"))
     db.session.expire_all()
     assert db.session.scalar(sa.select(PublicRating.comment_state)) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("who", "sees_review", "sees_qr", "read_only"),
+    [
+        ("secretary", True, True, False),
+        ("admin", True, True, False),
+        ("reviewer", False, True, True),
+        ("owner", False, False, None),  # members do not open the overview at all
+    ],
+)
+def test_buttons_follow_route_rules(
+    client, auth, world: World, who, sees_review, sees_qr, read_only
+):
+    """Secretary-only links and buttons show to those who may use them, and only to them."""
+    c = world.commitment(S.published)
+    auth.login(world.users[who])
+    detail = text(client.get(f"/commitments/{c.id}"))
+    assert ("二维码 PNG" in detail) is sees_qr
+    assert ("审核亮诺" in detail) is sees_review  # the sub-navigation
+    assert ("留言审核" in detail) is sees_review
+    if read_only is not None:
+        overview = text(client.get("/commitments/overview"))
+        assert ("（只读）" in overview) is read_only
+        assert ("承诺总览" in overview) and ("审核亮诺" in overview) is sees_review

@@ -114,3 +114,19 @@ def test_overview_filters_by_flag(client, auth, world):
     page = client.get("/commitments/overview?flag=overdue").get_data(as_text=True)
     assert "逾期的承诺" in page and "正常的承诺" not in page and "已逾期" in page
     assert late.id
+
+
+@pytest.mark.parametrize("needle", ["%", "_"])
+def test_overview_search_treats_wildcards_literally(client, auth, world, make_member, needle):
+    named = {
+        "%": world.commitment(S.published, member=make_member(name="满意率100%")),
+        "_": world.commitment(S.published, member=make_member(name="下划_线")),
+        "": world.commitment(S.published, member=make_member(name="王秀英")),
+    }
+    content = world.commitment(S.published, content="群众满意率达到95%以上")
+    auth.login(world.secretary)
+    body = client.get("/commitments/overview", query_string={"q": needle}).get_data(as_text=True)
+    shown = {key for key, c in named.items() if f'/commitments/{c.id}"' in body}
+    assert shown == {needle}
+    # The search covers the commitment's text too.
+    assert (f'/commitments/{content.id}"' in body) == (needle == "%")

@@ -89,3 +89,55 @@ def test_unexpected_error_shows_chinese_500_page(app, client, auth):
     assert resp.status_code == 500
     body = resp.get_data(as_text=True)
     assert "系统内部错误" in body and "internal detail" not in body
+
+
+def test_allows_is_the_route_rule():
+    from types import SimpleNamespace
+
+    from partybuild.core.permissions import AUTHENTICATED, PUBLIC, Role, allows
+
+    anonymous = SimpleNamespace(is_authenticated=False)
+    secretary = SimpleNamespace(is_authenticated=True, role=Role.secretary)
+    rule = frozenset({Role.admin, Role.secretary})
+    assert allows(PUBLIC, anonymous) and allows(PUBLIC, None)
+    assert not allows(AUTHENTICATED, anonymous) and allows(AUTHENTICATED, secretary)
+    assert allows(rule, secretary) and not allows(rule, anonymous)
+    assert not allows(frozenset({Role.admin}), secretary)
+    assert not allows(None, secretary)  # a route without a rule opens to nobody
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "auth.users",
+        "core.audit_log",
+        "core.job_runs",
+        "org.members",
+        "org.create_member",
+        "org.structure",
+        "commitments.review",
+        "commitments.overview",
+        "commitments.mine",
+        "greetings.templates",
+        "core.notifications",
+    ],
+)
+def test_can_open_agrees_with_the_request_check(app, client, auth, endpoint):
+    """Templates show a link exactly when following it would not be refused."""
+    from flask import url_for
+
+    from partybuild.core.permissions import can_open
+
+    with app.test_request_context():
+        path = url_for(endpoint)
+    for role in ("admin", "secretary", "reviewer", "member"):
+        user = auth.login(role)
+        with app.test_request_context():
+            expected = can_open(endpoint, user)
+        status = client.get(path).status_code
+        assert (status != 403) == expected, (role, endpoint, status)
+        auth.logout()
+    with app.test_request_context():
+        from flask_login import AnonymousUserMixin
+
+        assert not can_open(endpoint, AnonymousUserMixin())

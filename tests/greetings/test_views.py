@@ -285,3 +285,10 @@ def test_card_text_is_filled_with_solid_colours_so_it_prints(client, auth, birth
     svg = client.get(f"/greetings/cards/{g.id}/card.svg").get_data(as_text=True)
     texts = re.findall(r"<(?:text|tspan)\b[^>]*>", svg)
     assert texts and not [t for t in texts if 'fill="url(' in t]
+
+
+@pytest.mark.parametrize(("role", "sees"), [("admin", True), ("secretary", False)])
+def test_template_settings_link_only_for_admins(client, auth, role, sees):
+    auth.login(role)
+    body = client.get("/greetings/").get_data(as_text=True)
+    assert ("贺卡模板与设置" in body) is sees

@@ -467,3 +467,12 @@ def test_history_on_detail_page_is_readable(client, auth, org, make_member):
     auth.logout()
     auth.login("member", member=member)
     assert "变更记录" not in text(client.get(f"/org/members/{member.id}"))
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"), [("secretary", True), ("admin", True), ("reviewer", False)]
+)
+def test_write_buttons_follow_route_rules(client, auth, role, sees):
+    auth.login(role)
+    body = text(client.get("/org/members"))
+    assert ("添加党员" in body) is sees and ("导入名册" in body) is sees

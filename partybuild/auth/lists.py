@@ -1,0 +1,32 @@
+"""The user-account list: plain filters in, a Select out (the view paginates)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from partybuild.auth.models import User
+from partybuild.core.lists import contains, text_arg
+from partybuild.core.permissions import Role
+
+
+@dataclass(frozen=True)
+class UserFilters:
+    q: str = ""  # part of the username or display name
+    role: Role | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "UserFilters":
+        role = args.get("role")
+        return cls(q=text_arg(args, "q"), role=Role(role) if role in Role.__members__ else None)
+
+
+def users(filters: UserFilters) -> sa.Select:
+    """Every account (only admins open this list: no branch scope), by username."""
+    stmt = sa.select(User).options(selectinload(User.branch), selectinload(User.member))
+    if filters.q:
+        stmt = stmt.where(contains([User.username, User.display_name], filters.q))
+    if filters.role is not None:
+        stmt = stmt.where(User.role == filters.role)
+    return stmt.order_by(User.username)
