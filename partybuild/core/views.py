@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from partybuild.core.audit import ACTION_LABELS, AuditEntry
+from partybuild.core.boundary import boundary
 from partybuild.core.notifications import Notification, mark_read
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.timeutil import LOCAL_TZ
@@ -41,8 +42,8 @@ def open_notification(note_id: int):
     note = db.get_or_404(Notification, note_id)
     if note.user_id != current_user.id:
         abort(404)
-    mark_read(note)
-    db.session.commit()
+    with boundary():
+        mark_read(note)
     return redirect(note.link or request.referrer or "/notifications")
 
 
@@ -142,14 +143,14 @@ def job_run_now(name: str):
     registry = jobs.load_jobs()
     if name not in registry:
         abort(404)
-    audit.record(
-        "run_job",
-        "job",
-        name,
-        actor=current_user,
-        summary=f"手动运行定时任务：{registry[name].label}",
-    )
-    db.session.commit()
+    with boundary():
+        audit.record(
+            "run_job",
+            "job",
+            name,
+            actor=current_user,
+            summary=f"手动运行定时任务：{registry[name].label}",
+        )
     run = jobs.run_job(name, trigger=jobs.Trigger.web)
     category = {"success": "success", "failed": "error"}.get(run.outcome.value, "warning")
     flash(f"任务“{jobs.get_job(name).label}”：{run.outcome.label}。", category)
