@@ -6,7 +6,7 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -41,7 +41,7 @@ from partybuild.core.boundary import Outcome, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access
-from partybuild.core.service import ServiceError, ValidationFailed
+from partybuild.core.service import ValidationFailed
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
@@ -144,10 +144,9 @@ def create(batch_id: int):
     if member is None:
         abort(403)
     if request.method == "GET":
-        try:  # say so before the member types a whole commitment
+        with boundary() as allowed:  # say so before the member types a whole commitment
             service.check_can_create(batch, member)
-        except ServiceError as exc:
-            flash(exc.message, "warning")
+        if not allowed:
             return redirect(url_for("commitments.mine"))
     form = CommitmentForm()
     if form.validate_on_submit():

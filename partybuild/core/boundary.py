@@ -32,7 +32,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from flask import abort, flash, g
+from flask import abort, flash
 from sqlalchemy.orm.exc import StaleDataError
 
 from partybuild.core.db import after_commit
@@ -120,17 +120,16 @@ class boundary:  # noqa: N801 - used like a function: ``with boundary(form) as d
     def _refuse(self, kind: str, exc: Exception, message: str | None) -> None:
         self.outcome.kind = kind
         self.outcome.error = exc
-        g.boundary_status = self.outcome.status
+        if self.outcome.form is not None:
+            self.outcome.form.boundary_status = self.outcome.status  # for form_status()
         if message:
             flash(message, "warning" if kind == CONFLICT else "error")
 
 
-def form_status(form: Any = None) -> int:
+def form_status(form: Any) -> int:
     """The status of a page showing ``form``: 200 on GET, 400 when the submitted form
     has problems or the action was refused, 409 when the record changed meanwhile."""
-    status = g.get("boundary_status")
+    status = getattr(form, "boundary_status", None)
     if status:
         return status
-    if form is not None and form.is_submitted() and form.errors:
-        return 400
-    return 200
+    return 400 if form.is_submitted() and form.errors else 200
