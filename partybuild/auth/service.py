@@ -93,11 +93,11 @@ def _check_scope(data: dict[str, Any]) -> tuple[Branch | None, Member | None]:
     branch = db.session.get(Branch, data["branch_id"]) if data.get("branch_id") else None
     member = db.session.get(Member, data["member_id"]) if data.get("member_id") else None
     if role in (Role.secretary, Role.member) and branch is None:
-        raise ServiceError("支部书记和党员账户必须指定所属党支部")
+        raise ValidationFailed({"branch_id": "支部书记和党员账户必须指定所属党支部"})
     if role == Role.member and member is None:
-        raise ServiceError("党员账户必须关联一名党员")
+        raise ValidationFailed({"member_id": "党员账户必须关联一名党员"})
     if member is not None and branch is not None and member.branch_id != branch.id:
-        raise ServiceError("关联的党员不属于所选党支部")
+        raise ValidationFailed({"member_id": "关联的党员不属于所选党支部"})
     if role in (Role.admin, Role.reviewer):
         branch = None
     return branch, member
@@ -107,17 +107,17 @@ def create_user(data: dict[str, Any], actor: User) -> User:
     _require_admin(actor)
     username = data["username"].strip()
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
-        raise ServiceError("用户名已存在")
+        raise ValidationFailed({"username": "用户名已存在"})
     problem = password_problem(data["password"])
     if problem:
-        raise ServiceError(problem)
+        raise ValidationFailed({"password": problem})
     branch, member = _check_scope(data)
     if member is not None and not member.is_active:
-        raise ServiceError("该党员已退出名册，不能关联账户")
+        raise ValidationFailed({"member_id": "该党员已退出名册，不能关联账户"})
     if member is not None and db.session.scalar(
         sa.select(User.id).where(User.member_id == member.id)
     ):
-        raise ServiceError("该党员已关联其他账户")
+        raise ValidationFailed({"member_id": "该党员已关联其他账户"})
     user = User(
         username=username,
         display_name=data.get("display_name") or (member.name if member else ""),
@@ -145,15 +145,15 @@ def update_user(user: User, data: dict[str, Any], actor: User) -> User:
     before = audit.snapshot(user, User.AUDIT_FIELDS)
     branch, member = _check_scope(data)
     if member is not None and member.id != user.member_id and not member.is_active:
-        raise ServiceError("该党员已退出名册，不能关联账户")
+        raise ValidationFailed({"member_id": "该党员已退出名册，不能关联账户"})
     if member is not None:
         other = db.session.scalar(
             sa.select(User.id).where(User.member_id == member.id, User.id != user.id)
         )
         if other:
-            raise ServiceError("该党员已关联其他账户")
+            raise ValidationFailed({"member_id": "该党员已关联其他账户"})
     if user.id == actor.id and Role(data["role"]) != Role.admin:
-        raise ServiceError("不能取消自己的管理员角色")
+        raise ValidationFailed({"role": "不能取消自己的管理员角色"})
     user.display_name = data.get("display_name") or user.display_name
     user.role = Role(data["role"])
     user.branch_id = branch.id if branch else None

@@ -13,8 +13,8 @@ from partybuild.auth.forms import (
     UserForm,
 )
 from partybuild.auth.models import User
+from partybuild.core.boundary import boundary, form_status
 from partybuild.core.permissions import Role, access, authenticated, public
-from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.extensions import db, login_manager
 from partybuild.org.models import Branch, Member
 
@@ -45,8 +45,8 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        result = service.authenticate(form.username.data, form.password.data)
-        db.session.commit()
+        with boundary():  # failed attempts and lockouts are recorded either way
+            result = service.authenticate(form.username.data, form.password.data)
         if result.user is not None:
             login_user(result.user)
             return redirect(_safe_next(request.args.get("next")))
@@ -67,17 +67,13 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with boundary(form, success="密码已修改。") as done:
             service.change_own_password(
                 current_user, form.current_password.data, form.new_password.data
             )
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        else:
-            db.session.commit()
-            flash("密码已修改。", "success")
+        if done:
             return redirect(url_for("core.home"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form), form_status(form)
 
 
 @bp.get("/users")
@@ -105,15 +101,12 @@ def create_user():
     form = UserForm()
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
+        with boundary(form) as done:
             user = service.create_user(form.data, current_user)
-        except ServiceError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(f"账户 {user.username} 已创建。", "success")
+            done.success = f"账户 {user.username} 已创建。"
+        if done:
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=None)
+    return render_template("auth/user_form.html", form=form, user=None), form_status(form)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -124,15 +117,13 @@ def edit_user(user_id: int):
     _fill_choices(form)
     reset_form = ResetPasswordForm(prefix="reset")
     if form.validate_on_submit():
-        try:
+        with boundary(form, success="账户已更新。") as done:
             service.update_user(user, form.data, current_user)
-        except ServiceError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash("账户已更新。", "success")
+        if done:
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user, reset_form=reset_form)
+    return render_template(
+        "auth/user_form.html", form=form, user=user, reset_form=reset_form
+    ), form_status(form)
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -140,13 +131,8 @@ def edit_user(user_id: int):
 def set_active(user_id: int):
     user = db.get_or_404(User, user_id)
     active = request.form.get("active") == "1"
-    try:
+    with boundary(success="账户已启用。" if active else "账户已停用。"):
         service.set_user_active(user, active, current_user)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash("账户已启用。" if active else "账户已停用。", "success")
     return redirect(url_for("auth.users"))
 
 
@@ -158,11 +144,6 @@ def reset_password(user_id: int):
     if not form.validate_on_submit():
         flash("请输入新密码。", "error")
     else:
-        try:
+        with boundary(success=f"已重置 {user.username} 的密码，并解除锁定。"):
             service.reset_password(user, form.new_password.data, current_user)
-        except ServiceError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(f"已重置 {user.username} 的密码，并解除锁定。", "success")
     return redirect(url_for("auth.edit_user", user_id=user.id))

@@ -6,7 +6,7 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -36,10 +36,11 @@ from partybuild.commitments.models import (
     setting,
 )
 from partybuild.core import audit, qr, storage
+from partybuild.core.boundary import Outcome, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, can_open
-from partybuild.core.service import ServiceError, ValidationFailed
+from partybuild.core.service import ValidationFailed
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
@@ -96,11 +97,6 @@ def _back(c: Commitment):
     return redirect(url_for("commitments.detail", commitment_id=c.id))
 
 
-def _done(message: str):
-    db.session.commit()
-    flash(message, "success")
-
-
 # --- my commitments -----------------------------------------------------------------------
 
 
@@ -147,23 +143,21 @@ def create(batch_id: int):
     if member is None:
         abort(403)
     if request.method == "GET":
-        try:  # say so before the member types a whole commitment
+        with boundary() as allowed:  # say so before the member types a whole commitment
             service.check_can_create(batch, member)
-        except ServiceError as exc:
-            flash(exc.message, "warning")
+        if not allowed:
             return redirect(url_for("commitments.mine"))
     form = CommitmentForm()
     if form.validate_on_submit():
-        try:
+        with boundary(
+            form, success="承诺已保存为草稿。填写完本批次的全部承诺后请提交审核。"
+        ) as done:
             c = service.create_commitment(batch, member, form.data, current_user)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        except ServiceError as exc:
-            flash(exc.message, "error")
-        else:
-            _done("承诺已保存为草稿。填写完本批次的全部承诺后请提交审核。")
+        if done:
             return redirect(url_for("commitments.detail", commitment_id=c.id))
-    return render_template("commitments/form.html", form=form, batch=batch, commitment=None)
+    return render_template(
+        "commitments/form.html", form=form, batch=batch, commitment=None
+    ), form_status(form)
 
 
 @bp.route("/<int:commitment_id>/edit", methods=["GET", "POST"])
@@ -176,17 +170,13 @@ def edit(commitment_id: int):
     if request.method == "GET":
         form.version_id.data = c.version_id
     if form.validate_on_submit():
-        version = submitted_version(form)
-        try:
-            service.update_commitment(c, form.data, current_user, version)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        except ServiceError as exc:
-            flash(exc.message, "warning")
-        else:
-            _done("承诺已修改。")
+        with boundary(form, success="承诺已修改。") as done:
+            service.update_commitment(c, form.data, current_user, submitted_version(form))
+        if done:
             return _back(c)
-    return render_template("commitments/form.html", form=form, batch=c.batch, commitment=c)
+    return render_template(
+        "commitments/form.html", form=form, batch=c.batch, commitment=c
+    ), form_status(form)
 
 
 @bp.post("/batches/<int:batch_id>/submit-all")
@@ -195,13 +185,9 @@ def submit_all(batch_id: int):
     batch = _load_batch(batch_id)
     if current_user.member is None:
         abort(403)
-    try:
+    with boundary() as done:
         n = service.submit_all(batch, current_user.member, current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        _done(f"已提交 {n} 项承诺，等待支部书记审核。")
+        done.success = f"已提交 {n} 项承诺，等待支部书记审核。"
     return redirect(url_for("commitments.mine"))
 
 
@@ -261,67 +247,50 @@ def detail(commitment_id: int):
     return render_template("commitments/detail.html", **_detail_context(c))
 
 
-def _text_action(commitment_id: int, verb, success: str, failed: str):  # noqa: ANN001
-    """A POST whose one input is a text box (reason, comment, note)."""
-    c = _load(commitment_id)
-    form = TextForm()
-    try:
-        if not form.validate_on_submit():
-            form.text.errors = []  # one clear message instead of WTForms' generic one
-            raise ValidationFailed({"text": "请填写内容（不超过1000字）"})
-        verb(c, form.text.data, current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        exc.apply_to(form)
-        return render_template(
-            "commitments/detail.html", **_detail_context(c, text_form=form, failed=failed)
-        ), 400
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(c)
-    _done(success)
-    return _back(c)
+def _text(form: TextForm, message: str = "请填写内容（不超过1000字）") -> str:
+    """The one text box (reason, comment, note) of an action button, checked."""
+    if not form.validate_on_submit():
+        form.text.errors = []  # one clear message instead of WTForms' generic one
+        raise ValidationFailed({"text": message})
+    return form.text.data
 
 
-def _simple_action(commitment_id: int, verb, success: str):  # noqa: ANN001
-    c = _load(commitment_id)
-    try:
-        verb(c, current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        _done(success)
+def _detail_again(c: Commitment, done: Outcome, **forms):
+    """After an action on the detail page: show the page again with the form's problems,
+    or go back (the boundary has flashed the outcome)."""
+    if done.redisplay:
+        return render_template("commitments/detail.html", **_detail_context(c, **forms)), (
+            done.status
+        )
     return _back(c)
 
 
 @bp.post("/<int:commitment_id>/submit")
 @access(*OWNER_ROLES)
 def submit(commitment_id: int):
-    return _simple_action(commitment_id, service.submit_commitment, "已提交，等待支部书记审核。")
+    c = _load(commitment_id)
+    with boundary(success="已提交，等待支部书记审核。"):
+        service.submit_commitment(c, current_user)
+    return _back(c)
 
 
 @bp.post("/<int:commitment_id>/publish")
 @access(*WRITE_ROLES)
 def publish(commitment_id: int):
     c = _load(commitment_id)
-    try:
+    with boundary(success=f"已审核通过，{c.member.name}的承诺已在公示栏亮诺。"):
         service.publish_commitment(c, current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        _done(f"已审核通过，{c.member.name}的承诺已在公示栏亮诺。")
     return _back(c)
 
 
 @bp.post("/<int:commitment_id>/return")
 @access(*WRITE_ROLES)
 def return_for_revision(commitment_id: int):
-    return _text_action(
-        commitment_id, service.return_for_revision, "已退回修改，并通知了党员。", "return"
-    )
+    c = _load(commitment_id)
+    form = TextForm()
+    with boundary(form, success="已退回修改，并通知了党员。") as done:
+        service.return_for_revision(c, _text(form), current_user)
+    return _detail_again(c, done, text_form=form, failed="return")
 
 
 @bp.post("/<int:commitment_id>/records")
@@ -329,61 +298,61 @@ def return_for_revision(commitment_id: int):
 def add_record(commitment_id: int):
     c = _load(commitment_id)
     form = RecordForm()
-    try:
+    with boundary(form, success="践诺记录已添加。") as done:
         if not form.validate_on_submit():
             raise ValidationFailed({})
         files = [f for f in request.files.getlist(form.files.name) if f and f.filename]
         service.add_fulfilment_record(c, form.data, files, current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        exc.apply_to(form)
-        return render_template(
-            "commitments/detail.html", **_detail_context(c, record_form=form)
-        ), 400
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(c)
-    _done("践诺记录已添加。")
-    return _back(c)
+    return _detail_again(c, done, record_form=form)
 
 
 @bp.post("/<int:commitment_id>/supervise")
 @access(*WRITE_ROLES)
 def supervise(commitment_id: int):
-    return _text_action(
-        commitment_id, service.add_supervision_note, "督促意见已记录，并通知了党员。", "supervise"
-    )
+    c = _load(commitment_id)
+    form = TextForm()
+    with boundary(form, success="督促意见已记录，并通知了党员。") as done:
+        service.add_supervision_note(c, _text(form), current_user)
+    return _detail_again(c, done, text_form=form, failed="supervise")
 
 
 @bp.post("/<int:commitment_id>/request-evaluation")
 @access(*OWNER_ROLES)
 def request_evaluation(commitment_id: int):
-    return _simple_action(
-        commitment_id, service.request_evaluation, "已申请评诺，请填写自评（党员述）。"
-    )
+    c = _load(commitment_id)
+    with boundary(success="已申请评诺，请填写自评（党员述）。"):
+        service.request_evaluation(c, current_user)
+    return _back(c)
 
 
 @bp.post("/<int:commitment_id>/reopen")
 @access(*WRITE_ROLES)
 def reopen(commitment_id: int):
-    return _text_action(commitment_id, service.reopen_fulfilment, "已退回继续践诺。", "reopen")
+    c = _load(commitment_id)
+    form = TextForm()
+    with boundary(form, success="已退回继续践诺。") as done:
+        service.reopen_fulfilment(c, _text(form), current_user)
+    return _detail_again(c, done, text_form=form, failed="reopen")
 
 
 @bp.post("/<int:commitment_id>/close")
 @access(*WRITE_ROLES)
 def close(commitment_id: int):
-    return _text_action(
-        commitment_id, service.close_not_fulfilled, "已关闭为未践诺，说明将在公示栏显示。", "close"
-    )
+    c = _load(commitment_id)
+    form = TextForm()
+    with boundary(form, success="已关闭为未践诺，说明将在公示栏显示。") as done:
+        service.close_not_fulfilled(c, _text(form), current_user)
+    return _detail_again(c, done, text_form=form, failed="close")
 
 
 @bp.post("/<int:commitment_id>/withdraw")
 @access(*WRITE_ROLES, Role.member)
 def withdraw(commitment_id: int):
-    return _text_action(
-        commitment_id, service.withdraw_commitment, "承诺已撤回，记录保留。", "withdraw"
-    )
+    c = _load(commitment_id)
+    form = TextForm()
+    with boundary(form, success="承诺已撤回，记录保留。") as done:
+        service.withdraw_commitment(c, _text(form), current_user)
+    return _detail_again(c, done, text_form=form, failed="withdraw")
 
 
 @bp.post("/<int:commitment_id>/evaluate")
@@ -391,7 +360,7 @@ def withdraw(commitment_id: int):
 def evaluate(commitment_id: int):
     c = _load(commitment_id)
     form = EvaluationForm()
-    try:
+    with boundary(form, success="评价已保存。") as done:
         if not form.validate_on_submit():
             raise ValidationFailed({})
         service.record_evaluation(
@@ -402,16 +371,7 @@ def evaluate(commitment_id: int):
             current_user,
             evaluator_name=form.evaluator_name.data or "",
         )
-    except ValidationFailed as exc:
-        db.session.rollback()
-        exc.apply_to(form)
-        return render_template("commitments/detail.html", **_detail_context(c, eval_form=form)), 400
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(c)
-    _done("评价已保存。")
-    return _back(c)
+    return _detail_again(c, done, eval_form=form)
 
 
 @bp.post("/<int:commitment_id>/finalise")
@@ -419,22 +379,12 @@ def evaluate(commitment_id: int):
 def finalise(commitment_id: int):
     c = _load(commitment_id)
     form = FinaliseForm()
-    try:
+    with boundary(form) as done:
         if not form.validate_on_submit():
             raise ValidationFailed({})
         result = service.finalise_evaluation(c, current_user, form.text.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
-        exc.apply_to(form)
-        return render_template(
-            "commitments/detail.html", **_detail_context(c, text_form=form, failed="finalise")
-        ), 400
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        _done(f"评诺结果已确定：综合得分 {result.total} 分，等次“{result.grade}”。")
-    return _back(c)
+        done.success = f"评诺结果已确定：综合得分 {result.total} 分，等次“{result.grade}”。"
+    return _detail_again(c, done, text_form=form, failed="finalise")
 
 
 @bp.post("/<int:commitment_id>/evidence/<int:file_id>/retire")
@@ -442,26 +392,10 @@ def finalise(commitment_id: int):
 def retire_evidence(commitment_id: int, file_id: int):
     c = _load(commitment_id)
     form = TextForm()
-    try:
-        if not form.validate_on_submit():
-            form.text.errors = []
-            raise ValidationFailed({"text": "请填写停用原因（不超过255字）"})
-        service.retire_evidence(c, file_id, form.text.data, current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        exc.apply_to(form)
-        return render_template(
-            "commitments/detail.html",
-            **_detail_context(c, text_form=form, failed=f"retire-{file_id}"),
-        ), 400
-    except ServiceError as exc:
-        db.session.rollback()
-        if exc.code == "not_found":
-            abort(404)
-        flash(exc.message, "error")
-        return _back(c)
-    _done("证明材料已停用（文件和停用原因保留备查）。")
-    return _back(c)
+    with boundary(form, success="证明材料已停用（文件和停用原因保留备查）。") as done:
+        reason = _text(form, "请填写停用原因（不超过255字）")
+        service.retire_evidence(c, file_id, reason, current_user)
+    return _detail_again(c, done, text_form=form, failed=f"retire-{file_id}")
 
 
 @bp.get("/evidence/<int:file_id>")
@@ -577,21 +511,15 @@ def batches():
 def create_batch():
     form = _batch_form()
     branch = db.session.get(Branch, form.branch_id.data or 0) if form.branch_id.data else None
-    try:
+    with boundary(form) as done:
         if not form.validate_on_submit():
             raise ValidationFailed({})
         if branch is None:
             raise ValidationFailed({"branch_id": "请选择党支部"})
         batch = service.create_batch(branch, form.data, current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        exc.apply_to(form)
-        return render_template("commitments/batch_form.html", form=form, batch=None), 400
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("commitments.batches"))
-    _done(f"已开设承诺批次“{batch.title}”。")
+        done.success = f"已开设承诺批次“{batch.title}”。"
+    if done.redisplay:
+        return render_template("commitments/batch_form.html", form=form, batch=None), done.status
     return redirect(url_for("commitments.batches"))
 
 
@@ -605,17 +533,11 @@ def edit_batch(batch_id: int):
     if request.method == "GET":
         form.version_id.data = batch.version_id
     if form.validate_on_submit():
-        version = submitted_version(form)
-        try:
-            service.update_batch(batch, form.data, current_user, version)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        except ServiceError as exc:
-            flash(exc.message, "warning")
-        else:
-            _done("承诺批次已保存。")
+        with boundary(form, success="承诺批次已保存。") as done:
+            service.update_batch(batch, form.data, current_user, submitted_version(form))
+        if done:
             return redirect(url_for("commitments.batches"))
-    return render_template("commitments/batch_form.html", form=form, batch=batch)
+    return render_template("commitments/batch_form.html", form=form, batch=batch), form_status(form)
 
 
 @bp.post("/batches/<int:batch_id>/status")
@@ -625,13 +547,9 @@ def batch_status(batch_id: int):
     status = request.form.get("status", "")
     if status not in BatchStatus.__members__:
         abort(400)
-    try:
+    done_message = f"批次“{batch.title}”已{'结束' if status == 'closed' else '重新开放'}。"
+    with boundary(success=done_message):
         service.set_batch_status(batch, BatchStatus(status), current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        _done(f"批次“{batch.title}”已{'结束' if status == 'closed' else '重新开放'}。")
     return redirect(url_for("commitments.batches"))
 
 
@@ -657,13 +575,9 @@ def moderate(rating_id: int):
     decision = request.form.get("decision")
     if decision not in ("approve", "hide"):
         abort(400)
-    try:
+    success = "留言已公开。" if decision == "approve" else "留言已设为不公开（评价仍计入统计）。"
+    with boundary(success=success):
         service.moderate_comment(rating, decision == "approve", current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        _done("留言已公开。" if decision == "approve" else "留言已设为不公开（评价仍计入统计）。")
     return redirect(url_for("commitments.moderation", state=request.form.get("back", "pending")))
 
 
@@ -729,14 +643,14 @@ def export_xlsx():
     rows = list(export.ledger_rows(scope, batch_id=_int_arg("batch")))
     title = f"承诺践诺台账（导出日期：{local_today():%Y-%m-%d}）"
     data = export.ledger_xlsx(rows, title)
-    audit.record(
-        "export",
-        "commitment",
-        None,
-        actor=current_user,
-        branch_id=current_user.branch_id,
-        summary=f"ledger xlsx, {len(rows)} rows, filters {dict(request.args)}",
-    )
-    db.session.commit()
+    with boundary():
+        audit.record(
+            "export",
+            "commitment",
+            None,
+            actor=current_user,
+            branch_id=current_user.branch_id,
+            summary=f"ledger xlsx, {len(rows)} rows, filters {dict(request.args)}",
+        )
     filename = f"承诺践诺台账_{local_today():%Y%m%d}.xlsx"
     return send_bytes(data, filename, XLSX, fallback="ledger.xlsx")

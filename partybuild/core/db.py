@@ -1,12 +1,17 @@
 """Declarative base, column types and small model helpers."""
 
 import enum
+import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.orm import DeclarativeBase, registry
+
+logger = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -70,6 +75,52 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
+
+
+# --- after-commit hooks ---------------------------------------------------------
+
+_HOOKS = "partybuild_after_commit"
+
+
+class Session(FlaskSession):
+    """The app's session: work registered with ``after_commit`` runs once the
+    transaction that registered it has committed, and is dropped on a rollback."""
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except BaseException:
+            self.info.pop(_HOOKS, None)
+            raise
+        # Popped first: a hook that commits its own work runs only the hooks it registers.
+        for fn in self.info.pop(_HOOKS, []):
+            try:
+                fn()
+            except Exception:
+                # The user's change is saved; a failed mail or queue call must not turn
+                # that into an error page. The hook records its own failure state.
+                logger.exception("after-commit hook %r failed", fn)
+                super().rollback()
+
+    def rollback(self) -> None:
+        self.info.pop(_HOOKS, None)
+        super().rollback()
+
+    def close(self) -> None:
+        self.info.pop(_HOOKS, None)
+        super().close()
+
+
+def after_commit(fn: Callable[[], object]) -> None:
+    """Run ``fn()`` after the current transaction commits; never after a rollback.
+
+    For mail, background work and anything another process must only see once the
+    data is committed. Hooks run in registration order, inside ``db.session.commit()``
+    (in a view: the request boundary's commit; in a job or CLI command: its own).
+    """
+    from partybuild.extensions import db
+
+    db.session().info.setdefault(_HOOKS, []).append(fn)
 
 
 def init_app(app: Any) -> None:

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from partybuild.core import lists
 from partybuild.core.audit import ACTION_LABELS, AuditEntry
+from partybuild.core.boundary import boundary
 from partybuild.core.notifications import Notification, mark_read
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.extensions import db
@@ -40,8 +41,8 @@ def open_notification(note_id: int):
     note = db.get_or_404(Notification, note_id)
     if note.user_id != current_user.id:
         abort(404)
-    mark_read(note)
-    db.session.commit()
+    with boundary():
+        mark_read(note)
     return redirect(note.link or request.referrer or "/notifications")
 
 
@@ -119,16 +120,16 @@ def job_run_now(name: str):
     registry = jobs.load_jobs()
     if name not in registry:
         abort(404)
-    audit.record(
-        "run_job",
-        "job",
-        name,
-        actor=current_user,
-        summary=f"手动运行定时任务：{registry[name].label}",
-    )
     # The run happens in the scheduler process, never inside this request.
-    jobs.queue_run(name)
-    db.session.commit()
+    with boundary():
+        audit.record(
+            "run_job",
+            "job",
+            name,
+            actor=current_user,
+            summary=f"手动运行定时任务：{registry[name].label}",
+        )
+        jobs.queue_run(name)
     if background.scheduler_running():
         flash(f"任务“{registry[name].label}”已加入队列，后台任务进程将在几秒内运行它。", "info")
     else:

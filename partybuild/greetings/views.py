@@ -17,10 +17,10 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, authenticated, can_open
-from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.timeutil import cn_date, local_today
 from partybuild.extensions import db
 from partybuild.greetings import service, tasks
@@ -151,8 +151,8 @@ def _load_greeting(greeting_id: int) -> Greeting:
 @authenticated
 def card(greeting_id: int):
     greeting = _load_greeting(greeting_id)
-    if service.mark_opened(greeting, current_user):
-        db.session.commit()
+    with boundary():
+        service.mark_opened(greeting, current_user)
     return render_template(
         "greetings/card.html", card=_greeting_card(greeting), greeting=greeting, preview=False
     )
@@ -219,18 +219,14 @@ def record_gift(greeting_id: int):
             form.gift_handed_on.data = local_today()
             form.gift_handed_by.data = current_user.label
     if form.validate_on_submit():
-        try:
+        with boundary(form) as done:
             service.record_gift(greeting, form.data, current_user)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        else:
-            db.session.commit()
-            flash(
-                f"已登记：{greeting.member.name}的{greeting.gift_kind.phrase}已送达。",
-                "success",
-            )
+            done.success = f"已登记：{greeting.member.name}的{greeting.gift_kind.phrase}已送达。"
+        if done:
             return redirect(url_for("greetings.index", month=f"{greeting.anniversary_on:%Y-%m}"))
-    return render_template("greetings/gift_form.html", form=form, greeting=greeting)
+    return render_template("greetings/gift_form.html", form=form, greeting=greeting), form_status(
+        form
+    )
 
 
 @bp.route("/members/<int:member_id>/email", methods=["GET", "POST"])
@@ -244,19 +240,15 @@ def contact(member_id: int):
     )
     form = ContactForm(obj=row)
     if form.validate_on_submit():
-        try:
+        with boundary(form, success=f"已保存{member.name}的贺卡邮箱。") as done:
             service.set_contact_email(member, form.email.data, current_user)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        else:
-            db.session.commit()
-            flash(f"已保存{member.name}的贺卡邮箱。", "success")
+        if done:
             return redirect(url_for("greetings.index"))
     from partybuild.core import mail
 
     return render_template(
         "greetings/contact_form.html", form=form, member=member, mail_enabled=mail.is_enabled()
-    )
+    ), form_status(form)
 
 
 # --- administration --------------------------------------------------------------
@@ -285,7 +277,7 @@ def _settings_form() -> SettingsForm:
 def _template_page(form: TemplateForm, row: GreetingTemplate | None):
     return render_template(
         "greetings/template_form.html", form=form, row=row, placeholders=service.PLACEHOLDERS
-    )
+    ), form_status(form)
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])
@@ -293,13 +285,10 @@ def _template_page(form: TemplateForm, row: GreetingTemplate | None):
 def new_template():
     form = TemplateForm()
     if form.validate_on_submit():
-        try:
+        with boundary(form) as done:
             row = service.save_template(None, form.data, current_user)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        else:
-            db.session.commit()
-            flash(f"已添加{row.label}。", "success")
+            done.success = f"已添加{row.label}。"
+        if done:
             return redirect(url_for("greetings.templates"))
     return _template_page(form, None)
 
@@ -310,16 +299,10 @@ def edit_template(template_id: int):
     row = db.get_or_404(GreetingTemplate, template_id)
     form = TemplateForm(obj=row)
     if form.validate_on_submit():
-        version = submitted_version(form)
-        try:
-            service.save_template(row, form.data, current_user, version)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        except ServiceError as exc:
-            flash(exc.message, "warning")
-        else:
-            db.session.commit()
-            flash(f"{row.label}已保存，之后发出的贺卡使用新内容。", "success")
+        with boundary(form) as done:
+            service.save_template(row, form.data, current_user, submitted_version(form))
+            done.success = f"{row.label}已保存，之后发出的贺卡使用新内容。"
+        if done:
             return redirect(url_for("greetings.templates"))
     return _template_page(form, row)
 
@@ -331,11 +314,6 @@ def settings():
     if not form.validate_on_submit():
         flash("请选择2月29日入党党员在平年的祝贺日期。", "error")
         return redirect(url_for("greetings.templates"))
-    try:
+    with boundary(success=f"设置已保存：{LeapDayRule(form.leap_day_rule.data).label}。"):
         service.update_settings(form.data, current_user)
-    except ValidationFailed as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(f"设置已保存：{LeapDayRule(form.leap_day_rule.data).label}。", "success")
     return redirect(url_for("greetings.templates"))

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.core import audit
+from partybuild.core.boundary import after_commit, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, authenticated
@@ -194,15 +195,12 @@ def create_member():
     if request.method == "GET" and current_user.branch_id:
         form.branch_id.data = current_user.branch_id
     if form.validate_on_submit():
-        try:
+        with boundary(form) as done:
             member = service.create_member(form.data, current_user)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        else:
-            db.session.commit()
-            flash(f"已添加党员 {member.name}。", "success")
+            done.success = f"已添加党员 {member.name}。"
+        if done:
             return redirect(url_for("org.member_detail", member_id=member.id))
-    return render_template("org/member_form.html", form=form, member=None)
+    return render_template("org/member_form.html", form=form, member=None), form_status(form)
 
 
 @bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
@@ -220,18 +218,11 @@ def edit_member(member_id: int):
         form.gender.data = member.gender.value
         form.status.data = member.status.value
     if form.validate_on_submit():
-        version = submitted_version(form)
-        try:
-            service.update_member(member, form.data, current_user, version)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        except ServiceError as exc:
-            flash(exc.message, "warning")
-        else:
-            db.session.commit()
-            flash("党员信息已保存。", "success")
+        with boundary(form, success="党员信息已保存。") as done:
+            service.update_member(member, form.data, current_user, submitted_version(form))
+        if done:
             return redirect(url_for("org.member_detail", member_id=member.id))
-    return render_template("org/member_form.html", form=form, member=member)
+    return render_template("org/member_form.html", form=form, member=member), form_status(form)
 
 
 @bp.post("/members/<int:member_id>/retire")
@@ -239,15 +230,10 @@ def edit_member(member_id: int):
 def retire_member(member_id: int):
     member = _load_member(member_id)
     form = RetireForm()
-    try:
+    with boundary(success=f"{member.name} 已退出名册，历史记录保留。"):
         if not form.validate_on_submit():
             raise ValidationFailed({"reason": "请填写退出原因（如组织关系转出、去世等）"})
         service.retire_member(member, form.reason.data, current_user)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{member.name} 已退出名册，历史记录保留。", "success")
     return redirect(url_for("org.member_detail", member_id=member.id))
 
 
@@ -255,13 +241,8 @@ def retire_member(member_id: int):
 @access(*WRITE_ROLES)
 def reinstate_member(member_id: int):
     member = _load_member(member_id)
-    try:
+    with boundary(success=f"{member.name} 已恢复到名册。"):
         service.reinstate_member(member, current_user)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{member.name} 已恢复到名册。", "success")
     return redirect(url_for("org.member_detail", member_id=member.id))
 
 
@@ -289,15 +270,12 @@ def import_members():
 @access(*WRITE_ROLES)
 def confirm_import():
     token = request.form.get("token", "")
-    try:
+    with boundary() as done:
         created = roster.confirm_import(token, current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        after_commit(lambda: roster.discard_pending(token))
+        done.success = f"导入完成：新增 {len(created)} 名党员。"
+    if not done:
         return redirect(url_for("org.import_members"))
-    db.session.commit()
-    roster.discard_pending(token)
-    flash(f"导入完成：新增 {len(created)} 名党员。", "success")
     return redirect(url_for("org.members"))
 
 
@@ -312,15 +290,15 @@ def import_template():
 def export_members():
     members = db.session.scalars(_member_list()).all()
     data = roster.export_xlsx(members, current_user)
-    audit.record(
-        "export",
-        "member",
-        None,
-        actor=current_user,
-        branch_id=current_user.branch_id,
-        summary=f"roster xlsx, {len(members)} rows, filters {dict(request.args)}",
-    )
-    db.session.commit()
+    with boundary():
+        audit.record(
+            "export",
+            "member",
+            None,
+            actor=current_user,
+            branch_id=current_user.branch_id,
+            summary=f"roster xlsx, {len(members)} rows, filters {dict(request.args)}",
+        )
     return _xlsx_response(data, f"党员名册_{local_today():%Y%m%d}.xlsx")
 
 
@@ -365,13 +343,9 @@ def create_unit(kind: str):
     if not form.validate_on_submit():
         flash("请填写名称。", "error")
         return redirect(url_for("org.structure"))
-    try:
+    with boundary() as done:
         unit = service.create_unit(kind, form.data, current_user)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(f"已添加：{unit.name}", "success")
+        done.success = f"已添加：{unit.name}"
     return redirect(url_for("org.structure"))
 
 
@@ -381,13 +355,8 @@ def rename_unit(kind: str, unit_id: int):
     if kind not in STRUCTURE_MODELS:
         abort(404)
     unit = db.get_or_404(STRUCTURE_MODELS[kind], unit_id)
-    try:
+    with boundary(success="名称已修改。"):
         service.rename_unit(kind, unit, request.form.get("name", ""), current_user)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash("名称已修改。", "success")
     return redirect(url_for("org.structure"))
 
 
@@ -395,7 +364,6 @@ def rename_unit(kind: str, unit_id: int):
 @access(Role.admin)
 def set_branch_active(unit_id: int):
     branch = db.get_or_404(Branch, unit_id)
-    service.set_branch_active(branch, request.form.get("active") == "1", current_user)
-    db.session.commit()
-    flash("党支部状态已更新。", "success")
+    with boundary(success="党支部状态已更新。"):
+        service.set_branch_active(branch, request.form.get("active") == "1", current_user)
     return redirect(url_for("org.structure"))

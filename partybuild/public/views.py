@@ -35,9 +35,9 @@ from partybuild.commitments.models import (
     setting,
 )
 from partybuild.core import ratelimit
+from partybuild.core.boundary import boundary
 from partybuild.core.errors import error_response
 from partybuild.core.permissions import public
-from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
@@ -223,25 +223,24 @@ def commitment(code: str, commitment_id: int):
 def rate(code: str, commitment_id: int):
     c = _public_commitment(code, commitment_id)
     ip = ratelimit.client_ip()
-    allowed = ratelimit.hit(
-        f"public-rate:{ratelimit.keyed_hash(ip, 'rate-limit')}",
-        setting("PUBLIC_RATE_LIMIT"),
-        setting("PUBLIC_RATE_WINDOW"),
-    )
+    with boundary():  # every attempt counts, whatever becomes of the rating
+        allowed = ratelimit.hit(
+            f"public-rate:{ratelimit.keyed_hash(ip, 'rate-limit')}",
+            setting("PUBLIC_RATE_LIMIT"),
+            setting("PUBLIC_RATE_WINDOW"),
+        )
     if not allowed:
-        db.session.commit()  # keep counting refused attempts
         return error_response(429, "评价提交过于频繁，请稍后再试。")
     form = RatingForm()
     if not form.validate_on_submit():
-        db.session.commit()
         return _render_commitment(c, form, 400)
+    back = redirect(url_for("public.commitment", code=code, commitment_id=c.id))
     if form.website.data:
         # Honeypot filled: a bot. Answer as if accepted, store nothing.
         logger.warning("honeypot rating discarded for commitment %s", c.id)
-        db.session.commit()
         flash("感谢您的评价！", "success")
-        return redirect(url_for("public.commitment", code=code, commitment_id=c.id))
-    try:
+        return back
+    with boundary(form) as done:
         rating = service.add_public_rating(
             c,
             form.level.data,
@@ -249,17 +248,9 @@ def rate(code: str, commitment_id: int):
             browser_id=request.cookies.get(RATER_COOKIE, ""),
             ip=ip,
         )
-    except ValidationFailed as exc:
-        db.session.commit()  # the service changed nothing; keep the rate-limit count
-        exc.apply_to(form)
-        return _render_commitment(c, form, 400)
-    except ServiceError as exc:
-        db.session.commit()  # only the rate-limit counter changed
-        flash(exc.message, "warning")
-        return redirect(url_for("public.commitment", code=code, commitment_id=c.id))
-    db.session.commit()
-    if rating.comment:
-        flash("感谢您的评价！您的留言将在审核后公开。", "success")
-    else:
-        flash("感谢您的评价！", "success")
-    return redirect(url_for("public.commitment", code=code, commitment_id=c.id))
+        done.success = (
+            "感谢您的评价！您的留言将在审核后公开。" if rating.comment else "感谢您的评价！"
+        )
+    if done.redisplay:
+        return _render_commitment(c, form, done.status)
+    return back

@@ -20,9 +20,9 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.commitments.models import CommitmentBatch
+from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import content_disposition
 from partybuild.core.permissions import Role, access
-from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 from partybuild.reports import registry, service
@@ -116,22 +116,16 @@ def index():
         if request.args.get("kind"):
             form.kind.data = request.args["kind"]
     if form.validate_on_submit():
-        try:
+        with boundary(form) as done:
             export = service.request_export(form.kind.data, _relevant(form.data), current_user)
-        except ValidationFailed as exc:
-            exc.apply_to(form)
-        except PermissionDenied:
-            raise
-        except ServiceError as exc:
-            form.kind.errors = [*form.kind.errors, exc.message]
-        else:
             inline = service.runs_inline(export)
             if not inline:
                 service.queue_export(export)
-            db.session.commit()
+        if done:
             if inline:
-                export = service.generate_export(export)
-                db.session.commit()
+                # The pending record is committed first, so a crash leaves a trace.
+                with boundary():
+                    export = service.generate_export(export)
                 if export.status == ExportStatus.done:
                     flash(f"已生成：{export.filename}（{export.row_count} 行）。", "success")
                 else:
@@ -141,7 +135,7 @@ def index():
             return redirect(url_for("reports.export_detail", export_id=export.id))
     return render_template(
         "reports/index.html", form=form, kinds=kinds, page=_history(), service=service
-    )
+    ), form_status(form)
 
 
 def _load_export(export_id: int) -> Export:
@@ -171,8 +165,8 @@ def _status_payload(export: Export) -> dict:
 @access(*ALL_ROLES)
 def export_detail(export_id: int):
     export = _load_export(export_id)
-    if service.check_stale(export):
-        db.session.commit()
+    with boundary():
+        service.check_stale(export)
     return render_template("reports/export_detail.html", export=export, service=service)
 
 
@@ -180,8 +174,8 @@ def export_detail(export_id: int):
 @access(*ALL_ROLES)
 def export_status(export_id: int):
     export = _load_export(export_id)
-    if service.check_stale(export):
-        db.session.commit()
+    with boundary():
+        service.check_stale(export)
     return jsonify(_status_payload(export))
 
 
@@ -189,13 +183,11 @@ def export_status(export_id: int):
 @access(*ALL_ROLES)
 def download(export_id: int):
     export = _load_export(export_id)
-    try:
+    with boundary() as done:
         data = service.read_verified(export)
-    except ServiceError as exc:
-        flash(exc.message, "error")
+        service.record_download(export, current_user)
+    if not done:
         return redirect(url_for("reports.export_detail", export_id=export.id))
-    service.record_download(export, current_user)
-    db.session.commit()
     return Response(
         data,
         mimetype=DOCX_MIMETYPE,

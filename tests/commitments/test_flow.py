@@ -227,5 +227,5 @@ def test_batch_management(client, auth, world, org):
     client.post(f"/commitments/batches/{world.batch.id}/status", data={"status": "closed"})
     auth.login(world.owner)
     resp = new_commitment(client, world, "x")
-    assert resp.status_code == 200 and "不在承诺期内" in text(resp)
+    assert resp.status_code == 400 and "不在承诺期内" in text(resp)
     assert "新增承诺" not in text(client.get("/commitments/mine"))

@@ -180,7 +180,7 @@ def test_create_member_validation(client, auth, org, overrides, message):
         overrides = {k: tomorrow if v == TOMORROW else v for k, v in overrides.items()}
     auth.login("secretary")
     resp = client.post("/org/members/new", data=member_form(org, **overrides))
-    assert resp.status_code == 200
+    assert resp.status_code == 400
     body = text(resp)
     assert message in body
     assert "Traceback" not in body
@@ -250,7 +250,7 @@ def test_edit_validation_keeps_record(client, auth, org, make_member):
     auth.login("secretary")
     data = member_form(org, name="王秀英", full_member_on="1990-01-01", version_id=1)
     resp = client.post(f"/org/members/{member.id}/edit", data=data)
-    assert resp.status_code == 200 and "转正日期不能早于入党日期" in text(resp)
+    assert resp.status_code == 400 and "转正日期不能早于入党日期" in text(resp)
     db.session.refresh(member)
     assert member.full_member_on == date(2006, 7, 1) and member.version_id == 1
     assert entries(action="update") == []
@@ -271,7 +271,7 @@ def test_stale_edit_is_refused_with_clear_message(client, auth, org, make_member
         f"/org/members/{member.id}/edit",
         data=member_form(org, name="王秀英（乙）", version_id=1),
     )
-    assert resp.status_code == 200
+    assert resp.status_code == 409
     assert "已被他人修改" in text(resp)
     # Saving the same page again is still refused: the user must reload first.
     assert 'name="version_id" value="1"' in text(resp)
@@ -307,9 +307,10 @@ def test_race_between_check_and_save_is_not_a_silent_overwrite(
         data=member_form(org, name="我的修改", version_id=1),
         headers={"Referer": f"http://localhost{url}"},
     )
-    assert resp.status_code == 302
-    page = text(client.get(url))
-    assert "该记录已被他人修改" in page
+    # The form is shown again (409) with what the user typed and the reason.
+    assert resp.status_code == 409
+    page = text(resp)
+    assert "该记录已被他人修改" in page and 'value="我的修改"' in page
     db.session.expire_all()
     assert db.session.get(Member, member.id).name != "我的修改"
     assert entries(action="update") == []

@@ -128,7 +128,7 @@ def test_bad_period_shows_a_chinese_message_and_saves_nothing(
 ) -> None:
     auth.login(ledger.users.secretary)
     resp = post_export(client, kind="commitments", branch="A", period="2026Q7")
-    assert resp.status_code == 200
+    assert resp.status_code == 400
     assert "期间“2026Q7”的季度应为 Q1–Q4" in text(resp)
     resp = post_export(client, kind="commitments", branch="A", period="")
     assert "请填写期间" in text(resp)
