@@ -24,8 +24,8 @@ from partybuild.commitments.models import (
     FulfilmentRecord,
     PublicRating,
     RatingLevel,
-    setting,
 )
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Department, Member, Post
 

@@ -34,13 +34,13 @@ from partybuild.commitments.models import (
     PublicRating,
     RecordEvidence,
     flag_conditions,
-    setting,
 )
 from partybuild.core import audit, qr, storage
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access
 from partybuild.core.service import ServiceError, ValidationFailed
+from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member

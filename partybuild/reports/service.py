@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from partybuild.core import audit
 from partybuild.core.db import utcnow
 from partybuild.core.service import ServiceError
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.reports import registry
 from partybuild.reports.models import Export, ExportStatus
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Exports with more rows than this run in a background thread (config overrides).
-DEFAULT_INLINE_MAX_ROWS = 1500
 # Progress is written at most this often (seconds) from a running export.
 PROGRESS_INTERVAL = 0.5
 
@@ -48,7 +47,7 @@ _futures_lock = threading.Lock()
 
 
 def exports_dir() -> Path:
-    return Path(current_app.config.get("EXPORTS_DIR") or "exports").resolve()
+    return Path(setting("EXPORTS_DIR") or "exports").resolve()
 
 
 def actor_name(actor: User | None) -> str:
@@ -108,7 +107,7 @@ def expected_rows(export: Export) -> int:
 
 def runs_inline(export: Export) -> bool:
     """Small exports are generated during the request; big ones in the background."""
-    limit = current_app.config.get("REPORTS_INLINE_MAX_ROWS", DEFAULT_INLINE_MAX_ROWS)
+    limit = setting("REPORTS_INLINE_MAX_ROWS")
     return expected_rows(export) <= limit
 
 

@@ -20,9 +20,9 @@ from partybuild.commitments.models import (
     CommitmentState,
     PublicRating,
     RatingLevel,
-    setting,
 )
 from partybuild.core.permissions import Role
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.reports.document import OfficialDocument
 from partybuild.reports.documents import percent, tracked
