@@ -76,6 +76,10 @@ class SettingType:
             return "（未设置）"
         return str(value)
 
+    def form_fields(self, value: Any) -> dict[str, str]:
+        """The edit form's field values that show ``value``."""
+        return {"value": "" if value is None else str(value)}
+
 
 def _int(raw: Any, field_name: str, low: int, high: int, what: str = "") -> int:
     text = str(raw if raw is not None else "").strip()
@@ -111,6 +115,9 @@ class Bool(SettingType):
 
     def display(self, value: Any) -> str:
         return "是" if value else "否"
+
+    def form_fields(self, value: Any) -> dict[str, str]:
+        return {"value": "1" if value else ""}
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,9 @@ class Lines(SettingType):
     def display(self, value: Any) -> str:
         return "、".join(value)
 
+    def form_fields(self, value: Any) -> dict[str, str]:
+        return {"value": "\n".join(value)}
+
 
 @dataclass(frozen=True)
 class Parts(SettingType):
@@ -212,6 +222,9 @@ class Parts(SettingType):
         labels = dict(self.parts)
         return "；".join(f"{labels.get(k, k)} {v}{self.unit}" for k, v in value.items())
 
+    def form_fields(self, value: Any) -> dict[str, str]:
+        return {f"part-{k}": str(v) for k, v in value.items()}
+
 
 @dataclass(frozen=True)
 class Bands(SettingType):
@@ -223,10 +236,16 @@ class Bands(SettingType):
     kind = "bands"
 
     def from_form(self, form: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+        count = 0
+        while f"band-min-{count}" in form or f"band-label-{count}" in form:
+            count += 1
         return [
-            (form.get(f"band-min-{i}", ""), form.get(f"band-label-{i}", ""))
-            for i in range(self.rows)
+            (form.get(f"band-min-{i}", ""), form.get(f"band-label-{i}", "")) for i in range(count)
         ]
+
+    def row_count(self, value: Any) -> int:
+        """Rows on the edit form: the current bands and room for more."""
+        return max(self.rows, len(value) + 1)
 
     def parse(self, raw: Any) -> list[tuple[int, str]]:
         bands: list[tuple[int, str]] = []
@@ -267,6 +286,12 @@ class Bands(SettingType):
 
     def display(self, value: Any) -> str:
         return "；".join(f"{label} ≥ {low} 分" for low, label in value)
+
+    def form_fields(self, value: Any) -> dict[str, str]:
+        fields = {}
+        for i, (low, label) in enumerate(value):
+            fields[f"band-min-{i}"], fields[f"band-label-{i}"] = str(low), label
+        return fields
 
 
 @dataclass(frozen=True)
