@@ -30,4 +30,5 @@ declare(
             editable=True,
         ),
     ],
+    order=30,
 )

@@ -182,4 +182,5 @@ declare(
             editable=True,
         ),
     ],
+    order=10,
 )

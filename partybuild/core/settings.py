@@ -103,7 +103,19 @@ class Int(SettingType):
         return _int(raw, "value", self.minimum, self.maximum)
 
     def display(self, value: Any) -> str:
+        if value is None or value == "":
+            return "（未设置）"
         return f"{value} {self.unit}".strip()
+
+
+@dataclass(frozen=True)
+class Bytes(Int):
+    """A size in bytes, shown in MB."""
+
+    def display(self, value: Any) -> str:
+        if value is None or value == "":
+            return "（未设置）"
+        return f"{int(value) / (1024 * 1024):g} MB"
 
 
 @dataclass(frozen=True)
@@ -344,6 +356,7 @@ class Setting:
 class Group:
     name: str
     label: str
+    order: int = 50  # position on 系统设置 (lower first)
     settings: list[Setting] = field(default_factory=list)
 
 
@@ -351,9 +364,14 @@ REGISTRY: dict[str, Setting] = {}
 GROUPS: dict[str, Group] = {}
 
 
-def declare(group: str, label: str, settings: Iterable[Setting]) -> list[Setting]:
-    """Declare a domain's settings (called once, from ``<domain>/settings.py``)."""
-    declared = GROUPS.setdefault(group, Group(group, label))
+def declare(
+    group: str, label: str, settings: Iterable[Setting], *, order: int = 50
+) -> list[Setting]:
+    """Declare a domain's settings (called once, from ``<domain>/settings.py``).
+
+    ``order`` places the group on 系统设置: what admins change most comes first.
+    """
+    declared = GROUPS.setdefault(group, Group(group, label, order))
     out = []
     for s in settings:
         if s.key in REGISTRY:
@@ -438,6 +456,16 @@ class Source:
     label: str
     updated_at: datetime | None = None
     updated_by_name: str = ""
+
+
+def groups() -> list[Group]:
+    """Declared groups in page order."""
+    return sorted(GROUPS.values(), key=lambda grp: grp.order)
+
+
+def env_name(key: str) -> str:
+    """The environment variable that sets ``key``."""
+    return "PARTYBUILD_DATABASE_URL" if key == "SQLALCHEMY_DATABASE_URI" else f"PARTYBUILD_{key}"
 
 
 def source_of(key: str) -> Source:
@@ -561,14 +589,14 @@ declare(
             None,
             DatabaseUrl(),
             "数据库",
-            "由环境变量 PARTYBUILD_DATABASE_URL 设置；未设置时使用实例目录下的 SQLite 文件。",
+            "未设置时使用实例目录下的 SQLite 文件。",
         ),
         Setting(
             "SECRET_KEY",
             None,
             Secret(),
             "会话密钥",
-            "PARTYBUILD_SECRET_KEY；未设置时首次启动自动生成并保存在实例目录。",
+            "未设置时首次启动自动生成并保存在实例目录。",
         ),
         Setting(
             "PUBLIC_BASE_URL",
@@ -596,7 +624,7 @@ declare(
         Setting(
             "UPLOAD_MAX_BYTES",
             10 * 1024 * 1024,
-            Int(1, 1 << 31, "字节"),
+            Bytes(1, 1 << 31, "字节"),
             "单个上传文件大小上限",
         ),
         Setting("MAIL_SERVER", None, Text(), "邮件服务器", "未设置时不发送邮件。"),
@@ -611,4 +639,5 @@ declare(
         Setting("MAIL_SENDER_NAME", "党建工作平台", Text(), "发件人名称"),
         Setting("MAIL_TIMEOUT", 10, Int(1, 300, "秒"), "邮件发送超时"),
     ],
+    order=90,
 )

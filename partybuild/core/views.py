@@ -192,14 +192,15 @@ def _setting_or_404(key: str):  # noqa: ANN202
 def system_settings():
     from partybuild.core import settings
 
-    # Deployment settings last: they are shown, not changed here.
-    groups = sorted(settings.GROUPS.values(), key=lambda grp: grp.name == "core")
+    groups = settings.groups()
     rows = {
         s.key: (s.display(settings.setting(s.key)), settings.source_of(s.key))
         for grp in groups
         for s in grp.settings
     }
-    return render_template("core/settings.html", groups=groups, rows=rows)
+    return render_template(
+        "core/settings.html", groups=groups, rows=rows, env_name=settings.env_name
+    )
 
 
 def _setting_page(s, fields: dict, errors: dict, status: int = 200):  # noqa: ANN001, ANN202

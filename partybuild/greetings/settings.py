@@ -24,4 +24,5 @@ declare(
             editable=True,
         ),
     ],
+    order=20,
 )

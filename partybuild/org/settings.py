@@ -22,4 +22,5 @@ declare(
             editable=True,
         ),
     ],
+    order=40,
 )
