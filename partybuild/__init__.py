@@ -80,7 +80,7 @@ def _finish_config(app: Flask, root: Path) -> None:
 
 def register_extensions(app: Flask) -> None:
     from partybuild.core import db as core_db
-    from partybuild.core import permissions, templating
+    from partybuild.core import permissions, settings, templating
     from partybuild.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -91,6 +91,8 @@ def register_extensions(app: Flask) -> None:
     permissions.init_app(app)
     templating.init_app(app)
     _import_models()
+    settings.init_app(app)
+    _import_settings()
 
 
 def domain_modules(submodule: str) -> Iterator[ModuleType]:
@@ -110,6 +112,13 @@ def _import_models() -> None:
         pass
     importlib.import_module("partybuild.core.audit")
     importlib.import_module("partybuild.core.notifications")
+    importlib.import_module("partybuild.core.settings")
+
+
+def _import_settings() -> None:
+    """Import every domain's settings declarations (``<domain>/settings.py``)."""
+    for _module in domain_modules("settings"):
+        pass
 
 
 def register_blueprints(app: Flask) -> None:

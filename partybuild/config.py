@@ -1,4 +1,7 @@
-"""Configuration: one class of defaults, overridden by PARTYBUILD_* environment variables."""
+"""Flask configuration defaults, overridden by PARTYBUILD_* environment variables.
+
+Application settings are declared in each domain's settings.py (see core/settings.py).
+"""
 
 import os
 import secrets
@@ -27,16 +30,9 @@ class Config:
     PASSWORD_HASH_TIME_COST = 2
     PASSWORD_HASH_MEMORY_COST = 19 * 1024
     PASSWORD_HASH_PARALLELISM = 1
-    PASSWORD_MIN_LENGTH = 10
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
-    MEMBERS_PER_PAGE = 20
-    ROSTER_IMPORT_MAX_ROWS = 5000
-    # Absolute URL that QR codes and printed links point at (the intranet address).
-    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
-    EXPORTS_DIR: str | None = None
-    # Number of reverse proxies in front of the app (0: none); see create_app.
-    PROXY_FIX_X_FOR = 0
+    # Everything an admin or a deployer tunes beyond Flask's own keys (page sizes,
+    # lockout, commitment scoring, mail server, public base URL, ...) is declared once
+    # in a domain's settings.py and read with partybuild.core.settings.setting(KEY).
 
 
 def instance_secret_key(instance_path: str) -> str:

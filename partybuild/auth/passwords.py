@@ -4,6 +4,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from partybuild.core.settings import setting
+
 DEMO_PASSWORD = "demo12345"
 
 
@@ -33,7 +35,7 @@ def password_problem(password: str, *, is_demo: bool = False) -> str | None:
         return None
     if password == DEMO_PASSWORD:
         return "演示密码只能用于演示账户，请设置其他密码"
-    min_len = current_app.config["PASSWORD_MIN_LENGTH"]
+    min_len = setting("PASSWORD_MIN_LENGTH")
     if len(password) < min_len:
         return f"密码长度至少 {min_len} 位"
     if password.isdigit() or password.isalpha():

@@ -19,6 +19,7 @@ from partybuild.core import audit
 from partybuild.core.db import utcnow
 from partybuild.core.permissions import Role
 from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
@@ -56,11 +57,9 @@ def authenticate(username: str, password: str) -> LoginResult:
         return LoginResult(None, _lock_message(user))
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
-        max_failures = current_app.config["LOGIN_MAX_FAILURES"]
+        max_failures = setting("LOGIN_MAX_FAILURES")
         if user.failed_logins >= max_failures:
-            user.locked_until = utcnow() + timedelta(
-                minutes=current_app.config["LOGIN_LOCK_MINUTES"]
-            )
+            user.locked_until = utcnow() + timedelta(minutes=setting("LOGIN_LOCK_MINUTES"))
             user.failed_logins = 0
             audit.record("account_locked", "user", user.id, actor=user.username)
             return LoginResult(None, _lock_message(user))

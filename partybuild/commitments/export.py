@@ -24,9 +24,9 @@ from partybuild.commitments.models import (
     FulfilmentRecord,
     PublicRating,
     RatingLevel,
-    setting,
 )
 from partybuild.commitments.rates import RateSummary
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Department, Member, Post
 

@@ -10,8 +10,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from partybuild.commitments.models import EvaluationKind, RatingLevel, setting
+from partybuild.commitments.models import EvaluationKind, RatingLevel
 from partybuild.core.forms import BaseForm, not_in_future
+from partybuild.core.settings import setting
 
 
 class BatchForm(BaseForm):

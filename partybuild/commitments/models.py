@@ -7,51 +7,22 @@ The lifecycle is the explicit ``TRANSITIONS`` table below: (state, action) ->
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partybuild.core import audit
 from partybuild.core.db import str_enum, utcnow
 from partybuild.core.permissions import Role
 from partybuild.core.service import PermissionDenied, ServiceError
+from partybuild.core.settings import setting
 from partybuild.core.storage import StoredFile
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
 if TYPE_CHECKING:
     from partybuild.auth.models import User
-
-# App config keys (override with PARTYBUILD_<KEY>) and their defaults.
-DEFAULTS: dict[str, Any] = {
-    "COMMITMENT_CATEGORIES": ["学习", "工作", "自律", "服务群众"],
-    "COMMITMENT_MIN_ITEMS": 2,
-    "COMMITMENT_MAX_ITEMS": 5,
-    # 党员述 / 支部讲 / 领导点 / 群众评; a missing part's weight is shared by the others.
-    "COMMITMENT_WEIGHTS": {"self": 20, "branch": 30, "leader": 20, "public": 30},
-    # (minimum score, grade), highest first.
-    "COMMITMENT_GRADES": [(95, "好"), (80, "中"), (0, "差")],
-    "COMMITMENT_STALE_DAYS": 60,
-    "COMMITMENT_HIGH_PROGRESS": 80,
-    "COMMITMENT_RUSH_DAYS": 7,
-    "COMMITMENT_RUSH_MAX_RECORDS": 1,
-    "COMMITMENT_MAX_FILES": 5,
-    "PUBLIC_RATING_POINTS": {"satisfied": 100, "basic": 80, "unsatisfied": 0},
-    # No rate or public score is shown below this many ratings.
-    "PUBLIC_RATING_MIN_COUNT": 5,
-    # 参评率 counts a commitment as rated once it has this many ratings.
-    "PARTICIPATION_MIN_RATINGS": 3,
-    "PUBLIC_RATING_COMMENT_MAX": 200,
-    "PUBLIC_RATE_LIMIT": 10,  # rating posts per client IP ...
-    "PUBLIC_RATE_WINDOW": 600,  # ... per this many seconds
-    "PUBLIC_RATING_PER_IP_DAILY": 20,  # per commitment: bounds cookie clearing
-}
-
-
-def setting(name: str) -> Any:
-    return current_app.config.get(name, DEFAULTS[name])
 
 
 class BatchStatus(enum.StrEnum):

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from partybuild.commitments.models import Commitment, PublicRating, RatingLevel, setting
+from partybuild.commitments.models import Commitment, PublicRating, RatingLevel
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)

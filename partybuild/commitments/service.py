@@ -32,7 +32,6 @@ from partybuild.commitments.models import (
     RecordEvidence,
     SupervisionNote,
     check_transition,
-    setting,
 )
 from partybuild.core import audit, storage
 from partybuild.core.db import utcnow
@@ -45,6 +44,7 @@ from partybuild.core.service import (
     ValidationFailed,
     check_version,
 )
+from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member

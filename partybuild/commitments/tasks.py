@@ -4,17 +4,16 @@ import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from partybuild.commitments.models import Commitment, CommitmentState
 from partybuild.core import jobs
 from partybuild.core.notifications import notify
+from partybuild.core.settings import setting
 from partybuild.core.timeutil import cn_date, local_today
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REMINDER_DAYS = 7
 # Only commitments still being kept need a nudge.
 KEEPING = (CommitmentState.published, CommitmentState.in_progress)
 
@@ -28,7 +27,7 @@ def remind_deadlines(now: datetime) -> dict[str, int]:
     from partybuild.auth.models import User
 
     today = local_today(now)
-    days = int(current_app.config.get("COMMITMENT_REMINDER_DAYS", DEFAULT_REMINDER_DAYS))
+    days = setting("COMMITMENT_REMINDER_DAYS")
     rows = db.session.execute(
         sa.select(Commitment.id, Commitment.deadline, Commitment.content, User.id)
         .join(User, User.member_id == Commitment.member_id)

@@ -33,7 +33,6 @@ from partybuild.commitments.models import (
     FulfilmentRecord,
     PublicRating,
     RecordEvidence,
-    setting,
 )
 from partybuild.core import audit, qr, storage
 from partybuild.core.boundary import Outcome, boundary, form_status
@@ -41,6 +40,7 @@ from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, can_open
 from partybuild.core.service import ValidationFailed
+from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member

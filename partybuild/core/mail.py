@@ -1,8 +1,8 @@
 """Optional SMTP delivery, off unless PARTYBUILD_MAIL_SERVER is set.
 
-Settings (app config, or PARTYBUILD_-prefixed environment variables):
-MAIL_SERVER, MAIL_PORT (25), MAIL_SENDER, MAIL_USERNAME, MAIL_PASSWORD,
-MAIL_USE_TLS (STARTTLS), MAIL_USE_SSL, MAIL_TIMEOUT (seconds, 10).
+Settings (declared in core/settings.py; PARTYBUILD_-prefixed environment variables):
+MAIL_SERVER, MAIL_PORT (25), MAIL_SENDER, MAIL_SENDER_NAME, MAIL_USERNAME,
+MAIL_PASSWORD, MAIL_USE_TLS (STARTTLS), MAIL_USE_SSL, MAIL_TIMEOUT (seconds, 10).
 
 Callers send only after their database commit and record the outcome on their
 own rows, so a failure is retried by the next job run and never duplicates data.
@@ -14,7 +14,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from flask import current_app
+from partybuild.core.settings import setting
 
 logger = logging.getLogger(__name__)
 
@@ -24,12 +24,12 @@ class MailError(Exception):
 
 
 def is_enabled() -> bool:
-    return bool(current_app.config.get("MAIL_SERVER"))
+    return bool(setting("MAIL_SERVER"))
 
 
 def _sender() -> str:
-    sender = current_app.config.get("MAIL_SENDER") or "partybuild@localhost"
-    name = current_app.config.get("MAIL_SENDER_NAME") or "党建工作平台"
+    sender = setting("MAIL_SENDER") or "partybuild@localhost"
+    name = setting("MAIL_SENDER_NAME") or "党建工作平台"
     return formataddr((name, sender)) if "<" not in sender else sender
 
 
@@ -49,23 +49,24 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None
     """Send one message; raise MailError on any failure (never a partial success)."""
     if not is_enabled():
         raise MailError("未配置邮件服务器")
-    cfg = current_app.config
-    host = cfg["MAIL_SERVER"]
-    port = int(cfg.get("MAIL_PORT") or (465 if cfg.get("MAIL_USE_SSL") else 25))
-    timeout = float(cfg.get("MAIL_TIMEOUT") or 10)
+    host = setting("MAIL_SERVER")
+    use_ssl = bool(setting("MAIL_USE_SSL"))
+    port = int(setting("MAIL_PORT") or (465 if use_ssl else 25))
+    timeout = float(setting("MAIL_TIMEOUT") or 10)
+    username = setting("MAIL_USERNAME")
     msg = build_message(to, subject, text, html)
     try:
-        if cfg.get("MAIL_USE_SSL"):
+        if use_ssl:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 host, port, timeout=timeout, context=ssl.create_default_context()
             )
         else:
             smtp = smtplib.SMTP(host, port, timeout=timeout)
         with smtp:
-            if cfg.get("MAIL_USE_TLS") and not cfg.get("MAIL_USE_SSL"):
+            if setting("MAIL_USE_TLS") and not use_ssl:
                 smtp.starttls(context=ssl.create_default_context())
-            if cfg.get("MAIL_USERNAME"):
-                smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
+            if username:
+                smtp.login(username, setting("MAIL_PASSWORD") or "")
             smtp.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
         logger.warning("mail to %s failed: %s", to, exc)

@@ -5,9 +5,10 @@ import logging
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, current_app
+from flask import Response
 
 from partybuild.core.downloads import content_disposition
+from partybuild.core.settings import setting
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 
 def public_url(path: str) -> str:
     """Absolute URL for a path of this app, on PUBLIC_BASE_URL (the address people can reach)."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    base = (setting("PUBLIC_BASE_URL") or "").rstrip("/")
     return f"{base}/{path.lstrip('/')}"
 
 

@@ -26,11 +26,11 @@ from partybuild.core import audit
 from partybuild.core.db import utcnow
 from partybuild.core.downloads import content_disposition
 from partybuild.core.service import ServiceError
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -119,11 +119,11 @@ class StoredFile(db.Model):
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(setting("UPLOAD_MAX_BYTES"))
 
 
 def upload_root() -> Path:
-    return Path(current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
+    return Path(setting("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
 
 
 def _extension(filename: str) -> str:

@@ -157,3 +157,83 @@ def inject_scheduler_warnings() -> dict:
             return []
 
     return {"scheduler_warnings": scheduler_warnings}
+
+
+# --- 系统设置: every declared setting, its value and where it comes from --------------
+
+
+def _setting_or_404(key: str):  # noqa: ANN202
+    from partybuild.core import settings
+
+    s = settings.REGISTRY.get(key)
+    if s is None or not s.editable:
+        abort(404)
+    return s
+
+
+@bp.get("/admin/settings")
+@access(Role.admin)
+def system_settings():
+    from partybuild.core import settings
+
+    groups = settings.groups()
+    rows = {
+        s.key: (s.display(settings.setting(s.key)), settings.source_of(s.key))
+        for grp in groups
+        for s in grp.settings
+    }
+    return render_template(
+        "core/settings.html", groups=groups, rows=rows, env_name=settings.env_name
+    )
+
+
+def _setting_page(s, fields: dict, errors: dict, status: int = 200):  # noqa: ANN001, ANN202
+    from partybuild.core import settings
+
+    value = settings.setting(s.key)
+    return (
+        render_template(
+            "core/setting_edit.html",
+            s=s,
+            current=s.display(value),
+            default=s.display(s.default),
+            source=settings.source_of(s.key),
+            fields=fields,
+            errors=errors,
+            band_rows=s.type.row_count(value) if s.type.kind == "bands" else 0,
+        ),
+        status,
+    )
+
+
+@bp.route("/admin/settings/<key>", methods=["GET", "POST"])
+@access(Role.admin)
+def edit_setting(key: str):
+    from partybuild.core import settings
+    from partybuild.core.service import ValidationFailed
+
+    s = _setting_or_404(key)
+    if request.method == "GET":
+        return _setting_page(s, s.type.form_fields(settings.setting(key)), {})
+    try:
+        settings.change_setting(key, s.type.from_form(request.form), current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _setting_page(s, request.form.to_dict(), exc.errors, 400)
+    db.session.commit()
+    flash(f"“{s.label}”已保存，立即生效。", "success")
+    return redirect(url_for("core.system_settings", _anchor=f"setting-{key}"))
+
+
+@bp.post("/admin/settings/<key>/reset")
+@access(Role.admin)
+def reset_setting(key: str):
+    from partybuild.core import settings
+
+    s = _setting_or_404(key)
+    if settings.reset_setting(key, current_user):
+        db.session.commit()
+        flash(f"“{s.label}”已恢复默认：{s.display(settings.setting(key))}。", "success")
+    else:
+        flash(f"“{s.label}”未曾修改，无需恢复。", "info")
+    return redirect(url_for("core.system_settings", _anchor=f"setting-{key}"))

@@ -86,18 +86,6 @@ class GreetingTemplate(db.Model):
         return "通用模板" if self.years == 0 else f"入党{self.years}周年模板"
 
 
-class GreetingSettings(db.Model):
-    """Admin settings; a single row (id 1). Absent means the app-config defaults."""
-
-    __tablename__ = "greeting_settings"
-    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, default=1)
-    leap_day_rule: Mapped[LeapDayRule] = mapped_column(str_enum(LeapDayRule, 8))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-
-
 class GreetingContact(db.Model):
     """E-mail address a member's cards are sent to (the roster has no e-mail field)."""
 

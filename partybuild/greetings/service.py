@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +22,7 @@ from partybuild.core.service import (
     ValidationFailed,
     check_version,
 )
+from partybuild.core.settings import change_setting, setting
 from partybuild.core.timeutil import anniversary_of, cn_date, local_today
 from partybuild.extensions import db
 from partybuild.greetings.models import (
@@ -30,7 +30,6 @@ from partybuild.greetings.models import (
     GiftKind,
     Greeting,
     GreetingContact,
-    GreetingSettings,
     GreetingTemplate,
     LeapDayRule,
 )
@@ -77,10 +76,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def leap_day_rule() -> LeapDayRule:
     """The 29 February rule: the admin's setting, else app config (default 28 Feb)."""
-    row = db.session.get(GreetingSettings, 1)
-    if row is not None:
-        return row.leap_day_rule
-    value = current_app.config.get("GREETINGS_LEAP_DAY_RULE") or LeapDayRule.feb28.value
+    value = setting("GREETINGS_LEAP_DAY_RULE") or LeapDayRule.feb28.value
     try:
         return LeapDayRule(str(value).lower())
     except ValueError:
@@ -335,31 +331,15 @@ def ensure_default_templates() -> int:
 # --- settings --------------------------------------------------------------------
 
 
-def update_settings(data: dict[str, Any], actor: Any) -> GreetingSettings:
+def update_settings(data: dict[str, Any], actor: Any) -> LeapDayRule:
     if not actor.is_admin:
         raise PermissionDenied("只有系统管理员可以修改政治生日设置")
     try:
         rule = LeapDayRule(data.get("leap_day_rule"))
     except ValueError:
         raise ValidationFailed({"leap_day_rule": "请选择2月29日入党党员的祝贺日期"}) from None
-    before = {"leap_day_rule": leap_day_rule().value}
-    row = db.session.get(GreetingSettings, 1)
-    if row is None:
-        row = GreetingSettings(id=1, leap_day_rule=rule)
-        db.session.add(row)
-    row.leap_day_rule = rule
-    row.updated_by_id = actor.id
-    db.session.flush()
-    audit.record(
-        "update",
-        "greeting_settings",
-        1,
-        actor=actor,
-        before=before,
-        after={"leap_day_rule": rule.value},
-        summary="政治生日设置",
-    )
-    return row
+    change_setting("GREETINGS_LEAP_DAY_RULE", rule.value, actor)
+    return rule
 
 
 # --- greetings -------------------------------------------------------------------

@@ -5,9 +5,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from partybuild.core import jobs, mail
+from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.greetings import service
@@ -15,13 +15,12 @@ from partybuild.greetings.models import EmailStatus, Greeting
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAIL_MAX_ATTEMPTS = 5
 # A claim older than this belongs to a run that died mid-send.
 STALE_CLAIM = timedelta(minutes=30)
 
 
 def mail_max_attempts() -> int:
-    return int(current_app.config.get("GREETINGS_MAIL_MAX_ATTEMPTS", DEFAULT_MAIL_MAX_ATTEMPTS))
+    return int(setting("GREETINGS_MAIL_MAX_ATTEMPTS"))
 
 
 def send_greetings(now: datetime) -> dict[str, int]:
@@ -101,7 +100,7 @@ def deliver_greeting_mail(now: datetime) -> dict[str, int]:
 
 
 def _mail_text(greeting: Greeting) -> str:
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    base = (setting("PUBLIC_BASE_URL") or "").rstrip("/")
     return (
         f"{greeting.card_text}\n\n"
         f"—— {greeting.branch.name}\n\n"

@@ -23,6 +23,7 @@ from openpyxl.styles import Font
 
 from partybuild.core import audit
 from partybuild.core.service import ServiceError
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Department, Gender, Member, MemberStatus, PartyGroup, Post
 from partybuild.org.service import create_member, member_problems
@@ -172,7 +173,7 @@ def preview_import(
     filename: str, content: bytes, actor: Any, default_branch: Branch | None
 ) -> ImportPreview:
     """Parse and check every row; nothing is written."""
-    limit = current_app.config["ROSTER_IMPORT_MAX_ROWS"]
+    limit = setting("ROSTER_IMPORT_MAX_ROWS")
     rows = _read_rows(filename, content, limit)
     while rows and _blank(rows[-1]):
         rows.pop()

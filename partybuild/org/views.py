@@ -5,7 +5,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,6 +20,7 @@ from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
+from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org import lists, roster, service
@@ -71,7 +71,7 @@ def _filter_options() -> dict:
 def members():
     page = db.paginate(
         _member_list(),
-        per_page=current_app.config["MEMBERS_PER_PAGE"],
+        per_page=setting("MEMBERS_PER_PAGE"),
         max_per_page=100,
     )
     return render_template(

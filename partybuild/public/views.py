@@ -32,12 +32,12 @@ from partybuild.commitments.models import (
     CommitmentState,
     FulfilmentRecord,
     PublicRating,
-    setting,
 )
 from partybuild.core import ratelimit
 from partybuild.core.boundary import boundary
 from partybuild.core.errors import error_response
 from partybuild.core.permissions import public
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from partybuild.core import audit, background
 from partybuild.core.db import utcnow
 from partybuild.core.service import ServiceError
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.reports import registry
 from partybuild.reports.models import Export, ExportStatus
@@ -33,16 +33,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Exports with more rows than this are queued for the scheduler process (config
-# overrides); a big ledger uses a whole core for seconds, which web workers must not.
-DEFAULT_INLINE_MAX_ROWS = 1500
 # Progress is written at most this often (seconds) from a running export.
 PROGRESS_INTERVAL = 0.5
 EXPORT_TASK = "report-export"
 
 
 def exports_dir() -> Path:
-    return Path(current_app.config.get("EXPORTS_DIR") or "exports").resolve()
+    return Path(setting("EXPORTS_DIR") or "exports").resolve()
 
 
 def actor_name(actor: User | None) -> str:
@@ -102,7 +99,7 @@ def expected_rows(export: Export) -> int:
 
 def runs_inline(export: Export) -> bool:
     """Small exports are generated during the request; big ones in the background."""
-    limit = current_app.config.get("REPORTS_INLINE_MAX_ROWS", DEFAULT_INLINE_MAX_ROWS)
+    limit = setting("REPORTS_INLINE_MAX_ROWS")
     return expected_rows(export) <= limit
 
 

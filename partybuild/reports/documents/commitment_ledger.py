@@ -15,9 +15,10 @@ import sqlalchemy as sa
 
 from partybuild.commitments import rates
 from partybuild.commitments.export import LedgerRow, ledger_query, ledger_rows
-from partybuild.commitments.models import STATE_LABELS, Commitment, CommitmentState, setting
+from partybuild.commitments.models import STATE_LABELS, Commitment, CommitmentState
 from partybuild.commitments.rates import RateSummary
 from partybuild.core.permissions import Role
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.reports.document import OfficialDocument
 from partybuild.reports.documents import percent, rate_text, tracked

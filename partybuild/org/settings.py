@@ -1,0 +1,26 @@
+"""Roster: page size and import bound."""
+
+from partybuild.core.settings import Int, Setting, declare
+
+declare(
+    "org",
+    "党员名册",
+    [
+        Setting(
+            "MEMBERS_PER_PAGE",
+            20,
+            Int(5, 200, "条"),
+            "党员名册每页条数",
+            editable=True,
+        ),
+        Setting(
+            "ROSTER_IMPORT_MAX_ROWS",
+            5000,
+            Int(100, 20000, "行"),
+            "名册导入最多行数",
+            "一次导入的表格超过此行数时拒绝导入，请分批导入。",
+            editable=True,
+        ),
+    ],
+    order=40,
+)
