@@ -2,10 +2,12 @@
 
 import re
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
+from sqlalchemy.exc import IntegrityError
 
 from partybuild.extensions import db
 
@@ -61,3 +63,65 @@ def normalise(text: str, backend: str) -> str:
     if backend == "sqlite":
         return re.sub(r'[\s()"`]', "", text).lower()
     return " ".join(sorted(set(re.findall(r"'([^']*)'", text))))
+
+
+def test_state_checks_migrate_a_database_with_rows(app, backend, make_user):
+    """Adding the CHECK constraints rebuilds SQLite tables that other rows refer to;
+    the rows and their references survive, and the new checks hold afterwards."""
+    from datetime import date
+
+    from partybuild.commitments.models import Commitment, CommitmentBatch, CommitmentEvent
+    from partybuild.org.models import Branch, Organization
+
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    try:
+        upgrade(revision="a1_audit_head")
+        db.session.add(Organization(name="测试局机关党委"))
+        db.session.flush()
+        branch = Branch(organization_id=1, code="A", name="第一党支部")
+        db.session.add(branch)
+        db.session.commit()
+        user = make_user("member", branch=branch)
+        batch = CommitmentBatch(
+            branch_id=branch.id,
+            title="年度承诺",
+            commit_start=date(2026, 1, 1),
+            commit_end=date(2026, 2, 1),
+            evaluation_start=date(2026, 11, 1),
+            evaluation_end=date(2026, 12, 31),
+        )
+        db.session.add(batch)
+        db.session.flush()
+        c = Commitment(
+            batch_id=batch.id,
+            branch_id=branch.id,
+            member_id=user.member_id,
+            category="工作",
+            content="内容",
+            target="目标",
+            deadline=date(2026, 10, 1),
+        )
+        db.session.add(c)
+        db.session.flush()
+        db.session.add(CommitmentEvent(commitment_id=c.id, action="create", to_state="draft"))
+        db.session.commit()
+        db.session.remove()
+
+        upgrade()
+
+        with db.engine.connect() as conn:
+            for table in ("members", "users", "commitments", "commitment_events"):
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 1
+            if backend == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            with pytest.raises(IntegrityError):
+                conn.execute(sa.text("UPDATE commitments SET state = 'bogus'"))
+    finally:
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        db.create_all()
