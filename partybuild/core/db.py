@@ -79,8 +79,6 @@ class CheckedEnum(sa.Enum):
     enum in one table the same constraint name.
     """
 
-    cache_ok = True
-
     def _set_table(self, column: sa.Column[Any], table: sa.Table) -> None:
         self.name = f"{column.name}_enum"
         full = NAMING_CONVENTION["ck"] % {"table_name": table.name, "constraint_name": self.name}
