@@ -33,7 +33,7 @@ def upgrade():
     sa.Column('worker', sa.String(length=160), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name=op.f('ck_background_tasks_state_allowed')),
+    sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name=op.f('ck_background_tasks_state_enum')),
     sa.CheckConstraint("state NOT IN ('done', 'failed') OR finished_at IS NOT NULL", name=op.f('ck_background_tasks_finished_has_time')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_background_tasks'))
     )

@@ -1,11 +1,11 @@
 """Commitments (承诺践诺评诺): batches, commitments, their records, evaluations and public ratings.
 
 The lifecycle is the explicit ``TRANSITIONS`` table below: (state, action) ->
-(new state, who may do it). Service functions consult it through
-``check_transition``; templates ask ``Commitment.can(action, user)``.
+(new state, who may do it), read by the core lifecycle engine (core/states.py).
+Service functions consult it through ``check_transition``; templates ask
+``Commitment.can(action, user)``.
 """
 
-import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partybuild.core import audit
-from partybuild.core.db import str_enum, utcnow
+from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.permissions import Role
-from partybuild.core.service import PermissionDenied, ServiceError
 from partybuild.core.settings import setting
+from partybuild.core.states import Lifecycle, Stateful, Transition
 from partybuild.core.storage import StoredFile
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
@@ -25,38 +25,22 @@ if TYPE_CHECKING:
     from partybuild.auth.models import User
 
 
-class BatchStatus(enum.StrEnum):
-    open = "open"
-    closed = "closed"
-
-    @property
-    def label(self) -> str:
-        return {"open": "进行中", "closed": "已结束"}[self.value]
+class BatchStatus(LabelledEnum):
+    open = "open", "进行中"
+    closed = "closed", "已结束"
 
 
-class CommitmentState(enum.StrEnum):
-    draft = "draft"
-    submitted = "submitted"
-    published = "published"
-    in_progress = "in_progress"
-    awaiting_evaluation = "awaiting_evaluation"
-    evaluated = "evaluated"
-    not_fulfilled = "not_fulfilled"
-
-    @property
-    def label(self) -> str:
-        return STATE_LABELS[self]
+class CommitmentState(LabelledEnum):
+    draft = "draft", "草稿"
+    submitted = "submitted", "待审核"
+    published = "published", "已亮诺"
+    in_progress = "in_progress", "践诺中"
+    awaiting_evaluation = "awaiting_evaluation", "待评诺"
+    evaluated = "evaluated", "已评诺"
+    not_fulfilled = "not_fulfilled", "未践诺（已关闭）"
 
 
-STATE_LABELS = {
-    CommitmentState.draft: "草稿",
-    CommitmentState.submitted: "待审核",
-    CommitmentState.published: "已亮诺",
-    CommitmentState.in_progress: "践诺中",
-    CommitmentState.awaiting_evaluation: "待评诺",
-    CommitmentState.evaluated: "已评诺",
-    CommitmentState.not_fulfilled: "未践诺（已关闭）",
-}
+STATE_LABELS = CommitmentState.labels()
 
 # States that appear on the public board (when not withdrawn).
 PUBLIC_STATES = (
@@ -75,100 +59,83 @@ RATABLE_STATES = (
 LOCKED_STATES = (CommitmentState.evaluated, CommitmentState.not_fulfilled)
 
 
-class Action(enum.StrEnum):
-    edit = "edit"
-    submit = "submit"
-    return_for_revision = "return_for_revision"
-    publish = "publish"
-    add_record = "add_record"
-    supervise = "supervise"
-    request_evaluation = "request_evaluation"
-    reopen = "reopen"
-    close_not_fulfilled = "close_not_fulfilled"
-    record_evaluation = "record_evaluation"
-    finalise = "finalise"
-    withdraw = "withdraw"
-    retire_evidence = "retire_evidence"
-
-    @property
-    def label(self) -> str:
-        return ACTION_LABELS[self]
+class Action(LabelledEnum):
+    edit = "edit", "修改承诺"
+    submit = "submit", "提交审核"
+    return_for_revision = "return_for_revision", "退回修改"
+    publish = "publish", "审核通过并亮诺"
+    add_record = "add_record", "添加践诺记录"
+    supervise = "supervise", "督促"
+    request_evaluation = "request_evaluation", "申请评诺"
+    reopen = "reopen", "退回继续践诺"
+    close_not_fulfilled = "close_not_fulfilled", "关闭为未践诺"
+    record_evaluation = "record_evaluation", "评价"
+    finalise = "finalise", "确定评诺结果"
+    withdraw = "withdraw", "撤回承诺"
+    retire_evidence = "retire_evidence", "停用证明材料"
 
 
-ACTION_LABELS = {
-    Action.edit: "修改承诺",
-    Action.submit: "提交审核",
-    Action.return_for_revision: "退回修改",
-    Action.publish: "审核通过并亮诺",
-    Action.add_record: "添加践诺记录",
-    Action.supervise: "督促",
-    Action.request_evaluation: "申请评诺",
-    Action.reopen: "退回继续践诺",
-    Action.close_not_fulfilled: "关闭为未践诺",
-    Action.record_evaluation: "评价",
-    Action.finalise: "确定评诺结果",
-    Action.withdraw: "撤回承诺",
-    Action.retire_evidence: "停用证明材料",
-}
+ACTION_LABELS = Action.labels()
 audit.register_action_labels(ACTION_LABELS)
 
 
-class Actor(enum.StrEnum):
+class Actor(LabelledEnum):
     """How the acting user relates to a commitment."""
 
-    owner = "owner"  # the member who made it
-    secretary = "secretary"  # the branch's secretary, or an admin
-
-    @property
-    def label(self) -> str:
-        return {"owner": "承诺党员本人", "secretary": "本支部书记"}[self.value]
+    owner = "owner", "承诺党员本人"  # the member who made it
+    secretary = "secretary", "本支部书记"  # the branch's secretary, or an admin
 
 
 S, A = CommitmentState, Action
 OWNER, SECRETARY = frozenset({Actor.owner}), frozenset({Actor.secretary})
 BOTH = OWNER | SECRETARY
 
-TRANSITIONS: dict[tuple[CommitmentState, Action], tuple[CommitmentState, frozenset[Actor]]] = {
-    (S.draft, A.edit): (S.draft, OWNER),
-    (S.draft, A.submit): (S.submitted, OWNER),
-    (S.draft, A.withdraw): (S.draft, BOTH),
-    (S.submitted, A.return_for_revision): (S.draft, SECRETARY),
-    (S.submitted, A.publish): (S.published, SECRETARY),
-    (S.submitted, A.withdraw): (S.submitted, BOTH),
-    (S.published, A.add_record): (S.in_progress, OWNER),
-    (S.published, A.supervise): (S.published, SECRETARY),
-    (S.published, A.close_not_fulfilled): (S.not_fulfilled, SECRETARY),
-    (S.published, A.withdraw): (S.published, SECRETARY),
-    (S.in_progress, A.add_record): (S.in_progress, OWNER),
-    (S.in_progress, A.supervise): (S.in_progress, SECRETARY),
-    (S.in_progress, A.request_evaluation): (S.awaiting_evaluation, OWNER),
-    (S.in_progress, A.close_not_fulfilled): (S.not_fulfilled, SECRETARY),
-    (S.in_progress, A.withdraw): (S.in_progress, SECRETARY),
+T = Transition
+TRANSITIONS: dict[tuple[CommitmentState, Action], Transition] = {
+    (S.draft, A.edit): T(S.draft, OWNER),
+    (S.draft, A.submit): T(S.submitted, OWNER),
+    (S.draft, A.withdraw): T(S.draft, BOTH),
+    (S.submitted, A.return_for_revision): T(S.draft, SECRETARY),
+    (S.submitted, A.publish): T(S.published, SECRETARY),
+    (S.submitted, A.withdraw): T(S.submitted, BOTH),
+    (S.published, A.add_record): T(S.in_progress, OWNER),
+    (S.published, A.supervise): T(S.published, SECRETARY),
+    (S.published, A.close_not_fulfilled): T(S.not_fulfilled, SECRETARY),
+    (S.published, A.withdraw): T(S.published, SECRETARY),
+    (S.in_progress, A.add_record): T(S.in_progress, OWNER),
+    (S.in_progress, A.supervise): T(S.in_progress, SECRETARY),
+    (S.in_progress, A.request_evaluation): T(S.awaiting_evaluation, OWNER),
+    (S.in_progress, A.close_not_fulfilled): T(S.not_fulfilled, SECRETARY),
+    (S.in_progress, A.withdraw): T(S.in_progress, SECRETARY),
     # A file uploaded by mistake is retired (kept, hidden) while the record is still open.
-    (S.in_progress, A.retire_evidence): (S.in_progress, BOTH),
-    (S.awaiting_evaluation, A.supervise): (S.awaiting_evaluation, SECRETARY),
-    (S.awaiting_evaluation, A.record_evaluation): (S.awaiting_evaluation, BOTH),
-    (S.awaiting_evaluation, A.reopen): (S.in_progress, SECRETARY),
-    (S.awaiting_evaluation, A.close_not_fulfilled): (S.not_fulfilled, SECRETARY),
-    (S.awaiting_evaluation, A.finalise): (S.evaluated, SECRETARY),
-    (S.awaiting_evaluation, A.retire_evidence): (S.awaiting_evaluation, BOTH),
+    (S.in_progress, A.retire_evidence): T(S.in_progress, BOTH),
+    (S.awaiting_evaluation, A.supervise): T(S.awaiting_evaluation, SECRETARY),
+    (S.awaiting_evaluation, A.record_evaluation): T(S.awaiting_evaluation, BOTH),
+    (S.awaiting_evaluation, A.reopen): T(S.in_progress, SECRETARY),
+    (S.awaiting_evaluation, A.close_not_fulfilled): T(S.not_fulfilled, SECRETARY),
+    (S.awaiting_evaluation, A.finalise): T(S.evaluated, SECRETARY),
+    (S.awaiting_evaluation, A.retire_evidence): T(S.awaiting_evaluation, BOTH),
     # evaluated and not_fulfilled are final: nothing may change them.
 }
-del S, A
+del S, A, T
 
 
-class EvaluationKind(enum.StrEnum):
-    self_ = "self"  # 党员述
-    branch = "branch"  # 支部讲
-    leader = "leader"  # 领导点
+def _refuse(commitment: "Commitment") -> str | None:
+    """Withdrawn and finished commitments refuse every action."""
+    if commitment.is_withdrawn:
+        return "该承诺已撤回，不能再进行任何操作"
+    if commitment.state in LOCKED_STATES:
+        return f"该承诺{commitment.state.label}，记录已锁定，不能再修改"
+    return None
 
-    @property
-    def label(self) -> str:
-        return {
-            "self": "党员述（自评）",
-            "branch": "支部讲（支部评）",
-            "leader": "领导点（领导点评）",
-        }[self.value]
+
+LIFECYCLE = Lifecycle(TRANSITIONS, actions=Action, noun="承诺", refuse=_refuse)
+
+
+class EvaluationKind(LabelledEnum):
+    self_ = "self", "党员述（自评）"
+    branch = "branch", "支部讲（支部评）"
+    leader = "leader", "领导点（领导点评）"
 
 
 # Who records each kind: the member describes their own; the secretary records the
@@ -180,27 +147,17 @@ EVALUATION_KIND_ACTOR = {
 }
 
 
-class RatingLevel(enum.StrEnum):
-    satisfied = "satisfied"
-    basic = "basic"
-    unsatisfied = "unsatisfied"
-
-    @property
-    def label(self) -> str:
-        return {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}[self.value]
+class RatingLevel(LabelledEnum):
+    satisfied = "satisfied", "满意"
+    basic = "basic", "基本满意"
+    unsatisfied = "unsatisfied", "不满意"
 
 
-class CommentState(enum.StrEnum):
-    none = "none"
-    pending = "pending"
-    approved = "approved"
-    hidden = "hidden"
-
-    @property
-    def label(self) -> str:
-        return {"none": "无留言", "pending": "待审核", "approved": "已公开", "hidden": "不公开"}[
-            self.value
-        ]
+class CommentState(LabelledEnum):
+    none = "none", "无留言"
+    pending = "pending", "待审核"
+    approved = "approved", "已公开"
+    hidden = "hidden", "不公开"
 
 
 class CommitmentBatch(db.Model):
@@ -246,7 +203,7 @@ class CommitmentBatch(db.Model):
         return user.is_authenticated and user.manages_branch(self.branch_id)
 
 
-class Commitment(db.Model):
+class Commitment(Stateful, db.Model):
     __tablename__ = "commitments"
     __table_args__ = (
         sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
@@ -315,6 +272,7 @@ class Commitment(db.Model):
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
+    lifecycle = LIFECYCLE  # can(action, user), allowed_actions(user)
 
     batch: Mapped[CommitmentBatch] = relationship()
     branch: Mapped[Branch] = relationship()
@@ -426,33 +384,12 @@ class Commitment(db.Model):
             return False
         return user.reads_all_branches or user.manages_branch(self.branch_id)
 
-    def can(self, action: Action | str, user: "User | None") -> bool:
-        try:
-            check_transition(self, Action(action), user)
-        except ServiceError:
-            return False
-        return True
-
-    def allowed_actions(self, user: "User | None") -> list[Action]:
-        return [a for a in Action if self.can(a, user)]
-
 
 def check_transition(
     commitment: Commitment, action: Action, user: "User | None"
 ) -> CommitmentState:
-    """The new state for ``action``, or ServiceError / PermissionDenied saying why not."""
-    if commitment.is_withdrawn:
-        raise ServiceError("该承诺已撤回，不能再进行任何操作")
-    if commitment.state in LOCKED_STATES:
-        raise ServiceError(f"该承诺{commitment.state.label}，记录已锁定，不能再修改")
-    entry = TRANSITIONS.get((commitment.state, action))
-    if entry is None:
-        raise ServiceError(f"承诺当前为“{commitment.state.label}”状态，不能{action.label}")
-    new_state, allowed = entry
-    if not (commitment.actors(user) & allowed):
-        who = "或".join(a.label for a in sorted(allowed))
-        raise PermissionDenied(f"只有{who}可以{action.label}")
-    return new_state
+    """The new state for ``action``, or TransitionRefused / PermissionDenied saying why not."""
+    return LIFECYCLE.check(commitment, action, user)
 
 
 FLAG_LABELS = {

@@ -26,7 +26,6 @@ Core imports no domain package: handlers are looked up by kind name.
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import socket
@@ -40,7 +39,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from partybuild.core.db import str_enum, utcnow
+from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -60,25 +59,16 @@ SCHEDULER_DOWN_MESSAGE = (
 )
 
 
-class TaskState(enum.StrEnum):
-    queued = "queued"
-    running = "running"
-    done = "done"
-    failed = "failed"
-
-    @property
-    def label(self) -> str:
-        return {"queued": "排队中", "running": "运行中", "done": "已完成", "failed": "失败"}[
-            self.value
-        ]
+class TaskState(LabelledEnum):
+    queued = "queued", "排队中"
+    running = "running", "运行中"
+    done = "done", "已完成"
+    failed = "failed", "失败"
 
 
 class BackgroundTask(db.Model):
     __tablename__ = "background_tasks"
     __table_args__ = (
-        sa.CheckConstraint(
-            "state IN ('queued', 'running', 'done', 'failed')", name="state_allowed"
-        ),
         sa.CheckConstraint(
             "state NOT IN ('done', 'failed') OR finished_at IS NOT NULL",
             name="finished_has_time",

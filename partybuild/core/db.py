@@ -48,12 +48,57 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC)
 
 
+class LabelledEnum(enum.StrEnum):
+    """A StrEnum whose members carry their Chinese label.
+
+    Declare members as ``draft = "draft", "草稿"``; ``member.label`` is "草稿", and the
+    member still is (and is stored as) the plain string "draft".
+    """
+
+    _label: str
+
+    def __new__(cls, value: str, label: str) -> "LabelledEnum":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._label = label
+        return member
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @classmethod
+    def labels(cls) -> dict[Any, str]:
+        """{member: label} in declaration order, for select boxes and templates."""
+        return {member: member.label for member in cls}
+
+
+# PostgreSQL truncates longer identifiers, which would make names collide silently.
+MAX_NAME_LENGTH = 63
+
+
+class CheckedEnum(sa.Enum):
+    """An Enum whose CHECK constraint is named after its column: ``ck_<table>_<column>_enum``.
+
+    The type's own name (by default the enum class) would give two columns of the same
+    enum in one table the same constraint name.
+    """
+
+    def _set_table(self, column: sa.Column[Any], table: sa.Table) -> None:
+        self.name = f"{column.name}_enum"
+        full = NAMING_CONVENTION["ck"] % {"table_name": table.name, "constraint_name": self.name}
+        if len(full) > MAX_NAME_LENGTH:
+            raise ValueError(f"CHECK constraint name {full!r} is longer than {MAX_NAME_LENGTH}")
+        super()._set_table(column, table)
+
+
 def str_enum(enum_cls: type[enum.StrEnum], length: int = 32) -> sa.Enum:
-    """A StrEnum column stored as its value in a VARCHAR (no native enum type)."""
-    return sa.Enum(
+    """A StrEnum column stored as its value in a VARCHAR (no native enum type), with a
+    CHECK constraint so that the database itself refuses any other value."""
+    return CheckedEnum(
         enum_cls,
         native_enum=False,
-        create_constraint=False,
+        create_constraint=True,
         length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,

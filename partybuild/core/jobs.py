@@ -30,7 +30,6 @@ administrator's "run now").
 """
 
 import contextlib
-import enum
 import hashlib
 import logging
 import os
@@ -51,7 +50,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import background
-from partybuild.core.db import str_enum, utcnow
+from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.timeutil import LOCAL_TZ, format_datetime, local_today
 from partybuild.extensions import db
 
@@ -64,30 +63,17 @@ DEFAULT_HEARTBEAT_STALE_MINUTES = 30
 STALE_RUN_HOURS = 2
 
 
-class Trigger(enum.StrEnum):
-    schedule = "schedule"  # the scheduler process (catches up missed days)
-    manual = "manual"  # `jobs run-once`
-    web = "web"  # an administrator pressed "run now"
-
-    @property
-    def label(self) -> str:
-        return {"schedule": "定时", "manual": "命令行", "web": "手动（网页）"}[self.value]
+class Trigger(LabelledEnum):
+    schedule = "schedule", "定时"  # the scheduler process (catches up missed days)
+    manual = "manual", "命令行"  # `jobs run-once`
+    web = "web", "手动（网页）"  # an administrator pressed "run now"
 
 
-class Outcome(enum.StrEnum):
-    running = "running"
-    success = "success"
-    failed = "failed"
-    skipped = "skipped"  # another process held the run-lock
-
-    @property
-    def label(self) -> str:
-        return {
-            "running": "运行中",
-            "success": "成功",
-            "failed": "失败",
-            "skipped": "跳过（另一进程正在运行）",
-        }[self.value]
+class Outcome(LabelledEnum):
+    running = "running", "运行中"
+    success = "success", "成功"
+    failed = "failed", "失败"
+    skipped = "skipped", "跳过（另一进程正在运行）"  # another process held the run-lock
 
 
 class JobRun(db.Model):

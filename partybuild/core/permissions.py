@@ -5,13 +5,14 @@ Every view declares who may use it with ``@access(...)``, ``@public`` or
 nothing. Object rules (branch scope, state) live in ``can_*`` methods on models.
 """
 
-import enum
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
+
+from partybuild.core.db import LabelledEnum
 
 logger = logging.getLogger(__name__)
 
@@ -21,23 +22,14 @@ PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 
 
-class Role(enum.StrEnum):
-    admin = "admin"
-    secretary = "secretary"
-    member = "member"
-    reviewer = "reviewer"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
+class Role(LabelledEnum):
+    admin = "admin", "系统管理员"
+    secretary = "secretary", "支部书记"
+    member = "member", "党员"
+    reviewer = "reviewer", "上级审阅"
 
 
-ROLE_LABELS = {
-    Role.admin: "系统管理员",
-    Role.secretary: "支部书记",
-    Role.member: "党员",
-    Role.reviewer: "上级审阅",
-}
+ROLE_LABELS = Role.labels()
 
 # Endpoints Flask itself adds.
 _BUILTIN_PUBLIC = {"static"}

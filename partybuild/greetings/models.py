@@ -1,13 +1,12 @@
 """Political birthdays (政治生日): greetings, card templates, gifts and e-mail status."""
 
-import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core.db import str_enum, utcnow
+from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
@@ -15,25 +14,17 @@ if TYPE_CHECKING:
     from partybuild.auth.models import User
 
 
-class LeapDayRule(enum.StrEnum):
+class LeapDayRule(LabelledEnum):
     """When members who joined on 29 February are greeted in a common year."""
 
-    feb28 = "feb28"
-    mar1 = "mar1"
-
-    @property
-    def label(self) -> str:
-        return {"feb28": "平年在2月28日祝贺（默认）", "mar1": "平年在3月1日祝贺"}[self.value]
+    feb28 = "feb28", "平年在2月28日祝贺（默认）"
+    mar1 = "mar1", "平年在3月1日祝贺"
 
 
-class GiftKind(enum.StrEnum):
-    cake = "cake"
-    gift = "gift"
-    other = "other"
-
-    @property
-    def label(self) -> str:
-        return {"cake": "政治生日蛋糕", "gift": "纪念品", "other": "其他"}[self.value]
+class GiftKind(LabelledEnum):
+    cake = "cake", "政治生日蛋糕"
+    gift = "gift", "纪念品"
+    other = "other", "其他"
 
     @property
     def phrase(self) -> str:
@@ -43,22 +34,12 @@ class GiftKind(enum.StrEnum):
         ]
 
 
-class EmailStatus(enum.StrEnum):
-    none = "none"  # no e-mail (delivery off, or no address)
-    pending = "pending"
-    sending = "sending"  # claimed by a run; reset to failed if that run died
-    sent = "sent"
-    failed = "failed"
-
-    @property
-    def label(self) -> str:
-        return {
-            "none": "不发送",
-            "pending": "待发送",
-            "sending": "发送中",
-            "sent": "已发送",
-            "failed": "发送失败（将重试）",
-        }[self.value]
+class EmailStatus(LabelledEnum):
+    none = "none", "不发送"  # no e-mail (delivery off, or no address)
+    pending = "pending", "待发送"
+    sending = "sending", "发送中"  # claimed by a run; reset to failed if that run died
+    sent = "sent", "已发送"
+    failed = "failed", "发送失败（将重试）"
 
 
 class GreetingTemplate(db.Model):

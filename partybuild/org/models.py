@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core.db import str_enum, utcnow
+from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.timeutil import anniversary_of, local_today, whole_years
 from partybuild.extensions import db
 
@@ -19,22 +19,14 @@ class OrganizationKind(enum.StrEnum):
     committee = "committee"  # 机关党委 / 上级党组织
 
 
-class Gender(enum.StrEnum):
-    male = "male"
-    female = "female"
-
-    @property
-    def label(self) -> str:
-        return {"male": "男", "female": "女"}[self.value]
+class Gender(LabelledEnum):
+    male = "male", "男"
+    female = "female", "女"
 
 
-class MemberStatus(enum.StrEnum):
-    full = "full"
-    probationary = "probationary"
-
-    @property
-    def label(self) -> str:
-        return {"full": "正式党员", "probationary": "预备党员"}[self.value]
+class MemberStatus(LabelledEnum):
+    full = "full", "正式党员"
+    probationary = "probationary", "预备党员"
 
 
 class Organization(db.Model):

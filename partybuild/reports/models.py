@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core.db import str_enum, utcnow
+from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.permissions import Role
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
@@ -21,20 +20,11 @@ if TYPE_CHECKING:
 STALE_AFTER = timedelta(minutes=10)
 
 
-class ExportStatus(enum.StrEnum):
-    pending = "pending"
-    running = "running"
-    done = "done"
-    failed = "failed"
-
-    @property
-    def label(self) -> str:
-        return {
-            "pending": "排队中",
-            "running": "生成中",
-            "done": "已完成",
-            "failed": "失败",
-        }[self.value]
+class ExportStatus(LabelledEnum):
+    pending = "pending", "排队中"
+    running = "running", "生成中"
+    done = "done", "已完成"
+    failed = "failed", "失败"
 
 
 class Export(db.Model):
