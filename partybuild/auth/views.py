@@ -13,12 +13,15 @@ from partybuild.auth.forms import (
     UserForm,
 )
 from partybuild.auth.models import User
+from partybuild.core import navigation
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.permissions import Role, access, authenticated, public
 from partybuild.extensions import db, login_manager
 from partybuild.org.models import Branch, Member
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+navigation.register(navigation.Entry("auth.users", "账户管理", "账户、角色与权限范围", order=90))
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录。"

@@ -34,7 +34,7 @@ from partybuild.commitments.models import (
     PublicRating,
     RecordEvidence,
 )
-from partybuild.core import audit, qr, storage
+from partybuild.core import audit, navigation, qr, storage
 from partybuild.core.boundary import Outcome, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
@@ -48,6 +48,11 @@ from partybuild.org.models import Branch, Member
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("commitments", __name__, url_prefix="/commitments")
+
+navigation.register(
+    navigation.Entry("commitments.mine", "我的承诺", "填写承诺、记录践诺、申请评诺", order=40),
+    navigation.Entry("commitments.overview", "承诺践诺", "审核亮诺、督促践诺、组织评诺", order=45),
+)
 
 OWNER_ROLES = (Role.member, Role.secretary)
 WRITE_ROLES = (Role.admin, Role.secretary)

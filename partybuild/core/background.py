@@ -36,19 +36,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
 
 # How often the scheduler looks for queued rows, and how often a running task
 # proves it is alive; a running row quiet for STALE seconds is abandoned.
-DEFAULT_POLL_SECONDS = 3
-DEFAULT_HEARTBEAT_SECONDS = 5
-DEFAULT_STALE_SECONDS = 60
 
 ABANDONED_MESSAGE = "后台进程意外中断，请重新生成"
 CRASHED_MESSAGE = "后台任务出错，请稍后重试"
@@ -141,17 +138,15 @@ def task_kinds() -> dict[str, TaskKind]:
 
 
 def poll_seconds() -> float:
-    return float(current_app.config.get("BACKGROUND_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+    return float(setting("BACKGROUND_POLL_SECONDS"))
 
 
 def heartbeat_seconds() -> float:
-    return float(current_app.config.get("BACKGROUND_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS))
+    return float(setting("BACKGROUND_HEARTBEAT_SECONDS"))
 
 
 def stale_after() -> timedelta:
-    return timedelta(
-        seconds=float(current_app.config.get("BACKGROUND_STALE_SECONDS", DEFAULT_STALE_SECONDS))
-    )
+    return timedelta(seconds=float(setting("BACKGROUND_STALE_SECONDS")))
 
 
 def this_worker() -> str:

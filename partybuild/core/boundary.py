@@ -13,7 +13,8 @@ flashes the success message, or rolls back and maps the error the same way in
 every domain:
 
 - ``ValidationFailed``: each problem under its form field (the rest at the top of
-  the form); the page shows the form again with status 400. Without a form the
+  the form); the page shows the form again with status 400. A page without a
+  WTForm passes a dict, which collects ``{field: message}``. Without a form the
   message is flashed.
 - ``ServiceError`` (a refused action): its Chinese message is flashed; the view
   redirects back (button actions) or shows the form again with status 400.
@@ -101,7 +102,10 @@ class boundary:  # noqa: N801 - used like a function: ``with boundary(form) as d
         elif isinstance(exc, PermissionDenied):
             return False  # the 403 handler answers
         elif isinstance(exc, ValidationFailed):
-            if outcome.form is not None:
+            if isinstance(outcome.form, dict):
+                outcome.form.update(exc.errors)
+                self._refuse(INVALID, exc, None)
+            elif outcome.form is not None:
                 exc.apply_to(outcome.form)
                 self._refuse(INVALID, exc, None)
             else:
@@ -120,7 +124,7 @@ class boundary:  # noqa: N801 - used like a function: ``with boundary(form) as d
     def _refuse(self, kind: str, exc: Exception, message: str | None) -> None:
         self.outcome.kind = kind
         self.outcome.error = exc
-        if self.outcome.form is not None:
+        if self.outcome.form is not None and not isinstance(self.outcome.form, dict):
             self.outcome.form.boundary_status = self.outcome.status  # for form_status()
         if message:
             flash(message, "warning" if kind == CONFLICT else "error")

@@ -51,14 +51,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import background
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
+from partybuild.core.settings import setting
 from partybuild.core.timeutil import LOCAL_TZ, format_datetime, local_today
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CATCH_UP_DAYS = 7
-DEFAULT_HEARTBEAT_SECONDS = 300
-DEFAULT_HEARTBEAT_STALE_MINUTES = 30
 # A run still "running" after this long was most likely killed.
 STALE_RUN_HOURS = 2
 
@@ -268,7 +266,7 @@ def _pg_lock(name: str, wait_seconds: float) -> Iterator[bool]:
 
 
 def lock_path(name: str) -> str:
-    folder = current_app.config.get("JOBS_LOCK_DIR") or current_app.instance_path
+    folder = setting("JOBS_LOCK_DIR") or current_app.instance_path
     os.makedirs(folder, exist_ok=True)
     return os.path.join(folder, f"job-{name}.lock")
 
@@ -318,7 +316,7 @@ def _file_lock(name: str, wait_seconds: float) -> Iterator[bool]:
 
 
 def catch_up_limit() -> int:
-    return int(current_app.config.get("JOBS_CATCH_UP_DAYS", DEFAULT_CATCH_UP_DAYS))
+    return int(setting("JOBS_CATCH_UP_DAYS"))
 
 
 def last_scheduled_day(name: str) -> date | None:
@@ -553,11 +551,7 @@ def scheduler_warnings(now: datetime | None = None) -> list[str]:
     """Chinese warnings for administrators: a silent scheduler, a failed last run."""
     now = now or utcnow()
     warnings = []
-    stale = timedelta(
-        minutes=int(
-            current_app.config.get("JOBS_HEARTBEAT_STALE_MINUTES", DEFAULT_HEARTBEAT_STALE_MINUTES)
-        )
-    )
+    stale = timedelta(minutes=int(setting("JOBS_HEARTBEAT_STALE_MINUTES")))
     beat_at = last_heartbeat()
     if beat_at is None:
         warnings.append(
@@ -619,7 +613,9 @@ def build_scheduler(app: Flask) -> Any:
                 db.session.rollback()
                 logger.exception("heartbeat failed")
 
-    seconds = int(app.config.get("JOBS_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS))
+    with app.app_context():
+        seconds = int(setting("JOBS_HEARTBEAT_SECONDS"))
+        poll = float(setting("BACKGROUND_POLL_SECONDS"))
     scheduler.add_job(
         heartbeat,
         IntervalTrigger(seconds=seconds, timezone=LOCAL_TZ),
@@ -627,7 +623,6 @@ def build_scheduler(app: Flask) -> Any:
         name="heartbeat",
         next_run_time=datetime.now(LOCAL_TZ),
     )
-    poll = float(app.config.get("BACKGROUND_POLL_SECONDS", background.DEFAULT_POLL_SECONDS))
     scheduler.add_job(
         tick,
         IntervalTrigger(seconds=poll, timezone=LOCAL_TZ),

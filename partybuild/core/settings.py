@@ -641,3 +641,36 @@ declare(
     ],
     order=90,
 )
+
+declare(
+    "jobs",
+    "后台任务进程（调度器）",
+    [
+        Setting("JOBS_CATCH_UP_DAYS", 7, Int(0, 60, "天"), "停机后补做的天数"),
+        Setting("JOBS_HEARTBEAT_SECONDS", 300, Int(1, 3600, "秒"), "调度器心跳间隔"),
+        Setting(
+            "JOBS_HEARTBEAT_STALE_MINUTES",
+            30,
+            Int(1, 1440, "分钟"),
+            "心跳超时提醒",
+            "调度器超过此时间没有心跳时，管理员页面显示警告。",
+        ),
+        Setting(
+            "JOBS_LOCK_DIR",
+            None,
+            Text(),
+            "运行锁目录",
+            "SQLite 下的锁文件目录；未设置时为实例目录。",
+        ),
+        Setting("BACKGROUND_POLL_SECONDS", 3, Int(1, 60, "秒"), "后台队列轮询间隔"),
+        Setting("BACKGROUND_HEARTBEAT_SECONDS", 5, Int(1, 60, "秒"), "后台任务心跳间隔"),
+        Setting(
+            "BACKGROUND_STALE_SECONDS",
+            60,
+            Int(10, 3600, "秒"),
+            "后台任务中断判定",
+            "运行中的任务超过此时间没有心跳即判定进程已中断，标记为失败。",
+        ),
+    ],
+    order=95,
+)

@@ -6,6 +6,7 @@ from flask import Flask, current_app, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from partybuild.core import navigation
 from partybuild.core.permissions import ROLE_LABELS, can_open
 from partybuild.core.timeutil import cn_date, format_date, format_datetime
 
@@ -30,6 +31,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         has_endpoint=has_endpoint,
         can_open=can_open,
+        nav_entries=navigation.nav_entries,
+        home_cards=navigation.home_cards,
         safe_url=safe_url,
         ROLE_LABELS=ROLE_LABELS,
     )

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from partybuild.core import lists
+from partybuild.core import lists, navigation
 from partybuild.core.audit import ACTION_LABELS, AuditEntry
 from partybuild.core.boundary import boundary
 from partybuild.core.notifications import Notification, mark_read
@@ -14,6 +14,17 @@ from partybuild.core.permissions import Role, access, authenticated
 from partybuild.extensions import db
 
 bp = Blueprint("core", __name__)
+
+navigation.register(
+    navigation.Entry("core.audit_log", "审计日志", "所有操作的留痕记录", order=92),
+    navigation.Entry("core.job_runs", "定时任务", order=94),
+    navigation.Entry(
+        "core.system_settings",
+        "系统设置",
+        "承诺类别、评诺权重与等次、登录锁定等设置",
+        order=96,
+    ),
+)
 logger = logging.getLogger(__name__)
 
 
@@ -210,18 +221,15 @@ def _setting_page(s, fields: dict, errors: dict, status: int = 200):  # noqa: AN
 @access(Role.admin)
 def edit_setting(key: str):
     from partybuild.core import settings
-    from partybuild.core.service import ValidationFailed
 
     s = _setting_or_404(key)
     if request.method == "GET":
         return _setting_page(s, s.type.form_fields(settings.setting(key)), {})
-    try:
+    errors: dict[str, str] = {}
+    with boundary(errors, success=f"“{s.label}”已保存，立即生效。") as done:
         settings.change_setting(key, s.type.from_form(request.form), current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _setting_page(s, request.form.to_dict(), exc.errors, 400)
-    db.session.commit()
-    flash(f"“{s.label}”已保存，立即生效。", "success")
+    if not done:
+        return _setting_page(s, request.form.to_dict(), errors, done.status)
     return redirect(url_for("core.system_settings", _anchor=f"setting-{key}"))
 
 
@@ -231,9 +239,10 @@ def reset_setting(key: str):
     from partybuild.core import settings
 
     s = _setting_or_404(key)
-    if settings.reset_setting(key, current_user):
-        db.session.commit()
+    with boundary() as done:
+        changed = settings.reset_setting(key, current_user)
+    if done and changed:
         flash(f"“{s.label}”已恢复默认：{s.display(settings.setting(key))}。", "success")
-    else:
+    elif done:
         flash(f"“{s.label}”未曾修改，无需恢复。", "info")
     return redirect(url_for("core.system_settings", _anchor=f"setting-{key}"))

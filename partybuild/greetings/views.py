@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from partybuild.core import navigation
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import send_bytes
 from partybuild.core.forms import submitted_version
@@ -36,6 +37,10 @@ from partybuild.org.models import Branch, Member
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("greetings", __name__, url_prefix="/greetings")
+
+navigation.register(
+    navigation.Entry("greetings.index", "政治生日", "党员政治生日提醒与电子贺卡", order=60)
+)
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 

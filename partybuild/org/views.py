@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from partybuild.core import audit
+from partybuild.core import audit, navigation
 from partybuild.core.boundary import after_commit, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
@@ -37,6 +37,11 @@ from partybuild.org.models import (
 )
 
 bp = Blueprint("org", __name__, url_prefix="/org")
+
+navigation.register(
+    navigation.Entry("org.members", "党员名册", "查询、维护党员信息，导入导出名册", order=20),
+    navigation.Entry("org.structure", "组织架构", "党支部、党小组、科室与岗位", order=85),
+)
 
 ROSTER_ROLES = (Role.admin, Role.secretary, Role.reviewer)
 WRITE_ROLES = (Role.admin, Role.secretary)

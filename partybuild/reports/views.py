@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.commitments.models import CommitmentBatch
+from partybuild.core import navigation
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import content_disposition
 from partybuild.core.permissions import Role, access
@@ -33,6 +34,10 @@ from partybuild.reports.periods import InvalidPeriod, parse_period
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+navigation.register(
+    navigation.Entry("reports.index", "报告导出", "按公文格式导出台账与报告", order=80)
+)
 
 
 @bp.app_template_filter("period_label")
