@@ -80,13 +80,14 @@ def _finish_config(app: Flask, root: Path) -> None:
 
 def register_extensions(app: Flask) -> None:
     from partybuild.core import db as core_db
-    from partybuild.core import permissions, settings, templating
+    from partybuild.core import permissions, security, settings, templating
     from partybuild.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    security.init_app(app)
     core_db.init_app(app)
     permissions.init_app(app)
     templating.init_app(app)

@@ -11,6 +11,7 @@ from partybuild.core.audit import ACTION_LABELS, AuditEntry
 from partybuild.core.boundary import boundary
 from partybuild.core.notifications import Notification, mark_read
 from partybuild.core.permissions import Role, access, authenticated
+from partybuild.core.security import safe_next, same_site_referrer
 from partybuild.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -54,7 +55,7 @@ def open_notification(note_id: int):
         abort(404)
     with boundary():
         mark_read(note)
-    return redirect(note.link or request.referrer or "/notifications")
+    return redirect(safe_next(note.link) or same_site_referrer() or "/notifications")
 
 
 @bp.get("/audit")
