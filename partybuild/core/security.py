@@ -13,7 +13,8 @@ Headers come from Flask-Talisman, configured here once:
 - HSTS only when the deployment says it is served over HTTPS
   (``PARTYBUILD_SESSION_COOKIE_SECURE=true``, set with TLS at the reverse proxy).
 
-Talisman would otherwise redirect to https and force secure cookies itself; TLS is
+A response that sets its own Content-Security-Policy (stored uploads: a sandbox) keeps
+it. Talisman would otherwise redirect to https and force secure cookies itself; TLS is
 the reverse proxy's business here, so both are left to the deployment's config.
 """
 
@@ -55,7 +56,20 @@ PERMISSIONS_POLICY = {
     )
 }
 
-talisman = Talisman()
+
+
+class _Talisman(Talisman):
+    """Talisman that leaves a policy a response brings itself alone: stored uploads are
+    served with ``default-src 'none'; sandbox`` (core/storage.py), stricter than pages."""
+
+    def _set_content_security_policy_headers(self, headers, options):  # noqa: ANN001
+        own = headers.get("Content-Security-Policy")
+        super()._set_content_security_policy_headers(headers, options)
+        if own:
+            headers["Content-Security-Policy"] = own
+
+
+talisman = _Talisman()
 
 
 def init_app(app: Flask) -> None:

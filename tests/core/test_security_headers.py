@@ -84,8 +84,8 @@ class TestBehindHttps:
 
 _INLINE = [
     (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script>"),
-    (re.compile(r"\son[a-z]+\s*=", re.I), "on*= handler"),
-    (re.compile(r"\sstyle\s*=", re.I), "style attribute"),
+    (re.compile(r"(?<![\w-])on[a-z]+\s*=", re.I), "on*= handler"),
+    (re.compile(r"(?<![\w-])style\s*=", re.I), "style attribute"),
     (re.compile(r"<style", re.I), "<style> block"),
     (re.compile(r"javascript:", re.I), "javascript: URL"),
 ]
@@ -196,3 +196,23 @@ def test_login_keeps_a_same_site_next(client, make_user):
         data={"username": user.username, "password": "Correct-horse-9"},
     )
     assert resp.headers["Location"] == "/org/members?q=x"
+
+
+def test_a_response_with_its_own_policy_keeps_it(app, client):
+    """Stored uploads are served under ``default-src 'none'; sandbox``; the pages'
+    policy must not replace it."""
+    from flask import Response
+
+    from partybuild.core.permissions import public
+
+    @app.get("/_test/own-policy")
+    @public
+    def own_policy():
+        resp = Response(b"x", mimetype="image/png")
+        resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return resp
+
+    resp = client.get("/_test/own-policy")
+    assert resp.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
