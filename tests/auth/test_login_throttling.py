@@ -80,19 +80,6 @@ def test_locked_and_unknown_accounts_spend_a_hash_check(client, make_user, monke
     assert calls == ["Locked-try-1", "Unknown-try-1"]
 
 
-def test_failure_counter_is_kept_in_the_database_not_in_memory(client, make_user):
-    """The counter goes up in SQL: a stale copy of the row in the session does not
-    overwrite failures counted meanwhile by another worker."""
-    user = make_user("member")
-    _login(client, user.username, "bad-1")
-    # Another worker counted two failures meanwhile.
-    db.session.execute(sa.update(User).where(User.id == user.id).values(failed_logins=3))
-    db.session.commit()
-    _login(client, user.username, "bad-2")
-    db.session.expire_all()
-    assert db.session.get(User, user.id).failed_logins == 4
-
-
 def test_fifty_simultaneous_wrong_passwords_are_all_counted_and_audited(app, make_user):
     app.config["LOGIN_CLIENT_LIMIT"] = 1000
     user = make_user("secretary")
