@@ -57,7 +57,6 @@ PERMISSIONS_POLICY = {
 }
 
 
-
 class _Talisman(Talisman):
     """Talisman that leaves a policy a response brings itself alone: stored uploads are
     served with ``default-src 'none'; sandbox`` (core/storage.py), stricter than pages."""

@@ -16,7 +16,18 @@ pytestmark = pytest.mark.browser
 DEMO_PASSWORD = "demo12345"
 # Downloads, and stored uploads (served under their own sandbox policy; Chromium's
 # image viewer document then reports its own inline style).
-SKIP = ("logout", "/evidence/", "export", "download", "xlsx", "docx", ".svg", "/qr", "/static/", "/files/")
+SKIP = (
+    "logout",
+    "/evidence/",
+    "export",
+    "download",
+    "xlsx",
+    "docx",
+    ".svg",
+    "/qr",
+    "/static/",
+    "/files/",
+)
 MAX_PAGES = 30
 
 
