@@ -6,11 +6,12 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from partybuild.core import lists, navigation
+from partybuild.core import lists, navigation, workbench
 from partybuild.core.audit import ACTION_LABELS, AuditEntry
 from partybuild.core.boundary import boundary
 from partybuild.core.notifications import Notification, mark_read
 from partybuild.core.permissions import Role, access, authenticated
+from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -31,7 +32,8 @@ logger = logging.getLogger(__name__)
 @bp.get("/")
 @authenticated
 def home():
-    return render_template("core/home.html")
+    panels = workbench.panels_for(current_user, local_today())
+    return render_template("core/home.html", panels=panels)
 
 
 @bp.get("/notifications")
