@@ -3,15 +3,26 @@
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 
-from partybuild.core import lists, navigation
+from partybuild.core import lists, navigation, workbench
 from partybuild.core.audit import ACTION_LABELS, AuditEntry
 from partybuild.core.boundary import boundary
 from partybuild.core.notifications import Notification, mark_read
-from partybuild.core.permissions import Role, access, authenticated
+from partybuild.core.permissions import Role, access, authenticated, public
 from partybuild.core.security import safe_next, same_site_referrer
+from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -32,7 +43,17 @@ logger = logging.getLogger(__name__)
 @bp.get("/")
 @authenticated
 def home():
-    return render_template("core/home.html")
+    panels = workbench.panels_for(current_user, local_today())
+    return render_template("core/home.html", panels=panels)
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    # Browsers ask for /favicon.ico on their own, pages without the <link> too.
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
 
 
 @bp.get("/notifications")
