@@ -86,8 +86,11 @@ def _scope(
     branch_ids: Iterable[int] | None,
     batch_id: int | None,
     among: sa.ScalarSelect | None = None,
+    batch_ids: Iterable[int] | None = None,
 ) -> sa.Select:
     stmt = stmt.where(Commitment.on_public_board())
+    if batch_ids is not None:
+        stmt = stmt.where(Commitment.batch_id.in_(list(batch_ids)))
     if branch_ids is not None:
         stmt = stmt.where(Commitment.branch_id.in_(list(branch_ids)))
     if batch_id is not None:
@@ -102,6 +105,7 @@ def rates_by(
     *,
     branch_ids: Iterable[int] | None = None,
     batch_id: int | None = None,
+    batch_ids: Iterable[int] | None = None,
     among: sa.ScalarSelect | None = None,
 ) -> dict[int, RateSummary]:
     """Rate summaries grouped by ``branch`` or ``batch`` id, in one query over the
@@ -124,6 +128,7 @@ def rates_by(
             branch_ids,
             batch_id,
             among,
+            batch_ids,
         )
     ).all()
     out: dict[int, RateSummary] = {}
