@@ -8,8 +8,8 @@ return a ``Select`` that the view paginates. Views never build list queries.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
