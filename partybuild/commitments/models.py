@@ -626,6 +626,11 @@ def _branch_ids_of(session: sa.orm.Session, obj: object) -> set[int]:
 _BOOKKEEPING = {"public_version", "public_changed_at", "updated_at", "version_id"}
 
 
+def _ids(values: set) -> set[int]:
+    # A form may have set an id as text before the flush converts it.
+    return {int(v) for v in values if str(v).lstrip("-").isdigit()}
+
+
 def _changes_public(obj: object) -> bool:
     """A dirty object really changed something besides bookkeeping columns."""
     state = sa.inspect(obj)
@@ -638,16 +643,16 @@ def _collect_public_changes(session: sa.orm.Session, flush_context, instances) -
     ratings: list[tuple[PublicRating, int]] = session.info.setdefault(_RATINGS_KEY, [])
     with session.no_autoflush:
         for obj in session.new:
-            pending |= _branch_ids_of(session, obj)
+            pending |= _ids(_branch_ids_of(session, obj))
             if isinstance(obj, PublicRating):
                 ratings.append((obj, 1))
         for obj in session.deleted:
-            pending |= _branch_ids_of(session, obj)
+            pending |= _ids(_branch_ids_of(session, obj))
             if isinstance(obj, PublicRating):
                 ratings.append((obj, -1))
         for obj in session.dirty:
             if _changes_public(obj):
-                pending |= _branch_ids_of(session, obj)
+                pending |= _ids(_branch_ids_of(session, obj))
 
 
 @sa.event.listens_for(sa.orm.Session, "after_flush")
