@@ -638,6 +638,13 @@ declare(
         Setting("MAIL_SENDER", "partybuild@localhost", Text(), "发件人地址"),
         Setting("MAIL_SENDER_NAME", "党建工作平台", Text(), "发件人名称"),
         Setting("MAIL_TIMEOUT", 10, Int(1, 300, "秒"), "邮件发送超时"),
+        Setting(
+            "PAGE_CACHE_SIZE",
+            512,
+            Int(0, 100_000),
+            "公示页面缓存条数",
+            "每个进程缓存的已生成公示栏页面数（数据变化即失效）；0 为不缓存。",
+        ),
     ],
     order=90,
 )

@@ -53,6 +53,10 @@ class Branch(db.Model):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped in the same transaction as any change that alters what the branch's public
+    # pages show: their ETag, and the key of the rendered-page cache, so never stale.
+    public_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    public_changed_at: Mapped[datetime | None]
 
     organization: Mapped[Organization] = relationship(back_populates="branches")
     groups: Mapped[list["PartyGroup"]] = relationship(
