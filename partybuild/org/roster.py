@@ -14,7 +14,7 @@ import logging
 import re
 import secrets
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -193,28 +193,56 @@ def _csv_encoding(stream: IO[bytes]) -> str:
     raise RosterFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码")
 
 
+_BLANK_LINE = " \t\r\n,"
+
+
 def _read_csv(stream: IO[bytes], max_rows: int) -> SheetRows:
     encoding = _csv_encoding(stream)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    skipped = 0  # blank lines dropped before the csv module sees them
+
+    def lines() -> Iterator[str]:
+        # Blank lines outside a quoted field are blank rows: dropping them here is
+        # much cheaper than parsing them. A line with an odd number of quotes opens
+        # or closes a multi-line field ("" inside a field counts twice).
+        nonlocal skipped
+        quoted = False
+        for line in text:
+            if not quoted and not line.strip(_BLANK_LINE):
+                skipped += 1
+                continue
+            if line.count('"') % 2:
+                quoted = not quoted
+            yield line
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        # csv.reader reads no further than the record it returns, so ``skipped`` then
+        # counts the blank rows before it: together they give the row number.
+        for index, record in enumerate(csv.reader(lines())):
+            yield index + skipped + 1, record
+
     try:
-        return _take_rows(csv.reader(text), max_rows)
+        return _take_rows(records(), max_rows, numbered=True)
     except csv.Error as exc:
         raise RosterFileError(f"CSV 文件格式有误：{exc}") from exc
     finally:
         text.detach()  # the upload's stream belongs to the request
 
 
-def _take_rows(source: Iterable[Iterable[Any]], max_rows: int) -> SheetRows:
+def _take_rows(source: Iterable[Any], max_rows: int, *, numbered: bool = False) -> SheetRows:
+    """The header (row 1) and the non-blank rows after it; ``source`` yields rows, or
+    (row number, row) pairs when ``numbered``."""
     found = SheetRows()
-    for index, raw in enumerate(source):
-        if index == 0:
+    pairs = source if numbered else ((i + 1, row) for i, row in enumerate(source))
+    for rownum, raw in pairs:
+        if rownum == 1:
             found.header = list(raw)
             continue
         if _blank(raw):
             continue
         if len(found.body) >= max_rows:
             raise RosterFileError(f"一次最多导入 {max_rows} 行，请拆分文件")
-        found.body.append((index + 1, list(raw)))
+        found.body.append((rownum, list(raw)))
     return found
 
 
@@ -249,9 +277,9 @@ def preview_import(
     sheet = _read_rows(
         filename, stream, setting("ROSTER_IMPORT_MAX_ROWS"), setting("ROSTER_IMPORT_MAX_BYTES")
     )
-    if sheet.header is None or (_blank(sheet.header) and not sheet.body):
+    if not sheet.body and (sheet.header is None or _blank(sheet.header)):
         raise RosterFileError("文件是空的")
-    header = [str(c).strip() if c is not None else "" for c in sheet.header]
+    header = [str(c).strip() if c is not None else "" for c in sheet.header or []]
     columns = {i: HEADERS[h] for i, h in enumerate(header) if h in HEADERS}
     missing = [FIELD_LABELS[f] for f in REQUIRED if f not in columns.values()]
     if missing:
