@@ -223,7 +223,6 @@ def test_upgrade_signs_an_existing_chain(app, backend):
         with db.engine.begin() as conn:
             for i in range(3):
                 entry = AuditEntry(
-                    id=i + 1,
                     created_at=audit.utcnow(),
                     actor_id=None,
                     actor_name="系统",
@@ -238,14 +237,13 @@ def test_upgrade_signs_an_existing_chain(app, backend):
                     prev_hash=prev,
                 )
                 entry.hash = prev = _plain_sha(entry)
-                conn.execute(
+                last_id = conn.execute(
                     sa.text(
-                        "INSERT INTO audit_entries (id, created_at, actor_name, action,"
+                        "INSERT INTO audit_entries (created_at, actor_name, action,"
                         " object_type, object_id, summary, after, prev_hash, hash)"
-                        " VALUES (:id, :at, :who, :a, :t, :o, :s, :after, :p, :h)"
+                        " VALUES (:at, :who, :a, :t, :o, :s, :after, :p, :h) RETURNING id"
                     ),
                     {
-                        "id": entry.id,
                         "at": entry.created_at,
                         "who": entry.actor_name,
                         "a": entry.action,
@@ -256,12 +254,12 @@ def test_upgrade_signs_an_existing_chain(app, backend):
                         "p": entry.prev_hash,
                         "h": entry.hash,
                     },
-                )
+                ).scalar_one()
             conn.execute(
                 sa.text(
-                    "INSERT INTO audit_head (id, entries, last_id, last_hash) VALUES (1, 3, 3, :h)"
+                    "INSERT INTO audit_head (id, entries, last_id, last_hash) VALUES (1, 3, :i, :h)"
                 ),
-                {"h": prev},
+                {"i": last_id, "h": prev},
             )
         upgrade()
         db.session.expire_all()
