@@ -488,8 +488,12 @@ def main() -> None:
         parser.error("at least 5 users and a positive duration")
 
     sys.path.insert(0, str(ROOT))
+    try:
+        name, url = create_database(args.database_url)
+    except sa.exc.OperationalError as exc:
+        print(f"skipped: no PostgreSQL server at {args.database_url} ({exc.orig})")
+        return
     instance = Path(tempfile.mkdtemp(prefix="pb-load-"))
-    name, url = create_database(args.database_url)
     proc = None
     try:
         env = app_env(url, instance)
