@@ -599,6 +599,21 @@ declare(
             "未设置时首次启动自动生成并保存在实例目录。",
         ),
         Setting(
+            "AUDIT_KEY",
+            None,
+            Secret(),
+            "审计日志密钥",
+            "审计日志每条记录以此密钥签名（不存入数据库）；未设置时首次启动自动生成并保存在"
+            "实例目录的 audit_key 文件。更换时把旧密钥移入“审计日志旧密钥”。",
+        ),
+        Setting(
+            "AUDIT_KEYRING",
+            None,
+            Secret(),
+            "审计日志旧密钥",
+            "轮换前使用过的审计密钥（逗号分隔或 JSON 列表），用于校验旧记录。",
+        ),
+        Setting(
             "PUBLIC_BASE_URL",
             "http://127.0.0.1:5000",
             Text(),
