@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from partybuild.commitments.models import (
     STATE_LABELS,
@@ -232,6 +229,10 @@ COLUMNS = [
 
 def ledger_xlsx(rows: Iterable[LedgerRow], title: str) -> bytes:
     """承诺践诺台账 as .xlsx; write-only mode keeps memory flat for long ledgers."""
+    from openpyxl import Workbook  # heavy: imported where used
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("承诺践诺台账")
     for i, (_name, width) in enumerate(COLUMNS, start=1):

@@ -18,8 +18,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
 
 from partybuild.core import audit
 from partybuild.core.service import ServiceError
@@ -107,6 +105,8 @@ def _read_rows(filename: str, content: bytes, max_rows: int) -> list[list[Any]]:
     suffix = Path(filename or "").suffix.lower()
     if suffix == ".xlsx":
         try:
+            from openpyxl import load_workbook  # heavy: imported where used
+
             wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a bad file
             raise RosterFileError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
@@ -344,6 +344,9 @@ def discard_pending(token: str) -> None:
 
 def export_xlsx(members: list[Member], viewer: Any) -> bytes:
     """The roster in the import's own column layout; phones masked per viewer."""
+    from openpyxl import Workbook  # heavy: imported where used
+    from openpyxl.styles import Font
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("党员名册")
     for idx, (_, width) in enumerate(EXPORT_COLUMNS):
