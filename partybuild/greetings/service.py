@@ -121,47 +121,53 @@ class Birthday:
 def _candidates(
     months: set[int],
     branch_ids: list[int] | None,
-    days: set[tuple[int, int]] | None = None,
+    joined_on: list[date] | None = None,
 ) -> list[Member]:
-    """Active members who joined in one of ``months`` (and, if given, on one of the
-    (month, day) ``days``): a superset of the birthdays, narrowed by the caller."""
+    """Active members who joined in one of ``months`` (or, if given, on one of the
+    ``joined_on`` dates, an indexed lookup): a superset of the birthdays, narrowed by
+    the caller."""
     stmt = (
         sa.select(Member)
         .options(selectinload(Member.branch))
-        .where(
+        .order_by(Member.branch_id, Member.name, Member.id)
+    )
+    if joined_on is not None:
+        # Active members are picked below: with is_active in the WHERE clause, SQLite
+        # (without ANALYZE statistics) walks the is_active index over every member
+        # instead of looking the dates up in the joined_on index.
+        stmt = stmt.where(Member.joined_on.in_(joined_on))
+    else:
+        stmt = stmt.where(
             Member.is_active.is_(True),
             sa.extract("month", Member.joined_on).in_(sorted(months)),
         )
-        .order_by(Member.branch_id, Member.name, Member.id)
-    )
     if branch_ids is not None:
         stmt = stmt.where(Member.branch_id.in_(branch_ids))
-    if days is not None:
-        stmt = stmt.where(
-            sa.or_(
-                *(
-                    sa.and_(
-                        sa.extract("month", Member.joined_on) == m,
-                        sa.extract("day", Member.joined_on) == d,
-                    )
-                    for m, d in sorted(days)
-                )
-            )
-        )
-    return list(db.session.scalars(stmt))
+    return [m for m in db.session.scalars(stmt) if m.is_active]
+
+
+def _joining_dates(day: date) -> list[date]:
+    """Every date whose political birthday can fall on ``day``: the same calendar day in
+    each earlier year, and 29 February when ``day`` is 28 February or 1 March (the
+    leap-day rule picks one; ``years_on`` applies it exactly)."""
+    first = db.session.scalar(sa.select(sa.func.min(Member.joined_on)))
+    if first is None:
+        return []
+    leap_day_joiners = (day.month, day.day) in ((2, 28), (2, 29), (3, 1))
+    dates = set()
+    for year in range(first.year, day.year):
+        if (day.month, day.day) != (2, 29):
+            dates.add(date(year, day.month, day.day))
+        if leap_day_joiners and calendar.isleap(year):
+            dates.add(date(year, 2, 29))
+    return sorted(dates)
 
 
 def birthdays_on(day: date, branch_ids: list[int] | None = None) -> list[Birthday]:
     """Active members whose political birthday is ``day`` (local date)."""
     rule = leap_day_rule()
-    months = {day.month, 2} if day.month == 3 else {day.month}
-    # Only that calendar day is loaded; 29 February joiners are observed on 28
-    # February or 1 March in common years (years_on applies the rule exactly).
-    days = {(day.month, day.day)}
-    if (day.month, day.day) in ((2, 28), (3, 1)):
-        days.add((2, 29))
     result = []
-    for member in _candidates(months, branch_ids, days):
+    for member in _candidates(set(), branch_ids, _joining_dates(day)):
         years = years_on(member.joined_on, day, rule)
         if years is not None:
             result.append(Birthday(member, day, years))
@@ -500,41 +506,47 @@ def _insert_greetings(rows: list[dict[str, Any]]) -> dict[int, int]:
 
 
 def _audit_greeted(day: date, by_branch: dict[int, list[tuple[Birthday, int]]]) -> None:
-    """One audit entry per branch and batch of AUDIT_BATCH greetings, naming everyone."""
-    for branch_id, greeted in by_branch.items():
-        for i in range(0, len(greeted), AUDIT_BATCH):
-            part = greeted[i : i + AUDIT_BATCH]
-            names = "、".join(b.member.name for b, _ in part[:5])
-            more = f"等{len(part)}人" if len(part) > 5 else ""
-            audit.record(
-                "create",
-                "greeting",
-                part[0][1] if len(part) == 1 else None,
-                actor="scheduler",
-                branch_id=branch_id,
-                after={
-                    "on": day,
-                    "count": len(part),
-                    "greeted": "、".join(
-                        f"{b.member.name}（党员#{b.member.id}，入党{b.years}周年，贺卡#{gid}）"
-                        for b, gid in part
-                    ),
-                    "greeting_ids": [gid for _, gid in part],
-                },
-                summary=f"{part[0][0].member.branch.name} 政治生日贺卡{len(part)}张：{names}{more}",
-            )
+    """One audit entry per AUDIT_BATCH greetings (branch by branch), naming everyone."""
+    greeted = [item for items in by_branch.values() for item in items]
+    for i in range(0, len(greeted), AUDIT_BATCH):
+        part = greeted[i : i + AUDIT_BATCH]
+        branches = {b.member.branch_id for b, _ in part}
+        names = "、".join(b.member.name for b, _ in part[:5])
+        more = f"等{len(part)}人" if len(part) > 5 else ""
+        audit.record(
+            "create",
+            "greeting",
+            part[0][1] if len(part) == 1 else None,
+            actor="scheduler",
+            branch_id=part[0][0].member.branch_id if len(branches) == 1 else None,
+            after={
+                "on": day,
+                "count": len(part),
+                "greeted": "、".join(
+                    f"{b.member.name}（党员#{b.member.id}，{b.member.branch.name}，"
+                    f"入党{b.years}周年，贺卡#{gid}）"
+                    for b, gid in part
+                ),
+                "greeting_ids": [gid for _, gid in part],
+            },
+            summary=f"{cn_date(day)}政治生日贺卡{len(part)}张：{names}{more}",
+        )
 
 
 def _notify_secretaries(day: date, by_branch: dict[int, list[tuple[Birthday, int]]]) -> None:
     from partybuild.auth.models import User
 
-    secretaries = db.session.execute(
-        sa.select(User.id, User.branch_id).where(
-            User.role == Role.secretary,
-            User.branch_id.in_(by_branch),
-            User.is_active_account.is_(True),
+    # Every secretary (one or two per branch), their branch picked here: with
+    # "branch_id IN (…)" in SQL, SQLite walks the branch index over every user.
+    secretaries = [
+        (user_id, branch_id)
+        for user_id, branch_id in db.session.execute(
+            sa.select(User.id, User.branch_id).where(
+                User.role == Role.secretary, User.is_active_account.is_(True)
+            )
         )
-    ).all()
+        if branch_id in by_branch
+    ]
     index_link = jobs.url_path("greetings.index")
 
     def digest(user_id: int, branch_id: int) -> dict[str, Any]:
