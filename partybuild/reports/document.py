@@ -29,6 +29,7 @@ styles=None)``
     ``signature(issuer, on, *, blank_lines=2)``  署名 + 成文日期
     ``signature_line(label, *, blanks=8)``   "党员签名：＿＿＿＿" on the right
     ``save(target) -> str`` (sha256 hex of the bytes written), ``to_bytes() -> bytes``
+    ``mark() -> element``, ``writing_at(mark)``  write paragraphs at an earlier position
     ``docx`` — the underlying ``docx.document.Document`` for anything not covered here.
 ``cn_date(d) -> str``                         2026年1月5日 (no leading zeros; core.timeutil's)
 
@@ -58,7 +59,11 @@ Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
 * Tables: fixed layout, widths in mm, 0.5 pt borders, header row (黑体, centred
   vertically) repeated on every page (``w:tblHeader``), rows never split over pages,
   data cells top-aligned. Rows are cloned from one lxml prototype
-  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209).
+  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209), serialised at
+  once into a scratch file and streamed into ``word/document.xml`` when saving, so a
+  10,000-row table never sits in memory as a tree (the last row stays in the tree for
+  ``signature()``'s keep-with-next). ``mark()``/``writing_at(mark)`` write paragraphs
+  above a table afterwards (a summary added up while its rows stream).
 
 ``save`` returns the sha256 of the bytes it wrote; the zip members carry the save time,
 so two saves of the same content differ.
