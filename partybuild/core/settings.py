@@ -637,6 +637,25 @@ declare(
             "践诺佐证材料等上传文件的保存位置；未设置时为实例目录下的 uploads。",
         ),
         Setting(
+            "STORAGE_BACKEND",
+            "local",
+            Text(),
+            "文件存储方式",
+            "local：保存在本机目录（上述两个目录）；s3：保存在兼容 S3 的对象存储"
+            "（如 MinIO），多台应用服务器共用时必须使用。",
+        ),
+        Setting(
+            "STORAGE_S3_ENDPOINT_URL",
+            None,
+            Text(),
+            "对象存储地址",
+            "如 http://minio.internal:9000；未设置时为 AWS S3。",
+        ),
+        Setting("STORAGE_S3_BUCKET", None, Text(), "对象存储桶", "上传文件和导出文件共用此桶。"),
+        Setting("STORAGE_S3_REGION", None, Text(), "对象存储区域", "如 us-east-1。"),
+        Setting("STORAGE_S3_ACCESS_KEY", None, Text(), "对象存储访问密钥 ID"),
+        Setting("STORAGE_S3_SECRET_KEY", None, Secret(), "对象存储访问密钥"),
+        Setting(
             "UPLOAD_MAX_BYTES",
             10 * 1024 * 1024,
             Bytes(1, 1 << 31, "字节"),

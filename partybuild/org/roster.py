@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
 
 from partybuild.core import audit
 from partybuild.core.db import utcnow
@@ -163,6 +161,8 @@ def _read_xlsx(stream: IO[bytes], max_rows: int, max_bytes: int) -> SheetRows:
         raise RosterFileError("该 Excel 文件解压后过大，请删除多余的空行或拆分后分批导入")
     stream.seek(0)
     try:
+        from openpyxl import load_workbook  # heavy: imported where used
+
         wb = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a bad file
         raise RosterFileError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
@@ -457,6 +457,9 @@ def _text_cell(ws: Any, value: Any) -> Any:
 
 def export_xlsx(members: list[Member], viewer: Any) -> bytes:
     """The roster in the import's own column layout; phones masked per viewer."""
+    from openpyxl import Workbook  # heavy: imported where used
+    from openpyxl.styles import Font
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("党员名册")
     for idx, (_, width) in enumerate(EXPORT_COLUMNS):
