@@ -87,9 +87,7 @@ def assess(data: dict[str, Any], require_inherent: bool = True) -> dict[str, Any
     reason = _check_text(errors, data, "residual_reason", "原因说明", TEXT_MAX, False)
     if errors:
         raise ValidationFailed(errors)
-    level = (
-        matrix_level(likelihood, impact) if likelihood is not None else RiskLevel(data["level"])
-    )
+    level = matrix_level(likelihood, impact) if likelihood is not None else RiskLevel(data["level"])
     residual = matrix_level(r_likelihood, r_impact) if r_likelihood is not None else None
     if residual is not None and residual.rank > level.rank and not reason:
         raise ValidationFailed(
@@ -173,7 +171,14 @@ def _audit(action: str, kind: str, obj_id: Any, actor: Any, branch_id: int, **kw
 def create_point(branch: Branch, data: dict[str, Any], actor: Any, today: date | None = None):
     if not branch.can_manage(actor):
         raise PermissionDenied("只有本支部书记可以登记风险点")
-    fields = _point_fields(branch.id, data, actor)
+    point = new_point(branch, _point_fields(branch.id, data, actor), today)
+    _audit("create", "risk_point", point.id, actor, branch.id,
+           after=audit.snapshot(point, RiskPoint.AUDIT_FIELDS), summary=point.title[:60])  # fmt: skip
+    return point
+
+
+def new_point(branch: Branch, fields: dict[str, Any], today: date | None = None) -> RiskPoint:
+    """Add a validated point, its first review falling one cycle from ``today``."""
     today = today or local_today()
     point = RiskPoint(branch_id=branch.id, **fields)
     point.next_review_on = add_months(
@@ -181,9 +186,12 @@ def create_point(branch: Branch, data: dict[str, Any], actor: Any, today: date |
     )
     db.session.add(point)
     db.session.flush()
-    _audit("create", "risk_point", point.id, actor, branch.id,
-           after=audit.snapshot(point, RiskPoint.AUDIT_FIELDS), summary=point.title[:60])  # fmt: skip
     return point
+
+
+def point_fields(branch: Branch, data: dict[str, Any], actor: Any) -> dict[str, Any]:
+    """Validated columns of a point for ``branch`` (ValidationFailed by field)."""
+    return _point_fields(branch.id, data, actor)
 
 
 def update_point(point: RiskPoint, data: dict[str, Any], actor: Any, version_id: int | None = None):
