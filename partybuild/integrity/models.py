@@ -191,8 +191,9 @@ class RiskPoint(db.Model):
     def can_view(self, user: "User | None") -> bool:
         if user is None or not user.is_authenticated:
             return False
-        if user.reads_branch(self.branch_id):
+        if user.reads_all_branches or user.manages_branch(self.branch_id):
             return True
+        # Members see the points of their own post (风险查到岗), not the branch's ledger.
         member = user.member if user.member_id else None
         return member is not None and member.post_id == self.post_id and self.is_active
 
@@ -411,7 +412,7 @@ class Rectification(Stateful, db.Model):
     def can_view(self, user: "User | None") -> bool:
         if user is None or not user.is_authenticated:
             return False
-        return user.reads_branch(self.branch_id) or bool(self.actors(user))
+        return user.reads_all_branches or bool(self.actors(user))
 
     @property
     def is_open(self) -> bool:

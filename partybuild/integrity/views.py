@@ -154,7 +154,9 @@ def export_xlsx():
     filters = lists.LedgerFilters.from_args(request.args)
     points = db.session.scalars(lists.ledger(filters, current_user, local_today())).all()
     name = f"廉政风险防控点台账_{local_today():%Y%m%d}.xlsx"
-    return send_bytes(spreadsheet.export_xlsx(points), name, XLSX)
+    return send_bytes(
+        spreadsheet.export_xlsx(points), name, XLSX, fallback=f"risks_{local_today():%Y%m%d}.xlsx"
+    )
 
 
 @bp.route("/points/new", methods=["GET", "POST"])
@@ -218,9 +220,8 @@ def point(point_id: int):
         .options(selectinload(Rectification.responsible))
         .order_by(Rectification.id.desc())
     ).all()
-    # Rectifications of a point are open only to those who read its branch.
-    if not current_user.reads_branch(point.branch_id):
-        rects = [r for r in rects if r.can_view(current_user)]
+    # A member reading their post's point sees only the rectifications they carry.
+    rects = [r for r in rects if r.can_view(current_user)]
     return render_template(
         "integrity/point.html",
         p=point,
