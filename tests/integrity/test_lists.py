@@ -23,8 +23,13 @@ def grow(world, n):
             r.opened_on = r.deadline = world.today - timedelta(days=1)
         service.record_reminder(
             world.org.a,
-            {"member_id": world.owner_member.id, "talked_on": world.today,
-             "reminder_name": "书记", "reason": f"提醒{i}", "risk_point_id": p.id},  # fmt: skip
+            {
+                "member_id": world.owner_member.id,
+                "talked_on": world.today,
+                "reminder_name": "书记",
+                "reason": f"提醒{i}",
+                "risk_point_id": p.id,
+            },  # fmt: skip
             world.users["secretary"],
         )
     db.session.commit()

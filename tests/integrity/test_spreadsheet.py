@@ -10,7 +10,17 @@ from openpyxl import Workbook, load_workbook
 from partybuild.extensions import db
 from partybuild.integrity.models import ControlMeasure, RiskLevel, RiskPoint
 
-HEADER = ["序号", "科室", "风险类别", "风险点", "表现形式", "风险等级", "防控措施", "责任人", "责任领导"]
+HEADER = [
+    "序号",
+    "科室",
+    "风险类别",
+    "风险点",
+    "表现形式",
+    "风险等级",
+    "防控措施",
+    "责任人",
+    "责任领导",
+]
 
 
 def xlsx(rows, header=HEADER, title=None) -> bytes:
@@ -111,7 +121,7 @@ def test_other_users_token_is_refused(client, auth, world):
 
 
 def test_export_uses_layout_and_neutralises_formulas(client, auth, world):
-    world.point(title="=HYPERLINK(\"http://x\",\"点我\")")
+    world.point(title='=HYPERLINK("http://x","点我")')
     auth.login(world.users["secretary"])
     resp = client.get("/integrity/export.xlsx")
     assert resp.status_code == 200
