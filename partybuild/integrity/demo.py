@@ -96,7 +96,7 @@ def seed() -> list[str]:
         return ["廉政风险演示数据：没有在岗党员，已跳过。"]
     rng = random.Random(71)
     today = local_today()
-    start = today - timedelta(days=365)
+    start = today - timedelta(days=400)  # the ledger was drawn up a little over a year ago
     leader = db.session.scalar(
         sa.select(Member.name).where(Member.is_leader.is_(True)).order_by(Member.id).limit(1)
     )
