@@ -12,7 +12,17 @@ from partybuild.reports import service
 from partybuild.reports.models import ExportStatus
 from tests.reports.docx_checks import assert_official_layout, header, open_docx, table_data
 
-COMMON = ["序号", "科室", "风险类别", "风险点", "表现形式", "风险等级", "防控措施", "责任人", "责任领导"]
+COMMON = [
+    "序号",
+    "科室",
+    "风险类别",
+    "风险点",
+    "表现形式",
+    "风险等级",
+    "防控措施",
+    "责任人",
+    "责任领导",
+]
 
 
 def export(user, **data):
@@ -56,7 +66,17 @@ def test_cli_export(world, runner, tmp_path):
     world.point()
     out = tmp_path / "risks.docx"
     result = runner.invoke(
-        args=["reports", "export", "risks", "--branch", "A", "--period", "2026", "--output", str(out)]
+        args=[
+            "reports",
+            "export",
+            "risks",
+            "--branch",
+            "A",
+            "--period",
+            "2026",
+            "--output",
+            str(out),
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "廉政风险防控点台账" in result.output
