@@ -6,8 +6,15 @@ from datetime import timedelta
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.integrity.models import ControlMeasure, RiskPoint
-from partybuild.org.models import Branch, Department, Gender, Member, MemberStatus, Organization
-from partybuild.org.models import Post
+from partybuild.org.models import (
+    Branch,
+    Department,
+    Gender,
+    Member,
+    MemberStatus,
+    Organization,
+    Post,
+)
 from tests.browser_fixtures import make_account
 
 

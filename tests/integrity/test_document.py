@@ -4,7 +4,6 @@ branch scope, and the CLI ``reports export risks``."""
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from partybuild.core.service import PermissionDenied
 from partybuild.extensions import db
