@@ -35,12 +35,14 @@ logger = logging.getLogger(__name__)
 
 LABEL = "廉政风险防控点台账"
 TABLE_FONT_PT = 9
+# Landscape, 225 mm; checked in LibreOffice: a date fits 排查, 风险等级 and 责任领导 keep
+# their headers on one line.
 COLUMNS = [
-    ("序号", 10), ("科室", 18), ("风险类别", 16), ("风险点", 36), ("表现形式", 36),
-    ("风险等级", 14), ("防控措施", 53), ("责任人", 14), ("责任领导", 14), ("排查", 14),
+    ("序号", 10), ("科室", 18), ("风险类别", 16), ("风险点", 38), ("表现形式", 34),
+    ("风险等级", 16), ("防控措施", 41), ("责任人", 14), ("责任领导", 16), ("排查", 22),
 ]  # fmt: skip
 BRANCH_COLUMN = ("党支部", 18)
-NARROWER_FOR_BRANCH = {"表现形式": 9, "防控措施": 9}
+NARROWER_FOR_BRANCH = {"表现形式": 8, "防控措施": 6, "风险点": 4}
 
 
 def as_of(params: ReportParams) -> date:
