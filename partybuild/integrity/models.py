@@ -294,16 +294,16 @@ class RectificationAction(LabelledEnum):
     reopen = "reopen", "重新打开"
 
 
+# Prefixed names: the audit labels are one table shared by every domain.
 audit.register_action_labels(
     {
-        **RectificationAction.labels(),
-        "retire": "停用",
+        **{f"rectification_{a.value}": a.label for a in RectificationAction},
+        "retire_risk_point": "停用风险点",
         "add_control": "增加防控措施",
         "retire_control": "停用防控措施",
-        "review": "定期排查",
-        "remind": "提醒谈话",
-        "acknowledge": "确认知晓风险点",
-        "import": "导入",
+        "risk_review": "定期排查",
+        "risk_reminder": "提醒谈话",
+        "acknowledge_risks": "确认知晓风险点",
     }
 )
 

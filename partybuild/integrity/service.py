@@ -227,7 +227,7 @@ def retire_point(point: RiskPoint, reason: str, actor: Any) -> None:
     point.retired_by_id = getattr(actor, "id", None)
     point.retired_reason = reason[:255]
     db.session.flush()
-    _audit("retire", "risk_point", point.id, actor, point.branch_id,
+    _audit("retire_risk_point", "risk_point", point.id, actor, point.branch_id,
            before={"is_active": True}, after={"is_active": False, "reason": reason},
            summary=point.title[:60])  # fmt: skip
 
@@ -347,7 +347,7 @@ def record_review(point: RiskPoint, data: dict[str, Any], actor: Any) -> RiskRev
         point.last_reviewed_on = day
         point.next_review_on = next_on
     db.session.flush()
-    _audit("review", "risk_point", point.id, actor, point.branch_id, before=before,
+    _audit("risk_review", "risk_point", point.id, actor, point.branch_id, before=before,
            after=audit.snapshot(point, ("residual_level", "next_review_on", "last_reviewed_on"))
            | {"review": review.id, "findings": findings}, summary=point.title[:60])  # fmt: skip
     return review
@@ -462,7 +462,7 @@ def act_on_rectification(
     db.session.flush()
     if action in (RectificationAction.reject, RectificationAction.reopen):
         _notify_responsible(r, f"整改被{action.label}：{note[:40]}")
-    _audit(action.value, "rectification", r.id, actor, r.branch_id,
+    _audit(f"rectification_{action.value}", "rectification", r.id, actor, r.branch_id,
            before={"state": before}, after={"state": r.state, **({"note": note} if note else {})},
            summary=r.problem[:60])  # fmt: skip
 
@@ -508,7 +508,7 @@ def record_reminder(branch: Branch, data: dict[str, Any], actor: Any) -> Reminde
     db.session.add(row)
     db.session.flush()
     # The summary names no one: the audit log is read more widely than the reminder.
-    _audit("remind", "risk_reminder", row.id, actor, branch.id,
+    _audit("risk_reminder", "risk_reminder", row.id, actor, branch.id,
            after={"member_id": member.id, "talked_on": day.isoformat()}, summary="提醒谈话")  # fmt: skip
     return row
 
@@ -543,7 +543,7 @@ def acknowledge(member: Member, actor: Any, today: date | None = None) -> int:
     for point in new:
         db.session.add(Acknowledgement(risk_point_id=point.id, member_id=member.id, year=year))
     db.session.flush()
-    _audit("acknowledge", "member", member.id, actor, member.branch_id,
+    _audit("acknowledge_risks", "member", member.id, actor, member.branch_id,
            after={"year": year, "points": [p.id for p in new]},
            summary=f"{year}年确认知晓{len(new)}个风险点")  # fmt: skip
     return len(new)

@@ -176,3 +176,11 @@ def test_overdue_review_flagged_on_ledger(client, auth, world):
     assert "排查逾期" in page and 'data-testid="flag-review_overdue">排查逾期 1' in page
     page = client.get("/integrity/?flag=review_overdue").get_data(as_text=True)
     assert p.title in page
+
+
+def test_audit_labels_do_not_override_other_domains(app):
+    from partybuild.core.audit import ACTION_LABELS
+
+    assert ACTION_LABELS["retire"] == "退出名册"
+    assert ACTION_LABELS["edit"] == "修改承诺"
+    assert ACTION_LABELS["rectification_verify"] == "验收销号"
