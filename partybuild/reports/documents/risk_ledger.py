@@ -209,6 +209,6 @@ KIND = register(
         period="optional",
         all_branches=True,
         roles=frozenset({Role.admin, Role.reviewer, Role.secretary}),
-        order=30,
+        order=25,
     )
 )
