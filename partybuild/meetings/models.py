@@ -384,7 +384,7 @@ class Resolution(db.Model):
 
     @property
     def is_valid(self) -> bool:
-        return self.meeting.votes_valid or self.result == ResolutionResult.agreed
+        return self.meeting.votes_valid
 
     @property
     def vote_text(self) -> str:

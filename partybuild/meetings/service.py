@@ -405,10 +405,11 @@ def approve_minutes(meeting: Meeting, actor: Any) -> str:
     """审定: lock the minutes and keep the SHA-256 of what was approved."""
     new_state = _check(meeting, MeetingAction.approve, actor)
     before = audit.snapshot(meeting, Meeting.AUDIT_FIELDS)
+    sha = meeting.fingerprint()  # before the state moves: computing it may autoflush
     meeting.state = new_state
     meeting.approved_at = utcnow()
     meeting.approved_by_id = getattr(actor, "id", None)
-    meeting.approved_sha256 = meeting.fingerprint()
+    meeting.approved_sha256 = sha
     db.session.flush()
     _audit_meeting(meeting, "approve", actor, before, sha256=meeting.approved_sha256)
     return meeting.approved_sha256
