@@ -57,7 +57,9 @@ class World:
         db.session.commit()
         return m
 
-    def hold(self, m: Meeting, present: int | None = None, minutes: str = "与会同志逐一发言。") -> None:
+    def hold(
+        self, m: Meeting, present: int | None = None, minutes: str = "与会同志逐一发言。"
+    ) -> None:
         """Record attendance: the first ``present`` members present, the rest absent."""
         rows = list(m.attendance)
         present = len(rows) if present is None else present

@@ -15,7 +15,10 @@ def test_periods_of_monthly_and_quarterly_types():
     assert (q4.start, q4.end) == (date(2025, 10, 1), date(2025, 12, 31))
     assert (q1.start, q1.end) == (date(2026, 1, 1), date(2026, 3, 31))
     assert cadence.period_of(date(2026, 7, 9), 1).months == tuple(range(1, 13))
-    assert [p.months for p in cadence.periods_in(2026, 2)] == [(1, 2, 3, 4, 5, 6), (7, 8, 9, 10, 11, 12)]
+    assert [p.months for p in cadence.periods_in(2026, 2)] == [
+        (1, 2, 3, 4, 5, 6),
+        (7, 8, 9, 10, 11, 12),
+    ]
 
 
 def _row(grids, branch_id, mtype):
@@ -73,5 +76,8 @@ def test_cadence_is_a_setting(world):
     )  # fmt: skip
     db.session.commit()
     grids = cadence.grid([world.org.a.id], 2026, date(2026, 12, 31))
-    assert [c.span for c in _row(grids, world.org.a.id, MeetingType.general_assembly).cells] == [6, 6]
+    assert [c.span for c in _row(grids, world.org.a.id, MeetingType.general_assembly).cells] == [
+        6,
+        6,
+    ]
     assert _row(grids, world.org.a.id, MeetingType.theme_day).gaps == 0

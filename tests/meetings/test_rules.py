@@ -258,7 +258,9 @@ def test_progress_moves_task_and_keeps_latest(world):
     assert t.state == TaskState.in_progress and t.progress_count == 1
     assert t.last_progress == "召开推进会"
     with pytest.raises(PermissionDenied):
-        service.add_progress(t, {"text": "x", "recorded_on": world.today}, [], world.users["member"])
+        service.add_progress(
+            t, {"text": "x", "recorded_on": world.today}, [], world.users["member"]
+        )
     with pytest.raises(ValidationFailed, match="晚于今天"):
         service.add_progress(
             t, {"text": "x", "recorded_on": world.today + timedelta(days=1)}, [], world.secretary
@@ -288,3 +290,15 @@ def test_attendance_rate(world):
         world.hold(m, present=present)
     summary = service.attendance_summary(me.id)
     assert summary["total"] == 2 and summary["present"] == 1 and summary["rate"] == 50
+
+
+def test_exactly_half_is_not_a_quorum(world, make_member):
+    make_member(branch=world.org.a, name="党员6")  # six voting members now
+    m = world.meeting(MeetingType.committee_meeting)
+    voting = [a for a in m.attendance if a.is_voting]
+    entries = [(a.member_id, "present" if i < 3 else "excused", "公出") for i, a in
+               enumerate(voting)]  # fmt: skip
+    entries += [(a.member_id, "present", "") for a in m.attendance if not a.is_voting]
+    service.record_meeting(m, {"attendance": entries, "minutes": "x"}, world.secretary)
+    assert (m.entitled_count, m.present_count) == (6, 3)
+    assert m.quorum_met is False
