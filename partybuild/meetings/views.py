@@ -927,7 +927,7 @@ workbench.register(
     ),
     workbench.Panel(
         "meetings.member",
-        "组织生活",
+        "我的组织生活",
         _member_panel,
         roles=frozenset({Role.member, Role.secretary}),
         order=21,
