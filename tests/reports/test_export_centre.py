@@ -54,7 +54,8 @@ def option_values(html: str, name: str) -> list[str]:
 def test_secretary_sees_own_branch_and_every_kind(client, auth, ledger: SimpleNamespace) -> None:
     auth.login(ledger.users.secretary)
     html = text(client.get("/reports/"))
-    assert option_values(html, "kind") == ["commitments", "letter", "roster"]
+    # The issue "Meetings and key tasks" adds 会议记录 (minutes) and 重点任务责任清单 (tasks).
+    assert option_values(html, "kind") == ["commitments", "letter", "roster", "minutes", "tasks"]
     assert option_values(html, "branch") == ["A"]
     members = option_values(html, "member")
     assert str(ledger.a1.id) in members and str(ledger.b1.id) not in members

@@ -165,6 +165,6 @@ KIND = register(
         meeting_branch=meeting_branch,
         roles=frozenset({Role.admin, Role.reviewer, Role.secretary}),
         validate=validate,
-        order=30,
+        order=32,
     )
 )
