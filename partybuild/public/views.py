@@ -364,3 +364,23 @@ def rate(code: str, commitment_id: int):
     if done.redisplay:
         return _render_commitment(c, form, done.status)
     return back
+
+
+@bp.get("/meetings/<token>.ics")
+@public
+def meeting_feed(token: str):
+    """A branch's meeting calendar for calendar apps: token-protected (the token is the
+    secret, stored hashed, revocable by the secretary); no minutes, no attendance."""
+    from partybuild.meetings import ics
+    from partybuild.meetings.service import branch_for_feed
+
+    branch = branch_for_feed(token)
+    if branch is None:
+        abort(404)
+    body = ics.calendar(branch, request.host.split(":")[0] or "partybuild")
+    response = current_app.response_class(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'inline; filename="meetings.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

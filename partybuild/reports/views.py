@@ -118,12 +118,15 @@ def _relevant(data: dict) -> dict:
     kind = next((k for k in registry.kinds() if k.key == data.get("kind")), None)
     if kind is None:
         return data
-    return {
+    relevant = {
         "branch": "" if kind.member else data.get("branch"),
         "member": data.get("member") if kind.member else "",
         "batch": data.get("batch") if kind.batch else "",
         "period": "" if kind.period == "none" else data.get("period"),
     }
+    if kind.meeting_branch is not None:
+        relevant["meeting"] = data.get("meeting")
+    return relevant
 
 
 def _history(page_size: int = 15):
