@@ -79,7 +79,7 @@ def second_instance(app: Any, tmp_path: Any, s3_endpoint: str) -> Any:
 
 def login(client: Any, user: Any) -> None:
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
+        sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
 
 

@@ -31,7 +31,7 @@ def test_role_rules(client, world, path, allowed):
     for role in ("admin", "secretary", "reviewer", "member"):
         client.post("/auth/logout")
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(world.users[role].id)
+            sess["_user_id"] = world.users[role].get_id()
         status = client.get(path).status_code
         assert (status == 200) == (role in allowed), (role, path, status)
 

@@ -38,7 +38,7 @@ def test_simultaneous_confirms_import_once(app, client, auth, org):
     for _ in range(4):
         c = app.test_client()
         with c.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
         clients.append(c)
     start = threading.Barrier(len(clients))
