@@ -7,14 +7,12 @@ branch secretary approves them.
 """
 
 import logging
-import secrets
 from collections import defaultdict
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -33,7 +31,7 @@ from partybuild.commitments.models import (
     FulfilmentRecord,
     PublicRating,
 )
-from partybuild.core import ratelimit
+from partybuild.core import public_rating
 from partybuild.core.boundary import boundary
 from partybuild.core.errors import error_response
 from partybuild.core.permissions import public
@@ -45,23 +43,13 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
-RATER_COOKIE = "pb_rater"
 COMMENTS_SHOWN = 20
 
 
 @bp.after_request
 def give_rater_cookie(response):  # noqa: ANN001, ANN201
-    """A random browser id, so one browser rates a commitment once a day."""
-    if RATER_COOKIE not in request.cookies:
-        response.set_cookie(
-            RATER_COOKIE,
-            secrets.token_urlsafe(18),
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-            path="/public",
-        )
+    """A random browser id, so one browser rates an item once (core.public_rating)."""
+    public_rating.give_rater_cookie(response)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -222,15 +210,8 @@ def commitment(code: str, commitment_id: int):
 @public
 def rate(code: str, commitment_id: int):
     c = _public_commitment(code, commitment_id)
-    ip = ratelimit.client_ip()
-    with boundary():  # every attempt counts, whatever becomes of the rating
-        allowed = ratelimit.hit(
-            f"public-rate:{ratelimit.keyed_hash(ip, 'rate-limit')}",
-            setting("PUBLIC_RATE_LIMIT"),
-            setting("PUBLIC_RATE_WINDOW"),
-        )
-    if not allowed:
-        return error_response(429, "评价提交过于频繁，请稍后再试。")
+    if not public_rating.allow_submission():  # every attempt counts
+        return error_response(429, public_rating.TOO_FAST)
     form = RatingForm()
     if not form.validate_on_submit():
         return _render_commitment(c, form, 400)
@@ -245,8 +226,8 @@ def rate(code: str, commitment_id: int):
             c,
             form.level.data,
             form.comment.data or "",
-            browser_id=request.cookies.get(RATER_COOKIE, ""),
-            ip=ip,
+            browser_id=request.cookies.get(public_rating.RATER_COOKIE, ""),
+            ip=public_rating.client_ip(),
         )
         done.success = (
             "感谢您的评价！您的留言将在审核后公开。" if rating.comment else "感谢您的评价！"
