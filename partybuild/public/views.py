@@ -235,3 +235,7 @@ def rate(code: str, commitment_id: int):
     if done.redisplay:
         return _render_commitment(c, form, done.status)
     return back
+
+
+# The model posts' public pages share this blueprint (and its browser cookie).
+from partybuild.public import model_posts  # noqa: E402, F401

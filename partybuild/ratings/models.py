@@ -376,12 +376,8 @@ class RatingRound(Stateful, db.Model):
             name="weights_sum_100",
         ),
         sa.CheckConstraint("min_raters >= 1", name="min_raters_positive"),
-        sa.CheckConstraint(
-            "state = 'draft' OR opened_at IS NOT NULL", name="opened_has_time"
-        ),
-        sa.CheckConstraint(
-            "(state = 'closed') = (closed_at IS NOT NULL)", name="closed_has_time"
-        ),
+        sa.CheckConstraint("state = 'draft' OR opened_at IS NOT NULL", name="opened_has_time"),
+        sa.CheckConstraint("(state = 'closed') = (closed_at IS NOT NULL)", name="closed_has_time"),
         sa.Index("ix_rating_rounds_branch_state", "branch_id", "state"),
     )
 
@@ -448,7 +444,9 @@ class RatingRound(Stateful, db.Model):
         return {RoundActor.secretary} if user.manages_branch(self.branch_id) else set()
 
     def can_view(self, user: "User | None") -> bool:
-        return bool(user is not None and user.is_authenticated and user.reads_branch(self.branch_id))
+        return bool(
+            user is not None and user.is_authenticated and user.reads_branch(self.branch_id)
+        )
 
 
 class RoundPost(db.Model):
@@ -586,9 +584,7 @@ class Appeal(db.Model):
     model_post_id: Mapped[int] = mapped_column(sa.ForeignKey("model_posts.id"), index=True)
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"))
     reason: Mapped[str] = mapped_column(sa.Text)
-    state: Mapped[AppealState] = mapped_column(
-        str_enum(AppealState, 16), default=AppealState.open
-    )
+    state: Mapped[AppealState] = mapped_column(str_enum(AppealState, 16), default=AppealState.open)
     filed_at: Mapped[datetime] = mapped_column(default=utcnow)
     answer: Mapped[str] = mapped_column(sa.Text, default="")
     answered_at: Mapped[datetime | None]
