@@ -694,7 +694,8 @@ def rater_for(rnd: RatingRound, user: Any) -> RoundRater | None:
 def _scores(rnd: RatingRound, raw: Mapping[Any, Any]) -> list[RatingScore]:
     scores, errors = [], {}
     for c in rnd.criterion_set.criteria:
-        value = raw.get(c.id, raw.get(str(c.id)))
+        # Form fields are named c<criterion id>; callers may also key by the id.
+        value = raw.get(f"c{c.id}", raw.get(c.id))
         try:
             number = int(str(value).strip())
         except (TypeError, ValueError):

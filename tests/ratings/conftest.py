@@ -27,7 +27,9 @@ class RatingWorld:
         self.holder_users = [make_user("member", member=m) for m in self.holders]
         self.peers = [make_member(branch=org.a, name=f"同事{i}") for i in range(4)]
         self.peer_users = [make_user("member", member=m) for m in self.peers]
-        self.leaders = [make_member(branch=org.b, name=f"领导{i}", is_leader=True) for i in range(3)]
+        self.leaders = [
+            make_member(branch=org.b, name=f"领导{i}", is_leader=True) for i in range(3)
+        ]
         self.leader_users = [make_user("member", member=m, branch=org.b) for m in self.leaders]
         self.posts = [self.designated(m, f"信访接待示范岗{i}") for i, m in enumerate(self.holders)]
         db.session.commit()
@@ -38,7 +40,12 @@ class RatingWorld:
     def post(self, holder: Any, title: str = "示范岗") -> ModelPost:
         post = service.nominate_post(
             self.org.a,
-            {"title": title, "kind": "individual", "duties": "接待来访群众", "promises": "热情服务"},
+            {
+                "title": title,
+                "kind": "individual",
+                "duties": "接待来访群众",
+                "promises": "热情服务",
+            },
             [holder.id],
             self.secretary,
         )
