@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.core import navigation, storage, workbench
-from partybuild.core.boundary import after_commit, boundary, form_status
+from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.lists import contains, int_arg
@@ -804,7 +804,6 @@ def confirm_import():
     token = request.form.get("token", "")
     with boundary() as done:
         created = tasklist.confirm_import(token, current_user)
-        after_commit(lambda: tasklist.discard_pending(token))
         done.success = f"已导入 {len(created)} 项重点任务。"
     if done:
         return redirect(url_for("meetings.tasks"))
