@@ -787,7 +787,10 @@ def import_tasks():
                     raise ValidationFailed({"file": "文件不能超过 20 MB"})
                 preview = tasklist.preview_import(branch, upload.filename, content, current_user)
             if done and preview.ok:
-                token = tasklist.save_pending(preview, branch, current_user, upload.filename)
+                with boundary(form) as saved:
+                    token = tasklist.save_pending(preview, branch, current_user, upload.filename)
+                if not saved:
+                    token = None
     return render_template(
         "meetings/import.html",
         form=form,
