@@ -23,3 +23,14 @@ def test_simultaneous_confirms_import_once(app, client, auth, world):
     assert db.session.scalar(imports) == 1
     assert sum("已导入 3 个风险点" in p for p in pages) == 1
     assert sum("该导入已完成，不能重复确认。" in p for p in pages) == 1
+
+
+def test_a_risk_ledger_token_does_not_confirm_another_import(client, auth, world):
+    auth.login(world.users["secretary"])
+    page = upload(client, xlsx(GOOD)).get_data(as_text=True)
+    token = page.split('name="token" value="')[1].split('"')[0]
+    resp = client.post("/org/members/import/confirm", data={"token": token})
+    assert "导入批次无效" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    # Still pending for its own confirmation.
+    client.post("/integrity/import/confirm", data={"token": token})
+    assert db.session.scalar(sa.select(sa.func.count(RiskPoint.id))) == 3
