@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from partybuild.commitments import export, lists, rates, service
+from partybuild.commitments import export, lists, rates, service, workbench
 from partybuild.commitments.forms import (
     BatchForm,
     CommitmentForm,
@@ -35,6 +35,7 @@ from partybuild.commitments.models import (
     RecordEvidence,
 )
 from partybuild.core import audit, navigation, qr, storage
+from partybuild.core import workbench as core_workbench
 from partybuild.core.boundary import Outcome, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
@@ -53,6 +54,7 @@ navigation.register(
     navigation.Entry("commitments.mine", "我的承诺", "填写承诺、记录践诺、申请评诺", order=40),
     navigation.Entry("commitments.overview", "承诺践诺", "审核亮诺、督促践诺、组织评诺", order=45),
 )
+core_workbench.register(*workbench.PANELS)
 
 OWNER_ROLES = (Role.member, Role.secretary)
 WRITE_ROLES = (Role.admin, Role.secretary)
