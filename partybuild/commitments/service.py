@@ -769,8 +769,38 @@ def _window(c: Commitment) -> str:
     return f"本批次评诺期为 {b.evaluation_start:%Y-%m-%d} 至 {b.evaluation_end:%Y-%m-%d}"
 
 
-def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> ScoreBreakdown:
-    """Lock in the grade. Not before the evaluation window; after it only with a note."""
+def finalise_gaps(c: Commitment, breakdown: ScoreBreakdown | None = None) -> list[str]:
+    """What is missing when the grade is fixed now, in words for the confirmation:
+    progress below 100%, too few public ratings (the public part is left out and the
+    weights renormalised), parts not entered."""
+    breakdown = breakdown or score_breakdown(c)
+    gaps = []
+    if c.progress < 100:
+        gaps.append(f"践诺进度为 {c.progress}%，未达到 100%")
+    least = setting("PUBLIC_RATING_MIN_COUNT")
+    weights = breakdown.weights
+    if breakdown.parts.get("public") is None and weights.get("public", 0) > 0:
+        gaps.append(
+            f"群众评价 {breakdown.public_count} 条，少于最低 {least} 条："
+            "群众评不计入，其余部分按权重比例折算"
+        )
+    missing = [
+        breakdown.LABELS[k]
+        for k in ("self", "branch", "leader")
+        if breakdown.parts.get(k) is None and weights.get(k, 0) > 0
+    ]
+    if missing:
+        gaps.append(f"未录入：{'、'.join(missing)}（不计入，其余部分按权重比例折算）")
+    return gaps
+
+
+def finalise_evaluation(
+    c: Commitment, actor: Any, late_note: str = "", *, explain_gaps: bool = False
+) -> ScoreBreakdown:
+    """Lock in the grade. Not before the evaluation window; after it only with a note.
+
+    ``explain_gaps`` (the page's confirmation): when something is missing
+    (``finalise_gaps``) a note explaining it is required and kept on the timeline."""
     check_transition(c, Action.finalise, actor)
     phase = c.batch.evaluation_phase(local_today())
     if phase == "before":
@@ -780,12 +810,15 @@ def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> Score
         raise ValidationFailed({"text": f"{_window(c)}，已经结束；逾期确定评诺结果须填写逾期说明"})
     if len(late_note) > TEXT_MAX:
         raise ValidationFailed({"text": f"逾期说明不能超过{TEXT_MAX}个字"})
-    if phase != "after":
-        late_note = ""
     have = {ev.kind for ev in c.evaluations}
     missing = [k.label for k in (EvaluationKind.self_, EvaluationKind.branch) if k not in have]
     if missing:
         raise ServiceError(f"确定评诺结果前，须先完成：{'、'.join(missing)}")
+    gaps = finalise_gaps(c) if explain_gaps else []
+    if gaps and not late_note:
+        raise ValidationFailed({"text": "以下情况须填写说明后再确定：" + "；".join(gaps)})
+    if phase != "after" and not gaps:
+        late_note = ""
     breakdown = score_breakdown(c)
     total = breakdown.total
     if total is None:
@@ -795,11 +828,16 @@ def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> Score
     c.evaluated_at = utcnow()
     c.evaluated_by_id = getattr(actor, "id", None)
     result = f"综合得分 {total} 分，等次“{c.grade}”"
+    if gaps:
+        label = "逾期说明" if phase == "after" else "说明"
+        result += f"。缺项：{'；'.join(gaps)}。{label}：{late_note}"
+    elif late_note:
+        result += f"。逾期说明：{late_note}"
     _move(
         c,
         Action.finalise,
         actor,
-        f"{result}。逾期说明：{late_note}" if late_note else result,
+        result,
         score=total,
         grade=c.grade,
         **({"late_note": late_note} if late_note else {}),

@@ -217,6 +217,7 @@ def _detail_context(c: Commitment, **forms) -> dict:
         .order_by(CommitmentEvent.created_at, CommitmentEvent.id)
     ).all()
     counts = rates.rating_counts([c.id])[c.id]
+    breakdown = service.score_breakdown(c, counts)
     actions = set(c.allowed_actions(current_user))
     actors = c.actors(current_user)
     today = local_today()
@@ -236,7 +237,9 @@ def _detail_context(c: Commitment, **forms) -> dict:
         c=c,
         events=events,
         actions=actions,
-        breakdown=service.score_breakdown(c, counts),
+        breakdown=breakdown,
+        finalise_gaps=service.finalise_gaps(c, breakdown) if "finalise" in actions else [],
+        grade_bands=sorted(setting("COMMITMENT_GRADES"), key=lambda g: -g[0]),
         counts=counts,
         flags=c.flags(today),
         phase=phase,
@@ -393,7 +396,9 @@ def finalise(commitment_id: int):
     with boundary(form) as done:
         if not form.validate_on_submit():
             raise ValidationFailed({})
-        result = service.finalise_evaluation(c, current_user, form.text.data or "")
+        result = service.finalise_evaluation(
+            c, current_user, form.text.data or "", explain_gaps=True
+        )
         done.success = f"评诺结果已确定：综合得分 {result.total} 分，等次“{result.grade}”。"
     return _detail_again(c, done, text_form=form, failed="finalise")
 
