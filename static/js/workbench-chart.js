@@ -31,7 +31,7 @@
           name: "参评率", type: "bar", data: data.participation,
           markLine: {
             silent: true, symbol: "none", lineStyle: { color: "#198754", type: "dashed" },
-            label: { formatter: "达标线 " + data.target + "%" },
+            label: { position: "insideEndTop", formatter: "达标线 " + data.target + "%" },
             data: [{ yAxis: data.target }],
           },
         },
