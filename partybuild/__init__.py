@@ -74,6 +74,9 @@ def _finish_config(app: Flask, root: Path) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if not app.config.get("AUDIT_KEY"):
+        # Kept out of the database: whoever can write the tables cannot re-sign the audit chain.
+        app.config["AUDIT_KEY"] = instance_secret_key(app.instance_path, "audit_key")
     if not app.config.get("EXPORTS_DIR"):
         app.config["EXPORTS_DIR"] = str(root / "exports")
 

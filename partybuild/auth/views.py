@@ -88,6 +88,9 @@ def load_user(token: str) -> User | None:
 LOGIN_RATE_LIMITED = "登录尝试过于频繁，请稍后再试。"
 
 
+LOGIN_RETRY = "登录未完成，请重新登录。"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -106,10 +109,12 @@ def login():
         allowed = ratelimit.hit(key, setting("LOGIN_CLIENT_LIMIT"), window, now)
     if not allowed:
         return render_template("auth/login.html", form=form, error=LOGIN_RATE_LIMITED), 429
-    with boundary():  # failed attempts and lockouts are recorded either way
+    with boundary() as done:  # failed attempts and lockouts are recorded either way
         result = service.authenticate(form.username.data, form.password.data)
         if result.user is not None:
             ratelimit.refund(key, window, now)
+    if not done:  # the same account logging in twice at once: this one lost the race
+        return render_template("auth/login.html", form=form, error=LOGIN_RETRY), 409
     if result.user is None:
         return render_template("auth/login.html", form=form, error=result.error), 401
     login_user(result.user)

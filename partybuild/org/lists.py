@@ -90,6 +90,7 @@ def member_choices(user: "User", q: str = "", *, ids: list[int] | None = None) -
         stmt = stmt.where(Member.id.in_(ids))
     elif q:
         stmt = stmt.where(contains(Member.name, q))
-    # Names that start with what was typed come first.
-    starts = sa.case((Member.name.startswith(q, autoescape=True), 0), else_=1) if q else sa.null()
-    return stmt.order_by(starts, Member.name, Member.branch_id, Member.id).limit(SEARCH_LIMIT)
+    order = [Member.name, Member.branch_id, Member.id]
+    if q:  # names that start with what was typed come first
+        order.insert(0, sa.case((Member.name.startswith(q, autoescape=True), 0), else_=1))
+    return stmt.order_by(*order).limit(SEARCH_LIMIT)

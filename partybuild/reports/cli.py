@@ -95,7 +95,8 @@ def export_command(
     db.session.commit()
     if export.status != ExportStatus.done:
         raise click.ClickException(f"生成失败：{export.error}")
-    shutil.copyfile(service.stored_file(export), output)
+    with service.open_verified(export) as source, open(output, "wb") as target:
+        shutil.copyfileobj(source, target)
     click.echo(
         f"已导出 {export.title}：{export.row_count} 行，{export.size_bytes} 字节，"
         f"用时 {time.perf_counter() - started:.1f} 秒 → {output}"

@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.commitments.models import CommitmentBatch
-from partybuild.core import navigation
+from partybuild.core import navigation, storage
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import content_disposition
 from partybuild.core.permissions import Role, access
@@ -212,16 +212,18 @@ def export_status(export_id: int):
 def download(export_id: int):
     export = _load_export(export_id)
     with boundary() as done:
-        data = service.read_verified(export)
+        stream = service.open_verified(export)
         service.record_download(export, current_user)
     if not done:
         return redirect(url_for("reports.export_detail", export_id=export.id))
     return Response(
-        data,
+        storage.iter_stream(stream),
         mimetype=DOCX_MIMETYPE,
+        direct_passthrough=True,
         headers={
             "Content-Disposition": content_disposition(export.filename, f"export-{export.id}.docx"),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
+            "Content-Length": str(export.size_bytes),
         },
     )

@@ -216,3 +216,17 @@ def test_change_password_with_right_current_password_resets_nothing_else(client,
     assert _change(client, "Wrong-current-1").status_code == 400
     assert _change(client, PASSWORD).status_code == 302
     assert "change_password" in _actions(user.id)
+
+
+def test_two_logins_of_one_account_at_once_answer_retry_not_500(client, make_user, monkeypatch):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    user = make_user("member", password=PASSWORD)
+
+    def lost_the_race(*_args, **_kwargs):
+        raise StaleDataError("the other login changed the account row first")
+
+    monkeypatch.setattr(service, "authenticate", lost_the_race)
+    resp = _login(client, user.username)
+    assert resp.status_code == 409
+    assert "登录未完成，请重新登录" in resp.get_data(as_text=True)

@@ -54,7 +54,7 @@ def option_values(html: str, name: str) -> list[str]:
 def test_secretary_sees_own_branch_and_every_kind(client, auth, ledger: SimpleNamespace) -> None:
     auth.login(ledger.users.secretary)
     html = text(client.get("/reports/"))
-    assert option_values(html, "kind") == ["commitments", "letter", "roster"]
+    assert option_values(html, "kind") == ["commitments", "letter", "risks", "roster"]
     assert option_values(html, "branch") == ["A"]
     # Members are found by name (type-ahead), never listed whole: none until searched.
     assert option_values(html, "member") == [""]
