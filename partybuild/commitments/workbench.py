@@ -216,7 +216,7 @@ PANELS = (
         "我的承诺 · 下一步",
         member_panel,
         roles=frozenset({Role.member, Role.secretary}),
-        order=10,
+        order=25,  # a secretary's own to-dos after her branch's
         link="commitments.mine",
     ),
     Panel(
