@@ -128,3 +128,33 @@ def acting_user_ids(c: "Commitment") -> list[int]:
             .order_by(User.id)
         )
     )
+
+
+def stead_condition(user: "User") -> sa.ColumnElement[bool] | None:
+    """SQL condition: commitments on which ``user`` acts for the secretary (her own), or
+    None when the user acts in nobody's stead (the deputy's and a granted reviewer's
+    lists and workbench panel use it; secretaries and admins have their branch lists)."""
+    from partybuild.auth.models import User
+    from partybuild.commitments.models import Commitment
+
+    secretary = sa.orm.aliased(User)
+    owned = sa.exists().where(
+        secretary.member_id == Commitment.member_id,
+        secretary.role == Role.secretary,
+        secretary.branch_id == Commitment.branch_id,
+    )
+    if user.role == Role.reviewer and user.acts_for_secretaries:
+        return sa.and_(owned, Commitment.branch_id.not_in(sa.select(BranchDeputy.branch_id)))
+    if user.member_id is None or user.role != Role.member:
+        return None
+    if not db.session.scalar(
+        sa.select(sa.exists().where(BranchDeputy.member_id == user.member_id))
+    ):
+        return None  # an ordinary member: one small query
+    return sa.and_(
+        owned,
+        Commitment.member_id != user.member_id,
+        Commitment.branch_id.in_(
+            sa.select(BranchDeputy.branch_id).where(BranchDeputy.member_id == user.member_id)
+        ),
+    )

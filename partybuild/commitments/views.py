@@ -580,18 +580,25 @@ def batch_status(batch_id: int):
 
 
 @bp.get("/moderation")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def moderation():
+    from partybuild.commitments.conflicts import stead_condition
+
     state = request.args.get("state", "pending")
     if state not in ("pending", "approved", "hidden"):
         state = "pending"
-    stmt = lists.moderation_queue(CommentState(state), current_user)
+    stead = None
+    if current_user.role not in WRITE_ROLES:  # a deputy or a granted reviewer (回避)
+        stead = stead_condition(current_user)
+        if stead is None:
+            abort(403)
+    stmt = lists.moderation_queue(CommentState(state), current_user, stead)
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
     return render_template("commitments/moderation.html", page=page, state=state)
 
 
 @bp.post("/moderation/<int:rating_id>")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def moderate(rating_id: int):
     rating = db.get_or_404(PublicRating, rating_id)
     _load(rating.commitment_id)

@@ -126,6 +126,54 @@ def member_panel(user: "User", today: date) -> PanelData | None:
     return PanelData(items=items)
 
 
+def stead_panel(user: "User", today: date) -> PanelData | None:  # noqa: ARG001
+    """回避: what the deputy (or a granted reviewer) must do on the secretaries' own
+    commitments. Two queries: the commitments waiting, and the comments waiting."""
+    from partybuild.commitments.conflicts import stead_condition
+    from partybuild.commitments.models import PublicRating
+    from partybuild.org.models import Member
+
+    condition = stead_condition(user)
+    if condition is None:
+        return None
+    waiting = db.session.execute(
+        sa.select(Commitment.id, Commitment.state, Member.name)
+        .join(Member, Commitment.member_id == Member.id)
+        .where(
+            condition,
+            Commitment.is_withdrawn.is_(False),
+            Commitment.state.in_([CommitmentState.submitted, CommitmentState.awaiting_evaluation]),
+        )
+        .order_by(Commitment.id)
+        .limit(8)
+    ).all()
+    comments = db.session.scalar(
+        sa.select(sa.func.count(PublicRating.id))
+        .join(Commitment, PublicRating.commitment_id == Commitment.id)
+        .where(condition, PublicRating.comment_state == CommentState.pending)
+    )
+    verb = {CommitmentState.submitted: "待审核", CommitmentState.awaiting_evaluation: "待评诺"}
+    items = [
+        Item(
+            f"{verb[CommitmentState(state)]}：{name}的承诺",
+            None,
+            url_for("commitments.detail", commitment_id=cid),
+            hint="支部书记本人的承诺，由您代为办理",
+        )
+        for cid, state, name in waiting
+    ]
+    if comments:
+        items.append(
+            Item(
+                "待审核的群众留言（书记本人的承诺）",
+                comments,
+                url_for("commitments.moderation", state=CommentState.pending.value),
+                tone="warning",
+            )
+        )
+    return PanelData(items=items)
+
+
 @dataclass
 class BranchRow:
     branch: Branch
@@ -218,6 +266,13 @@ PANELS = (
         roles=frozenset({Role.member, Role.secretary}),
         order=25,  # a secretary's own to-dos after her branch's
         link="commitments.mine",
+    ),
+    Panel(
+        "commitments.stead",
+        "回避代行 · 书记本人的承诺",
+        stead_panel,
+        roles=frozenset({Role.member, Role.reviewer}),
+        order=15,
     ),
     Panel(
         "commitments.branches",

@@ -162,3 +162,47 @@ def test_deputy_sees_buttons_and_secretary_does_not(world, own, client, auth):
     assert resp.status_code == 302
     page = client.get(f"/commitments/{own.id}").get_data(as_text=True)
     assert 'data-testid="in-stead"' in page and "由副书记" in page
+
+
+def test_deputy_workbench_lists_the_secretarys_own_and_moderates_its_comments(
+    world, own, client, auth
+):
+    name_deputy(world)
+    world.commitment(S.submitted)  # an ordinary member's: not the deputy's business
+    published = world.commitment(S.published, member=own.member, content="书记的第二项")
+    other = world.commitment(S.published)
+    for n, c in enumerate((published, other)):
+        db.session.add(
+            PublicRating(
+                commitment_id=c.id,
+                level="satisfied",
+                comment=f"留言{n}",
+                comment_state=CommentState.pending,
+                browser_hash=f"b{n}",
+                ip_hash="i",
+                rated_on=world.today,
+            )
+        )
+    db.session.commit()
+    auth.login(world.deputy)
+    home = client.get("/").get_data(as_text=True)
+    assert 'data-testid="panel-commitments.stead"' in home
+    assert f'href="/commitments/{own.id}"' in home and "待审核：李书记的承诺" in home
+    page = client.get("/commitments/moderation").get_data(as_text=True)
+    assert "留言0" in page and "留言1" not in page
+    rating = db.session.scalars(
+        sa.select(PublicRating).where(PublicRating.comment == "留言0")
+    ).one()
+    assert (
+        client.post(
+            f"/commitments/moderation/{rating.id}", data={"decision": "approve"}
+        ).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert rating.comment_state == CommentState.approved
+    # An ordinary member has no such panel and no moderation page.
+    auth.logout()
+    auth.login(world.users["other_member"])
+    assert "panel-commitments.stead" not in client.get("/").get_data(as_text=True)
+    assert client.get("/commitments/moderation").status_code == 403
