@@ -4,7 +4,8 @@ own commitment. On a branch secretary's own commitment the branch's deputy (å‰¯ä
 higher-level organisation does: an admin, or a reviewer granted ``acts_for_secretaries``.
 
 Who acts in whose stead is worked out here and read by ``Commitment.actors``; the
-results are cached on the loaded commitment (a page asks many times, one query each).
+facts are cached on the loaded commitment for its session's life (a page asks many
+times; one query answers them all).
 """
 
 from dataclasses import dataclass
@@ -55,11 +56,6 @@ def _facts(c: "Commitment") -> tuple[bool, Deputy | None]:
     facts = (bool(row[0]), Deputy(row[1], row[2]) if row[1] is not None else None)
     c.__dict__[_CACHE] = ((c.member_id, c.branch_id), facts)
     return facts
-
-
-def forget(c: "Commitment") -> None:
-    """Drop the cached facts (a deputy named or an account changed in this request)."""
-    c.__dict__.pop(_CACHE, None)
 
 
 def is_secretary_owned(c: "Commitment") -> bool:
