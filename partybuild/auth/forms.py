@@ -1,4 +1,4 @@
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from partybuild.core.forms import BaseForm
@@ -40,6 +40,7 @@ class UserForm(BaseForm):
         "关联党员", coerce=lambda v: int(v) if v else None, validate_choice=False
     )
     password = PasswordField("初始密码", validators=[DataRequired(), Length(max=128)])
+    acts_for_secretaries = BooleanField("代上级党组织处理支部书记本人的承诺（回避）")
 
 
 class EditUserForm(UserForm):

@@ -213,3 +213,21 @@ def mask_phone(phone: str) -> str:
         return "*" * len(phone)
     keep_head = 3 if len(phone) >= 11 else 1
     return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]
+
+
+class BranchDeputy(db.Model):
+    """回避: the 副书记 or 支委委员 a branch names to act for its secretary on her own
+    commitments (approving, scoring, moderating comments on them). One per branch."""
+
+    __tablename__ = "branch_deputies"
+
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(20))  # 副书记 or 支委委员
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    member: Mapped["Member"] = relationship()
+
+
+DEPUTY_TITLES = ("副书记", "支委委员")
