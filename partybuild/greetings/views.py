@@ -21,6 +21,7 @@ from partybuild.core import navigation
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import send_bytes
 from partybuild.core.forms import submitted_version
+from partybuild.core.lists import int_arg
 from partybuild.core.permissions import Role, access, authenticated, can_open
 from partybuild.core.timeutil import cn_date, local_today
 from partybuild.extensions import db
@@ -47,9 +48,9 @@ MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 def _scope_branch_ids() -> list[int] | None:
     """Branches the current user may list: None means all."""
-    branch = request.args.get("branch", "")
-    if current_user.reads_all_branches and branch.isdigit():
-        return [int(branch)]
+    branch = int_arg(request.args, "branch")
+    if current_user.reads_all_branches and branch is not None:
+        return [branch]
     return current_user.branch_scope
 
 

@@ -18,6 +18,7 @@ from partybuild.core import audit, navigation
 from partybuild.core.boundary import after_commit, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
+from partybuild.core.text import clean_text
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.settings import setting
@@ -361,7 +362,8 @@ def rename_unit(kind: str, unit_id: int):
         abort(404)
     unit = db.get_or_404(STRUCTURE_MODELS[kind], unit_id)
     with boundary(success="名称已修改。"):
-        service.rename_unit(kind, unit, request.form.get("name", ""), current_user)
+        name = clean_text(request.form.get("name", ""))
+        service.rename_unit(kind, unit, name, current_user)
     return redirect(url_for("org.structure"))
 
 
