@@ -18,10 +18,10 @@ from partybuild.core import audit, navigation
 from partybuild.core.boundary import after_commit, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
-from partybuild.core.text import clean_text
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.settings import setting
+from partybuild.core.text import clean_text
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org import lists, roster, service
