@@ -72,6 +72,9 @@ def submitted_version(form: FlaskForm) -> int:
     """The version_id an edit form was rendered with (its hidden field).
 
     A missing or garbled version is 0, which no saved row has, so ``check_version``
-    refuses the save like a stale one instead of silently overwriting."""
-    value = str(form.version_id.data or "")  # type: ignore[attr-defined]
+    refuses the save like a stale one instead of silently overwriting. Only what was
+    posted counts: a form built with ``obj=row`` would otherwise fill a missing field
+    from the row itself."""
+    raw = form.version_id.raw_data  # type: ignore[attr-defined]
+    value = str(raw[0]) if raw else ""
     return int(value) if _ASCII_DIGITS.fullmatch(value) else 0
