@@ -359,3 +359,27 @@ def test_greeting_template_edit_without_version_is_a_conflict(client, auth, make
     assert resp.status_code == 409 and "已被他人修改" in text(resp)
     db.session.expire_all()
     assert db.session.get(GreetingTemplate, row.id).title == before
+
+
+def test_every_form_gets_the_normalisation(app):
+    """Every form class in the application inherits BaseForm (and so its text rules)."""
+    import importlib
+    import pkgutil
+
+    from flask_wtf import FlaskForm
+
+    import partybuild
+    from partybuild.core.forms import BaseForm
+
+    for info in pkgutil.walk_packages(partybuild.__path__, "partybuild."):
+        if info.name.endswith(".forms"):
+            importlib.import_module(info.name)
+
+    def subclasses(cls):  # noqa: ANN001, ANN202
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    forms = [c for c in subclasses(FlaskForm) if c.__module__.startswith("partybuild.")]
+    assert len(forms) > 10
+    assert [c for c in forms if not issubclass(c, BaseForm)] == []
