@@ -340,7 +340,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['queries']:>9}"
         )
     best = {r["name"]: r.get("seconds_best", r.get("seconds")) for r in results}
-    print(f"export / baseline time (best): {best['export'] / max(best['baseline'], 1e-9):.2f}x")
+    print(
+        f"export / baseline time (best): {best['export'] / max(best['baseline'], 1e-9):.2f}x"
+        "   (goal <= 1.5x)"
+    )
+    rss = {r["name"]: r["ru_maxrss_mb"] for r in results}
+    print(
+        f"export / baseline peak memory (maxrss): {rss['export'] / max(rss['baseline'], 1e-9):.2f}x"
+        "   (goal <= 1.3x)"
+    )
     print("export: request + queued task (work_once) + query + document + store + records;")
     print("queries: SQL statements of the first export, whatever the row count.")
     return 0

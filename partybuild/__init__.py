@@ -74,13 +74,16 @@ def _finish_config(app: Flask, root: Path) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if not app.config.get("AUDIT_KEY"):
+        # Kept out of the database: whoever can write the tables cannot re-sign the audit chain.
+        app.config["AUDIT_KEY"] = instance_secret_key(app.instance_path, "audit_key")
     if not app.config.get("EXPORTS_DIR"):
         app.config["EXPORTS_DIR"] = str(root / "exports")
 
 
 def register_extensions(app: Flask) -> None:
     from partybuild.core import db as core_db
-    from partybuild.core import permissions, settings, templating, urls
+    from partybuild.core import permissions, security, settings, templating, urls
     from partybuild.extensions import csrf, db, login_manager, migrate
 
     urls.init_app(app)  # first: bounded <int:> ids, and NUL refused before CSRF or views
@@ -88,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    security.init_app(app)
     core_db.init_app(app)
     permissions.init_app(app)
     templating.init_app(app)

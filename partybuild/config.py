@@ -35,9 +35,12 @@ class Config:
     # in a domain's settings.py and read with partybuild.core.settings.setting(KEY).
 
 
-def instance_secret_key(instance_path: str) -> str:
-    """Read the instance secret key, creating it on first run (never a key in the source)."""
-    path = Path(instance_path) / "secret_key"
+def instance_secret_key(instance_path: str, name: str = "secret_key") -> str:
+    """Read an instance key file, creating it on first run (never a key in the source).
+
+    ``secret_key`` signs sessions; ``audit_key`` signs the audit chain.
+    """
+    path = Path(instance_path) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

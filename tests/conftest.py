@@ -218,7 +218,7 @@ class AuthActions:
             self._make_user(user_or_role, **kw) if isinstance(user_or_role, str) else user_or_role
         )
         with self._client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()  # "<id>:<session_version>"
             sess["_fresh"] = True
         self.user = user
         return user

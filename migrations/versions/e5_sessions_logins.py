@@ -19,8 +19,13 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Part of the login token: raising it ends every session of the user.
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('session_version', sa.Integer(), server_default='1', nullable=False)
+        )
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('session_version')

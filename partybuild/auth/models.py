@@ -36,6 +36,9 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # Part of the login token kept in the session and the remember cookie: raising it
+    # (logout, password change or reset, role change, deactivation) ends every session.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version_id: Mapped[int] = mapped_column(default=1)
 
@@ -52,6 +55,10 @@ class User(UserMixin, db.Model):
         "member_id",
         "is_active_account",
     )
+
+    def get_id(self) -> str:
+        """Flask-Login's token for this user: "<id>:<session_version>"."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:

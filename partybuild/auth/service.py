@@ -25,6 +25,14 @@ from partybuild.org.models import Branch, Member
 
 logger = logging.getLogger(__name__)
 
+audit.register_action_labels(
+    {
+        "logout": "退出登录",
+        "change_password_failed": "修改密码时当前密码错误",
+        "change_password_refused_locked": "锁定期间尝试修改密码",
+    }
+)
+
 
 @dataclass
 class LoginResult:
@@ -32,8 +40,9 @@ class LoginResult:
     error: str | None = None
 
 
-def _lock_message(user: User) -> str:
-    return f"登录失败次数过多，账户已被锁定，请在 {user.lock_minutes_left()} 分钟后重试。"
+# One answer for an unknown user, a wrong password, a locked or an inactive account,
+# so the login page tells nobody which usernames exist or what state they are in.
+LOGIN_FAILED = "用户名或密码错误，或账户已被临时锁定，请稍后再试。"
 
 
 def _dummy_hash() -> str:
@@ -44,33 +53,27 @@ def _dummy_hash() -> str:
 
 
 def authenticate(username: str, password: str) -> LoginResult:
-    """Check credentials, counting failures; lock the account after too many."""
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
-    generic = "用户名或密码错误。"
+    """Check credentials, counting failures; lock the account after too many.
+
+    Every path checks one password hash (a dummy one for unknown usernames, the real
+    one even for a locked account), so the time of the answer does not tell either.
+    """
+    name = username.strip()
+    user = db.session.scalar(sa.select(User).where(User.username == name))
     if user is None:
-        # Spend the time of a real check, so timing does not reveal which usernames exist.
         verify_password(_dummy_hash(), password)
-        audit.record("login_failed", "user", None, summary=f"unknown user {username[:40]}")
-        return LoginResult(None, generic)
+        audit.record("login_failed", "user", None, summary=f"unknown user {name[:40]}")
+        return LoginResult(None, LOGIN_FAILED)
+    password_ok = verify_password(user.password_hash, password)
     if user.is_locked():
         audit.record("login_refused_locked", "user", user.id, actor=user.username)
-        return LoginResult(None, _lock_message(user))
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        max_failures = setting("LOGIN_MAX_FAILURES")
-        if user.failed_logins >= max_failures:
-            user.locked_until = utcnow() + timedelta(minutes=setting("LOGIN_LOCK_MINUTES"))
-            user.failed_logins = 0
-            audit.record("account_locked", "user", user.id, actor=user.username)
-            return LoginResult(None, _lock_message(user))
-        audit.record("login_failed", "user", user.id, actor=user.username)
-        left = max_failures - user.failed_logins
-        return LoginResult(None, f"{generic}再失败 {left} 次账户将被临时锁定。")
+        return LoginResult(None, LOGIN_FAILED)
+    if not password_ok:
+        count_failed_password(user, "login_failed")
+        return LoginResult(None, LOGIN_FAILED)
     if not user.is_active:
         audit.record("login_refused_inactive", "user", user.id, actor=user.username)
-        if user.is_active_account:  # the linked member has left the roster
-            return LoginResult(None, "该账户关联的党员已退出名册，账户不能再登录。")
-        return LoginResult(None, "该账户已停用，请联系系统管理员。")
+        return LoginResult(None, LOGIN_FAILED)
     if password == DEMO_PASSWORD and not user.is_demo:
         # The published demo password opens demo accounts only.
         audit.record("login_refused_demo_password", "user", user.id, actor=user.username)
@@ -80,6 +83,62 @@ def authenticate(username: str, password: str) -> LoginResult:
     user.last_login_at = utcnow()
     audit.record("login", "user", user.id, actor=user, branch_id=user.branch_id)
     return LoginResult(user)
+
+
+def count_failed_password(user: User, action: str) -> bool:
+    """Count one wrong password for ``user`` and audit it; True if the account is now locked.
+
+    One UPDATE ... RETURNING in the database, so simultaneous failures are each counted
+    (no lost update between reading and writing the counter). A failure after an
+    expired lock starts counting afresh; the one that reaches LOGIN_MAX_FAILURES locks
+    the account (audited as ``account_locked``), later ones extend the lock. Plain SQL,
+    so a failed attempt does not count as an edit of the account (its version stays).
+    """
+    now = utcnow()
+    max_failures = setting("LOGIN_MAX_FAILURES")
+    lock_until = sa.literal(
+        now + timedelta(minutes=setting("LOGIN_LOCK_MINUTES")), User.locked_until.type
+    )
+    expired = sa.and_(User.locked_until.is_not(None), User.locked_until <= now)
+    count = sa.case((expired, 1), else_=User.failed_logins + 1)
+    failures = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_logins=count,
+            locked_until=sa.case(
+                (count >= max_failures, lock_until),
+                (expired, sa.null()),
+                else_=User.locked_until,
+            ),
+        )
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    db.session.expire(user, ["failed_logins", "locked_until"])
+    if failures == max_failures:
+        audit.record("account_locked", "user", user.id, actor=user.username)
+    else:
+        audit.record(action, "user", user.id, actor=user.username)
+    return failures >= max_failures
+
+
+def end_sessions(user: User) -> None:
+    """Every session and "remember me" cookie of ``user`` stops working on its next
+    request (the login token carries the session version). Plain SQL, so a logout
+    does not make an admin's open edit form of the account stale."""
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["session_version"])
+
+
+def logout(user: User) -> None:
+    end_sessions(user)
+    audit.record("logout", "user", user.id, actor=user, branch_id=user.branch_id)
 
 
 def _require_admin(actor: User) -> None:
@@ -153,11 +212,14 @@ def update_user(user: User, data: dict[str, Any], actor: User) -> User:
             raise ValidationFailed({"member_id": "该党员已关联其他账户"})
     if user.id == actor.id and Role(data["role"]) != Role.admin:
         raise ValidationFailed({"role": "不能取消自己的管理员角色"})
+    scope_before = (user.role, user.branch_id, user.member_id)
     user.display_name = data.get("display_name") or user.display_name
     user.role = Role(data["role"])
     user.branch_id = branch.id if branch else None
     user.member_id = member.id if member else None
     db.session.flush()
+    if (user.role, user.branch_id, user.member_id) != scope_before:
+        end_sessions(user)  # open sessions must not keep the old rights
     audit.record(
         "update",
         "user",
@@ -178,6 +240,8 @@ def set_user_active(user: User, active: bool, actor: User) -> None:
         return
     user.is_active_account = active
     db.session.flush()
+    if not active:
+        end_sessions(user)
     audit.record(
         "activate" if active else "deactivate",
         "user",
@@ -199,11 +263,33 @@ def reset_password(user: User, new_password: str, actor: User) -> None:
     user.failed_logins = 0
     user.locked_until = None
     db.session.flush()
+    end_sessions(user)
     audit.record("reset_password", "user", user.id, actor=actor, branch_id=user.branch_id)
 
 
+def check_current_password(user: User, password: str) -> str | None:
+    """The change-password page's check of the current password: a wrong one is counted
+    and audited like a failed login and locks the account the same way. Returns the
+    message to show, or None when the password is right and the account not locked."""
+    password_ok = verify_password(user.password_hash, password)
+    if user.is_locked():
+        audit.record("change_password_refused_locked", "user", user.id, actor=user)
+        return _locked_message(user)
+    if not password_ok:
+        if count_failed_password(user, "change_password_failed"):
+            return _locked_message(user)
+        return "当前密码不正确"
+    return None
+
+
+def _locked_message(user: User) -> str:
+    return f"当前密码输错次数过多，账户已被临时锁定，请在 {user.lock_minutes_left()} 分钟后再试"
+
+
 def change_own_password(user: User, current_password: str, new_password: str) -> None:
-    if not verify_password(user.password_hash, current_password):
+    """Set a new password; every other session of the user ends (the caller keeps its
+    own by logging the user in again)."""
+    if user.is_locked() or not verify_password(user.password_hash, current_password):
         raise ValidationFailed({"current_password": "当前密码不正确"})
     if current_password == new_password:
         raise ValidationFailed({"new_password": "新密码不能与当前密码相同"})
@@ -213,4 +299,5 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     db.session.flush()
+    end_sessions(user)
     audit.record("change_password", "user", user.id, actor=user, branch_id=user.branch_id)

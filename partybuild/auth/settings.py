@@ -1,4 +1,4 @@
-"""Accounts and login: password policy and lockout."""
+"""Accounts and login: password policy, account lockout and the per-address limit."""
 
 from partybuild.core.settings import Int, Setting, declare
 
@@ -27,6 +27,22 @@ declare(
             15,
             Int(1, 1440, "分钟"),
             "账户锁定时长",
+            editable=True,
+        ),
+        Setting(
+            "LOGIN_CLIENT_LIMIT",
+            20,
+            Int(5, 1000, "次"),
+            "同一地址登录失败上限",
+            "同一客户端地址在统计时段内登录失败达到此次数后，暂停其登录尝试（防止逐个试探用户名）。",
+            editable=True,
+        ),
+        Setting(
+            "LOGIN_CLIENT_WINDOW",
+            300,
+            Int(60, 86400, "秒"),
+            "登录失败统计时段",
+            "按客户端地址统计登录失败次数的时间窗口。",
             editable=True,
         ),
     ],

@@ -13,9 +13,12 @@ from partybuild.auth.forms import (
     UserForm,
 )
 from partybuild.auth.models import User
-from partybuild.core import navigation
+from partybuild.core import navigation, ratelimit
 from partybuild.core.boundary import boundary, form_status
+from partybuild.core.db import utcnow
 from partybuild.core.permissions import Role, access, authenticated, public
+from partybuild.core.security import safe_next
+from partybuild.core.settings import setting
 from partybuild.extensions import db, login_manager
 from partybuild.org.models import Branch, Member
 
@@ -29,37 +32,59 @@ login_manager.login_message_category = "warning"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(token: str) -> User | None:
+    """The session's token is "<id>:<session_version>" (User.get_id): a token of an
+    older session version (after logout, password change, ...) loads nobody."""
+    user_id, _, version = token.partition(":")
+    if not (user_id.isdigit() and version.isdigit() and len(user_id) < 19 and len(version) < 19):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: browsers read "/\\host" like "//host"."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("core.home")
+LOGIN_RATE_LIMITED = "登录尝试过于频繁，请稍后再试。"
+
+
+LOGIN_RETRY = "登录未完成，请重新登录。"
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
+    target = safe_next(request.args.get("next")) or url_for("core.home")
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(target)
     form = LoginForm()
-    error = None
-    if form.validate_on_submit():
-        with boundary():  # failed attempts and lockouts are recorded either way
-            result = service.authenticate(form.username.data, form.password.data)
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form, error=None)
+    # Failed attempts per client address, beside the per-account lock: the counter is
+    # raised before checking (atomic, so parallel guesses are all counted) and given
+    # back when the login succeeds, so colleagues behind one address are not held up.
+    key = f"login:{ratelimit.keyed_hash(ratelimit.client_ip(), 'login')}"
+    window, now = setting("LOGIN_CLIENT_WINDOW"), utcnow()
+    with boundary():  # counted even when refused
+        allowed = ratelimit.hit(key, setting("LOGIN_CLIENT_LIMIT"), window, now)
+    if not allowed:
+        return render_template("auth/login.html", form=form, error=LOGIN_RATE_LIMITED), 429
+    with boundary() as done:  # failed attempts and lockouts are recorded either way
+        result = service.authenticate(form.username.data, form.password.data)
         if result.user is not None:
-            login_user(result.user)
-            return redirect(_safe_next(request.args.get("next")))
-        error = result.error
-    return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
+            ratelimit.refund(key, window, now)
+    if not done:  # the same account logging in twice at once: this one lost the race
+        return render_template("auth/login.html", form=form, error=LOGIN_RETRY), 409
+    if result.user is None:
+        return render_template("auth/login.html", form=form, error=result.error), 401
+    login_user(result.user)
+    return redirect(target)
 
 
 @bp.post("/logout")
 @authenticated
 def logout():
+    with boundary():  # every copy of this user's session cookie ends too
+        service.logout(current_user)
     logout_user()
     flash("您已安全退出。", "info")
     return redirect(url_for("auth.login"))
@@ -70,11 +95,16 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
+        with boundary():  # a wrong current password is counted and audited either way
+            problem = service.check_current_password(user, form.current_password.data)
+        if problem:
+            form.current_password.errors.append(problem)
+            return render_template("auth/change_password.html", form=form), 400
         with boundary(form, success="密码已修改。") as done:
-            service.change_own_password(
-                current_user, form.current_password.data, form.new_password.data
-            )
+            service.change_own_password(user, form.current_password.data, form.new_password.data)
         if done:
+            login_user(user)  # this session goes on with the new session version
             return redirect(url_for("core.home"))
     return render_template("auth/change_password.html", form=form), form_status(form)
 
@@ -122,6 +152,8 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         with boundary(form, success="账户已更新。") as done:
             service.update_user(user, form.data, current_user)
+        if done and user.id == current_user.id:
+            login_user(user)  # a change of one's own scope ends the other sessions only
         if done:
             return redirect(url_for("auth.users"))
     return render_template(
@@ -147,6 +179,8 @@ def reset_password(user_id: int):
     if not form.validate_on_submit():
         flash("请输入新密码。", "error")
     else:
-        with boundary(success=f"已重置 {user.username} 的密码，并解除锁定。"):
+        with boundary(success=f"已重置 {user.username} 的密码，并解除锁定。") as done:
             service.reset_password(user, form.new_password.data, current_user)
+        if done and user.id == current_user.id:
+            login_user(user)  # an admin resetting their own password stays logged in
     return redirect(url_for("auth.edit_user", user_id=user.id))

@@ -21,7 +21,6 @@ from partybuild.commitments.models import (
     PublicRating,
     RatingLevel,
 )
-from partybuild.commitments.rates import RateSummary
 from partybuild.core.settings import setting
 from partybuild.core.xlsx import Sheet
 from partybuild.extensions import db
@@ -60,6 +59,7 @@ class LedgerRow:
     score: float | None
     grade: str | None
     closed_reason: str
+    member_id: int = 0
 
 
 def ledger_query(
@@ -122,6 +122,7 @@ def ledger_query(
             Commitment.score,
             Commitment.grade,
             Commitment.closed_reason,
+            Commitment.member_id,
         )
         .select_from(Commitment)
         .join(Branch, Commitment.branch_id == Branch.id)
@@ -160,9 +161,14 @@ def ledger_rows(
     min_count = setting("PUBLIC_RATING_MIN_COUNT")
     stmt = ledger_query(branch_ids, start, end, batch_id=batch_id, include_drafts=include_drafts)
     result = db.session.execute(stmt.execution_options(yield_per=500))
+    # Per-row work kept to lookups: a ledger can hold tens of thousands of rows.
+    labels = {s.value: STATE_LABELS[s] for s in CommitmentState}
     for r in result:
         state = CommitmentState(r.state)
-        label = STATE_LABELS[state] + ("（已撤回）" if r.is_withdrawn else "")
+        label = labels[state.value] + ("（已撤回）" if r.is_withdrawn else "")
+        votes = r.satisfied + r.basic + r.unsatisfied
+        # RateSummary's satisfaction rate: (满意 + 基本满意) / all, hidden below min_count.
+        satisfaction = (r.satisfied + r.basic) / votes if votes and votes >= min_count else None
         if r.is_leader:
             post = r.member_title or "局领导"
         else:
@@ -192,12 +198,11 @@ def ledger_rows(
             satisfied=r.satisfied,
             basic=r.basic,
             unsatisfied=r.unsatisfied,
-            satisfaction=RateSummary(
-                counts={lv.value: getattr(r, lv.value) for lv in RatingLevel}, min_count=min_count
-            ).satisfaction_rate,
+            satisfaction=satisfaction,
             score=r.score,
             grade=r.grade,
             closed_reason=r.closed_reason or "",
+            member_id=r.member_id,
         )
 
 

@@ -94,9 +94,14 @@ class OverviewFilters:
         )
 
 
-def overview_base(filters: OverviewFilters, user: "User") -> sa.Select:
-    """The overview before its state and flag filters (the chips count over this)."""
-    stmt = sa.select(Commitment).join(Member, Commitment.member_id == Member.id)
+def overview_base(filters: OverviewFilters, user: "User", *, rows: bool = True) -> sa.Select:
+    """The overview before its state and flag filters (the chips count over this).
+
+    ``rows=False`` leaves out the join to members when no filter needs it (for counting:
+    the page's rows need it for their order, the counts do not)."""
+    stmt = sa.select(Commitment)
+    if rows or filters.q:
+        stmt = stmt.join(Member, Commitment.member_id == Member.id)
     if user.branch_scope is not None:
         stmt = _scoped(stmt, Commitment.branch_id, user)
     elif filters.branch:
@@ -159,9 +164,26 @@ def moderation_queue(state: CommentState, user: "User") -> sa.Select:
 
 def pending_comments(user: "User") -> sa.Select:
     """A count of the comments waiting for moderation in the user's branches."""
-    stmt = (
-        sa.select(sa.func.count(PublicRating.id))
-        .join(Commitment, PublicRating.commitment_id == Commitment.id)
-        .where(PublicRating.comment_state == CommentState.pending)
+    stmt = sa.select(sa.func.count(PublicRating.id)).where(
+        PublicRating.comment_state == CommentState.pending
     )
+    if user.branch_scope is None:  # every branch: the state's index alone answers
+        return stmt
+    stmt = stmt.join(Commitment, PublicRating.commitment_id == Commitment.id)
     return _scoped(stmt, Commitment.branch_id, user)
+
+
+def overview_total(
+    filters: OverviewFilters, state_counts: dict[str, int], flag_counts: dict[str, int]
+) -> int | None:
+    """The number of overview rows, from the chip counts already made (None: unknown,
+    e.g. rows with any flag, which the per-flag counts cannot add up to)."""
+    if filters.flag == "any":
+        return None
+    if filters.flag:
+        if filters.state is not None:
+            return None
+        return flag_counts.get(filters.flag, 0)
+    if filters.state is not None:
+        return state_counts.get(filters.state.value, 0)
+    return sum(state_counts.values())

@@ -265,6 +265,11 @@ class Commitment(Stateful, db.Model):
     record_count: Mapped[int] = mapped_column(default=0)
     evidence_count: Mapped[int] = mapped_column(default=0)
     last_record_on: Mapped[date | None]
+    # Public ratings by level, kept in step by add_public_rating (same transaction), so
+    # boards and rates read them from this row instead of counting the ratings table.
+    ratings_satisfied: Mapped[int] = mapped_column(default=0, server_default="0")
+    ratings_basic: Mapped[int] = mapped_column(default=0, server_default="0")
+    ratings_unsatisfied: Mapped[int] = mapped_column(default=0, server_default="0")
     score: Mapped[float | None]
     grade: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -307,6 +312,19 @@ class Commitment(Stateful, db.Model):
             cls.is_withdrawn.is_(False),
             cls.state.in_(PUBLIC_STATES),
         )
+
+    @property
+    def rating_counts(self) -> dict[str, int]:
+        """{level: count} of public ratings, from the counters on this row."""
+        return {
+            RatingLevel.satisfied.value: self.ratings_satisfied,
+            RatingLevel.basic.value: self.ratings_basic,
+            RatingLevel.unsatisfied.value: self.ratings_unsatisfied,
+        }
+
+    @classmethod
+    def rating_column(cls, level: "RatingLevel | str") -> sa.orm.InstrumentedAttribute[int]:
+        return getattr(cls, f"ratings_{RatingLevel(level).value}")
 
     @property
     def is_public(self) -> bool:
@@ -569,3 +587,114 @@ class PublicRating(db.Model):
     @property
     def comment_approved(self) -> bool:
         return self.comment_state == CommentState.approved
+
+
+# --- the public board's version -------------------------------------------------------
+# Every flush that changes something a branch's public pages show bumps that branch's
+# ``public_version`` in the same transaction. Public pages take their ETag and the key
+# of their rendered-page cache from it, so a cached board can never outlive a change.
+
+_PENDING_KEY = "public_version_branches"
+_EXPIRE_KEY = "public_version_expire"
+_RATINGS_KEY = "public_rating_counts"
+_RATED_KEY = "public_rating_rated"
+_ALL_BRANCHES = -1  # a post or department renamed: every branch may show it
+
+
+def _branch_ids_of(session: sa.orm.Session, obj: object) -> set[int]:
+    if isinstance(obj, Commitment | CommitmentBatch):
+        return {obj.branch_id} if obj.branch_id else set()
+    if isinstance(obj, FulfilmentRecord | PublicRating):
+        c = obj.__dict__.get("commitment") or session.get(Commitment, obj.commitment_id)
+        return {c.branch_id} if c is not None else set()
+    if isinstance(obj, RecordEvidence):
+        record = obj.__dict__.get("record") or session.get(FulfilmentRecord, obj.record_id)
+        return _branch_ids_of(session, record) if record is not None else set()
+    if isinstance(obj, Member):
+        # A member moved between branches changes both boards.
+        history = sa.orm.attributes.get_history(obj, "branch_id")
+        return {b for b in (*history.deleted, obj.branch_id) if b}
+    if isinstance(obj, Branch):
+        return {obj.id} if obj.id else set()
+    from partybuild.org.models import Department, Post
+
+    if isinstance(obj, Post | Department):
+        return {_ALL_BRANCHES}
+    return set()
+
+
+_BOOKKEEPING = {"public_version", "public_changed_at", "updated_at", "version_id"}
+
+
+def _ids(values: set) -> set[int]:
+    # A form may have set an id as text before the flush converts it.
+    return {int(v) for v in values if str(v).lstrip("-").isdigit()}
+
+
+def _changes_public(obj: object) -> bool:
+    """A dirty object really changed something besides bookkeeping columns."""
+    state = sa.inspect(obj)
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in _BOOKKEEPING)
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _collect_public_changes(session: sa.orm.Session, flush_context, instances) -> None:  # noqa: ANN001
+    pending: set[int] = session.info.setdefault(_PENDING_KEY, set())
+    ratings: list[tuple[PublicRating, int]] = session.info.setdefault(_RATINGS_KEY, [])
+    with session.no_autoflush:
+        for obj in session.new:
+            pending |= _ids(_branch_ids_of(session, obj))
+            if isinstance(obj, PublicRating):
+                ratings.append((obj, 1))
+        for obj in session.deleted:
+            pending |= _ids(_branch_ids_of(session, obj))
+            if isinstance(obj, PublicRating):
+                ratings.append((obj, -1))
+        for obj in session.dirty:
+            if _changes_public(obj):
+                pending |= _ids(_branch_ids_of(session, obj))
+
+
+@sa.event.listens_for(sa.orm.Session, "after_flush")
+def _bump_public_versions(session: sa.orm.Session, flush_context) -> None:  # noqa: ANN001
+    # Ratings by level are counted on the commitment row, in the rating's transaction.
+    # A plain UPDATE: it must not touch version_id (raters do not edit the commitment).
+    # (Resolved after the flush: a commitment made in the same flush has its id only now.)
+    changes: dict[tuple[int, str], int] = {}
+    for rating, sign in session.info.pop(_RATINGS_KEY, []):
+        key = (rating.commitment_id, RatingLevel(rating.level).value)
+        changes[key] = changes.get(key, 0) + sign
+    ratings = {key: n for key, n in changes.items() if n}
+    table = Commitment.__table__
+    for (commitment_id, level), n in sorted(ratings.items()):
+        column = table.c[f"ratings_{level}"]
+        session.connection().execute(
+            sa.update(table).where(table.c.id == commitment_id).values({column: column + n})
+        )
+    if ratings:
+        session.info[_RATED_KEY] = {cid for cid, _ in ratings}
+    pending: set[int] = session.info.pop(_PENDING_KEY, set())
+    if not pending:
+        return
+    branches = Branch.__table__
+    stmt = sa.update(branches).values(
+        public_version=branches.c.public_version + 1, public_changed_at=utcnow()
+    )
+    if _ALL_BRANCHES not in pending:
+        stmt = stmt.where(branches.c.id.in_(sorted(pending)))
+    session.connection().execute(stmt)
+    session.info[_EXPIRE_KEY] = pending
+
+
+@sa.event.listens_for(sa.orm.Session, "after_flush_postexec")
+def _expire_branch_versions(session: sa.orm.Session, flush_context) -> None:  # noqa: ANN001
+    """Loaded Branch rows now hold an old version: read it again when next asked."""
+    bumped: set[int] = session.info.pop(_EXPIRE_KEY, set())
+    rated: set[int] = session.info.pop(_RATED_KEY, set())
+    if not (bumped or rated):
+        return
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Branch) and (_ALL_BRANCHES in bumped or obj.id in bumped):
+            session.expire(obj, ["public_version", "public_changed_at"])
+        elif isinstance(obj, Commitment) and obj.id in rated:
+            session.expire(obj, [f"ratings_{level.value}" for level in RatingLevel])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from partybuild.commitments.models import Commitment, PublicRating, RatingLevel
+from partybuild.commitments.models import Commitment, RatingLevel
 from partybuild.core.settings import setting
 from partybuild.extensions import db
 
@@ -65,18 +65,19 @@ def _new_summary() -> RateSummary:
 
 
 def rating_counts(commitment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """{commitment id: {level: count}} in one query (levels with no ratings are 0)."""
+    """{commitment id: {level: count}} in one query, from the counters kept on each
+    commitment row (levels with no ratings are 0)."""
     ids = list(commitment_ids)
     result: dict[int, dict[str, int]] = {i: {lv.value: 0 for lv in LEVELS} for i in ids}
     if not ids:
         return result
     rows = db.session.execute(
-        sa.select(PublicRating.commitment_id, PublicRating.level, sa.func.count())
-        .where(PublicRating.commitment_id.in_(ids))
-        .group_by(PublicRating.commitment_id, PublicRating.level)
+        sa.select(Commitment.id, *(Commitment.rating_column(lv) for lv in LEVELS)).where(
+            Commitment.id.in_(ids)
+        )
     )
-    for cid, level, n in rows:
-        result[cid][RatingLevel(level).value] = n
+    for cid, *ns in rows:
+        result[cid] = {lv.value: n for lv, n in zip(LEVELS, ns, strict=True)}
     return result
 
 
@@ -85,8 +86,11 @@ def _scope(
     branch_ids: Iterable[int] | None,
     batch_id: int | None,
     among: sa.ScalarSelect | None = None,
+    batch_ids: Iterable[int] | None = None,
 ) -> sa.Select:
     stmt = stmt.where(Commitment.on_public_board())
+    if batch_ids is not None:
+        stmt = stmt.where(Commitment.batch_id.in_(list(batch_ids)))
     if branch_ids is not None:
         stmt = stmt.where(Commitment.branch_id.in_(list(branch_ids)))
     if batch_id is not None:
@@ -101,54 +105,38 @@ def rates_by(
     *,
     branch_ids: Iterable[int] | None = None,
     batch_id: int | None = None,
+    batch_ids: Iterable[int] | None = None,
     among: sa.ScalarSelect | None = None,
 ) -> dict[int, RateSummary]:
-    """Rate summaries grouped by ``branch`` or ``batch`` id, in two queries.
+    """Rate summaries grouped by ``branch`` or ``batch`` id, in one query over the
+    commitments asked for (their rating counters; the ratings table is not read).
 
     ``among`` (a scalar subquery of commitment ids, e.g. a report's own rows) narrows
     the commitments further; only those on the public board count either way."""
     key = Commitment.branch_id if group == "branch" else Commitment.batch_id
-    branch_ids = list(branch_ids) if branch_ids is not None else None
     need = setting("PARTICIPATION_MIN_RATINGS")
-    per_commitment = (
-        sa.select(
-            PublicRating.commitment_id.label("cid"), sa.func.count(PublicRating.id).label("n")
-        )
-        .group_by(PublicRating.commitment_id)
-        .subquery()
-    )
-    published = db.session.execute(
+    columns = [Commitment.rating_column(lv) for lv in LEVELS]
+    total = sum(columns[1:], columns[0])
+    rows = db.session.execute(
         _scope(
             sa.select(
                 key,
                 sa.func.count(Commitment.id),
-                sa.func.sum(sa.case((sa.func.coalesce(per_commitment.c.n, 0) >= need, 1), else_=0)),
-            )
-            .select_from(Commitment)
-            .outerjoin(per_commitment, per_commitment.c.cid == Commitment.id)
-            .group_by(key),
+                sa.func.sum(sa.case((total >= need, 1), else_=0)),
+                *(sa.func.sum(col) for col in columns),
+            ).group_by(key),
             branch_ids,
             batch_id,
             among,
+            batch_ids,
         )
     ).all()
     out: dict[int, RateSummary] = {}
-    for gid, n, rated in published:
+    for gid, n, rated, *levels in rows:
         summary = out.setdefault(gid, _new_summary())
         summary.published, summary.rated = n, int(rated or 0)
-    levels = db.session.execute(
-        _scope(
-            sa.select(key, PublicRating.level, sa.func.count(PublicRating.id))
-            .select_from(PublicRating)
-            .join(Commitment, PublicRating.commitment_id == Commitment.id)
-            .group_by(key, PublicRating.level),
-            branch_ids,
-            batch_id,
-            among,
-        )
-    ).all()
-    for gid, level, n in levels:
-        out.setdefault(gid, _new_summary()).counts[RatingLevel(level).value] = n
+        for lv, count in zip(LEVELS, levels, strict=True):
+            summary.counts[lv.value] = int(count or 0)
     return out
 
 

@@ -687,10 +687,8 @@ def public_score(counts: dict[str, int]) -> float | None:
 
 
 def score_breakdown(c: Commitment, counts: dict[str, int] | None = None) -> ScoreBreakdown:
-    from partybuild.commitments.rates import rating_counts
-
     if counts is None:
-        counts = rating_counts([c.id]).get(c.id, {})
+        counts = c.rating_counts
     parts: dict[str, float | None] = {k: None for k in ("self", "branch", "leader")}
     for ev in c.evaluations:
         parts[ev.kind.value] = float(ev.score)

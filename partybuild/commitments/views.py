@@ -60,6 +60,7 @@ WRITE_ROLES = (Role.admin, Role.secretary)
 READ_ROLES = (Role.admin, Role.secretary, Role.reviewer)
 ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
 PER_PAGE = 30
+QR_PER_PAGE = 24  # codes per printed sheet
 
 NEXT_STEP = {
     CommitmentState.draft: "完善后提交审核（本批次须有 {min}–{max} 项承诺）",
@@ -448,10 +449,14 @@ def overview():
     today = local_today()
     filters = lists.OverviewFilters.from_args(request.args)
     state_counts, flag_counts = lists.overview_counts(
-        lists.overview_base(filters, current_user), today
+        lists.overview_base(filters, current_user, rows=False), today
     )
     stmt = lists.overview(filters, current_user, today)
-    page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
+    total = lists.overview_total(filters, state_counts, flag_counts)
+    # The chips already counted the rows: no second count over the same commitments.
+    page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100, count=total is None)
+    if total is not None:
+        page.total = total
     summary = rates.rates(current_user.branch_scope, filters.batch)
     return render_template(
         "commitments/overview.html",
@@ -487,7 +492,8 @@ def _batch_form(batch: CommitmentBatch | None = None) -> BatchForm:
 @bp.get("/batches")
 @access(*READ_ROLES)
 def batches():
-    items = _visible_batches()
+    page = db.paginate(lists.batches(current_user), per_page=PER_PAGE, max_per_page=100)
+    items = list(page.items)
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     if items:
         rows = db.session.execute(
@@ -499,9 +505,11 @@ def batches():
         )
         for batch_id, state, n in rows:
             counts[batch_id][CommitmentState(state).value] = n
-    batch_rates = rates.rates_by("batch", branch_ids=current_user.branch_scope)
+    # Only the batches on this page are counted.
+    batch_rates = rates.rates_by("batch", batch_ids=[b.id for b in items]) if items else {}
     return render_template(
         "commitments/batches.html",
+        page=page,
         items=items,
         counts=counts,
         batch_rates=batch_rates,
@@ -617,22 +625,25 @@ def qr_sheet():
     branch = next((b for b in branches if b.id == _int_arg("branch")), None) or (
         branches[0] if branches else None
     )
-    items = []
-    if branch is not None:
-        items = db.session.scalars(
+    page = None
+    if branch is not None:  # printed page by page, never the whole branch at once
+        page = db.paginate(
             sa.select(Commitment)
             .join(Member, Commitment.member_id == Member.id)
             .where(Commitment.branch_id == branch.id, Commitment.on_public_board())
             .options(selectinload(Commitment.member), selectinload(Commitment.branch))
-            .order_by(Member.is_leader.desc(), Member.name, Commitment.id)
-        ).all()
+            .order_by(Member.is_leader.desc(), Member.name, Commitment.id),
+            per_page=QR_PER_PAGE,
+            max_per_page=QR_PER_PAGE,
+        )
     board_url = qr.public_url(url_for("public.board", code=branch.code)) if branch else ""
     host = urlsplit(board_url).hostname or ""
     return render_template(
         "commitments/qr_sheet.html",
         branch=branch,
         branches=branches,
-        items=items,
+        page=page,
+        items=page.items if page else [],
         board_url=board_url,
         # Codes printed with such an address open nothing on a phone.
         unreachable=host in ("", "localhost", "0.0.0.0") or host.startswith("127."),

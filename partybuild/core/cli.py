@@ -40,9 +40,9 @@ def audit_verify_command() -> None:
     if result.ok:
         click.echo(f"审计日志完整：已校验 {result.checked} 条记录。")
         return
+    where = "" if result.first_bad_id is None else f"第一条异常记录 ID {result.first_bad_id}"
     click.echo(
-        f"审计日志被篡改：第一条异常记录 ID {result.first_bad_id}（{result.reason}），"
-        f"已校验 {result.checked} 条。",
+        f"审计日志被篡改：{where}（{result.reason}），已校验 {result.checked} 条。",
         err=True,
     )
     sys.exit(1)

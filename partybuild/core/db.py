@@ -170,3 +170,21 @@ def after_commit(fn: Callable[[], object]) -> None:
 
 def init_app(app: Any) -> None:
     """Nothing per-app yet: the SQLite pragmas above apply to every connection."""
+
+
+def insert_ignoring_duplicates(entity: Any, dialect_name: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL) / ``INSERT OR IGNORE`` (SQLite).
+
+    For bulk inserts guarded by a unique constraint: a row another transaction already
+    wrote is skipped without an error or a savepoint per row. ``RETURNING`` gives back
+    only the rows this statement inserted.
+    """
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(entity).on_conflict_do_nothing()
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(entity).on_conflict_do_nothing()
+    raise NotImplementedError(f"insert_ignoring_duplicates: no support for {dialect_name}")

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from partybuild.core.security import same_site_referrer
 from partybuild.core.service import PermissionDenied
 from partybuild.extensions import db
 
@@ -59,9 +60,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def stale(exc: StaleDataError):
         db.session.rollback()
-        if not wants_json() and request.method == "POST" and request.referrer:
+        back = same_site_referrer() if request.method == "POST" else None
+        if not wants_json() and back:
             flash(MESSAGES[409][1], "warning")
-            return redirect(request.referrer)
+            return redirect(back)
         return error_response(409)
 
     @app.errorhandler(HTTPException)

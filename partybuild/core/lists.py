@@ -7,14 +7,16 @@ return a ``Select`` that the view paginates. Views never build list queries.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from partybuild.core.audit import AuditEntry
 from partybuild.core.forms import parse_id
 from partybuild.core.timeutil import LOCAL_TZ
+from partybuild.extensions import db
 
 
 def contains(
@@ -89,3 +91,53 @@ def audit_entries(filters: AuditFilters) -> sa.Select:
             < datetime.combine(filters.end.date() + timedelta(days=1), time(), LOCAL_TZ)
         )
     return stmt
+
+
+def distinct_values(column: sa.ColumnElement) -> list[Any]:
+    """The distinct values of an indexed column, by skipping through its index (one
+    probe per value: a recursive CTE of ``min(col) WHERE col > previous``), not a
+    DISTINCT over every row. For a column with few values in a large table."""
+    found = sa.select(sa.func.min(column).label("v")).cte("found", recursive=True)
+    following = sa.select(
+        sa.select(sa.func.min(column)).where(column > found.c.v).scalar_subquery()
+    ).where(found.c.v.is_not(None))
+    found = found.union_all(following)
+    return list(db.session.scalars(sa.select(found.c.v).where(found.c.v.is_not(None))))
+
+
+COUNT_CAP = 1000
+
+
+@dataclass
+class Peek:
+    """A page of a long list without counting all of it: one row more than the page is
+    read to know whether a next page exists, and rows are counted only up to
+    ``COUNT_CAP`` (``total`` is None beyond). Used with the ``pager`` template macro."""
+
+    page: int
+    per_page: int
+    items: list[Any] = field(default_factory=list)
+    has_next: bool = False
+    total: int | None = None
+    cap: int = COUNT_CAP
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def peek_page(stmt: sa.Select, args: Mapping[str, str], per_page: int) -> Peek:
+    page = min(int_arg(args, "page") or 1, 1_000_000) or 1
+    rows = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
+    first = stmt.order_by(None).limit(COUNT_CAP + 1)
+    counted = db.session.scalar(sa.select(sa.func.count()).select_from(first.subquery()))
+    total = counted if counted <= COUNT_CAP else None
+    return Peek(page, per_page, rows[:per_page], len(rows) > per_page, total)

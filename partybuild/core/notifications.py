@@ -5,12 +5,14 @@
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from partybuild.core.db import utcnow
+from partybuild.core.db import insert_ignoring_duplicates, utcnow
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,35 @@ def notify(
     db.session.add(note)
     db.session.flush()
     return note
+
+
+def notify_many(rows: Iterable[dict[str, Any]], *, chunk: int = 1000) -> int:
+    """Add many notifications in bulk; return how many were added.
+
+    Each row is a dict of ``user_id, kind, title`` and optionally ``body, link,
+    dedupe_key``. A row whose (user, dedupe_key) already exists is skipped by the
+    unique constraint (no SELECT per row), so a job can run twice harmlessly.
+    """
+    stmt = insert_ignoring_duplicates(Notification, db.session.get_bind().dialect.name)
+    stmt = stmt.returning(Notification.id)
+    now = utcnow()
+    batch: list[dict[str, Any]] = []
+    added = 0
+
+    def flush_batch() -> int:
+        if not batch:
+            return 0
+        n = len(db.session.execute(stmt, batch).all())
+        batch.clear()
+        return n
+
+    for row in rows:
+        batch.append(
+            {"body": "", "link": "", "dedupe_key": None, "created_at": now, "read_at": None, **row}
+        )
+        if len(batch) >= chunk:
+            added += flush_batch()
+    return added + flush_batch()
 
 
 def unread_count(user_id: int) -> int:

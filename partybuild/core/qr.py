@@ -2,13 +2,15 @@
 
 import io
 import logging
+from typing import TYPE_CHECKING
 
-import qrcode
-import qrcode.image.svg
 from flask import Response
 
 from partybuild.core.downloads import content_disposition
 from partybuild.core.settings import setting
+
+if TYPE_CHECKING:
+    import qrcode
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +23,9 @@ def public_url(path: str) -> str:
     return f"{base}/{path.lstrip('/')}"
 
 
-def _make(data: str) -> qrcode.QRCode:
+def _make(data: str) -> "qrcode.QRCode":
+    import qrcode  # heavy (pulls in PIL): imported where used
+
     # Medium error correction survives a little wear on printed badges.
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
     code.add_data(data)
@@ -36,6 +40,8 @@ def png(data: str) -> bytes:
 
 
 def svg(data: str) -> bytes:
+    import qrcode.image.svg
+
     buf = io.BytesIO()
     _make(data).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buf)
     return buf.getvalue()

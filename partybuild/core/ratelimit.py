@@ -43,9 +43,7 @@ def client_ip() -> str:
 def hit(key: str, limit: int, window_seconds: int, now: datetime | None = None) -> bool:
     """Count one event for ``key``; True while the window's count is within ``limit``."""
     now = now or utcnow()
-    start = int(now.timestamp()) // window_seconds * window_seconds
-    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
-    bucket = f"{digest}:{window_seconds}:{start}"
+    bucket, start = _bucket(key, window_seconds, now)
     count = _increment(bucket)
     if count is None:
         expires = datetime.fromtimestamp(start + window_seconds, now.tzinfo) + timedelta(seconds=1)
@@ -60,6 +58,24 @@ def hit(key: str, limit: int, window_seconds: int, now: datetime | None = None) 
     if not allowed:
         logger.info("rate limit exceeded for bucket %s (%d > %d)", bucket, count, limit)
     return allowed
+
+
+def refund(key: str, window_seconds: int, now: datetime) -> None:
+    """Take back one event counted by ``hit(key, window_seconds, now=now)`` (same ``now``):
+    for limits that should count only failures, hit first (atomic), refund on success."""
+    bucket, _start = _bucket(key, window_seconds, now)
+    db.session.execute(
+        sa.update(RateLimitCounter)
+        .where(RateLimitCounter.bucket == bucket, RateLimitCounter.count > 0)
+        .values(count=RateLimitCounter.count - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _bucket(key: str, window_seconds: int, now: datetime) -> tuple[str, int]:
+    start = int(now.timestamp()) // window_seconds * window_seconds
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"{digest}:{window_seconds}:{start}", start
 
 
 def _increment(bucket: str) -> int | None:

@@ -599,6 +599,21 @@ declare(
             "未设置时首次启动自动生成并保存在实例目录。",
         ),
         Setting(
+            "AUDIT_KEY",
+            None,
+            Secret(),
+            "审计日志密钥",
+            "审计日志每条记录以此密钥签名（不存入数据库）；未设置时首次启动自动生成并保存在"
+            "实例目录的 audit_key 文件。更换时把旧密钥移入“审计日志旧密钥”。",
+        ),
+        Setting(
+            "AUDIT_KEYRING",
+            None,
+            Secret(),
+            "审计日志旧密钥",
+            "轮换前使用过的审计密钥（逗号分隔或 JSON 列表），用于校验旧记录。",
+        ),
+        Setting(
             "PUBLIC_BASE_URL",
             "http://127.0.0.1:5000",
             Text(),
@@ -622,6 +637,25 @@ declare(
             "践诺佐证材料等上传文件的保存位置；未设置时为实例目录下的 uploads。",
         ),
         Setting(
+            "STORAGE_BACKEND",
+            "local",
+            Text(),
+            "文件存储方式",
+            "local：保存在本机目录（上述两个目录）；s3：保存在兼容 S3 的对象存储"
+            "（如 MinIO），多台应用服务器共用时必须使用。",
+        ),
+        Setting(
+            "STORAGE_S3_ENDPOINT_URL",
+            None,
+            Text(),
+            "对象存储地址",
+            "如 http://minio.internal:9000；未设置时为 AWS S3。",
+        ),
+        Setting("STORAGE_S3_BUCKET", None, Text(), "对象存储桶", "上传文件和导出文件共用此桶。"),
+        Setting("STORAGE_S3_REGION", None, Text(), "对象存储区域", "如 us-east-1。"),
+        Setting("STORAGE_S3_ACCESS_KEY", None, Text(), "对象存储访问密钥 ID"),
+        Setting("STORAGE_S3_SECRET_KEY", None, Secret(), "对象存储访问密钥"),
+        Setting(
             "UPLOAD_MAX_BYTES",
             10 * 1024 * 1024,
             Bytes(1, 1 << 31, "字节"),
@@ -638,6 +672,13 @@ declare(
         Setting("MAIL_SENDER", "partybuild@localhost", Text(), "发件人地址"),
         Setting("MAIL_SENDER_NAME", "党建工作平台", Text(), "发件人名称"),
         Setting("MAIL_TIMEOUT", 10, Int(1, 300, "秒"), "邮件发送超时"),
+        Setting(
+            "PAGE_CACHE_SIZE",
+            512,
+            Int(0, 100_000),
+            "公示页面缓存条数",
+            "每个进程缓存的已生成公示栏页面数（数据变化即失效）；0 为不缓存。",
+        ),
     ],
     order=90,
 )

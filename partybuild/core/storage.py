@@ -1,10 +1,20 @@
-"""Evidence file storage shared by the domains.
+"""Stored files shared by the domains: one storage interface, two back ends.
 
-Files live under ``<instance>/uploads`` with random names; the database keeps
-the original name, type, size and checksum. A file is accepted only when its
-extension is allowed AND its first bytes match that type, so a renamed
-executable is refused. Stored files are never hard-deleted, only retired.
-Domains authorise access themselves and then call ``send_stored``.
+Every file the app keeps (evidence uploads, report exports, later inspection
+packs) goes through ``file_store(area)``, a ``FileStore`` with ``put_file``,
+``open``, ``exists`` and ``delete`` by key:
+
+* ``local`` (default): a directory per area, ``UPLOAD_DIR`` (else
+  ``<instance>/uploads``) for uploads and ``EXPORTS_DIR`` for exports;
+* ``s3``: one bucket of an S3-compatible object store (MinIO and the like), keys
+  ``<area>/…``, so that every app instance behind one address sees every file.
+  Chosen with ``STORAGE_BACKEND=s3`` and the ``STORAGE_S3_*`` deployment settings.
+
+Evidence files have random names; the database keeps the original name, type, size
+and checksum. A file is accepted only when its extension is allowed AND its first
+bytes match that type, so a renamed executable is refused. Stored files are never
+hard-deleted, only retired. Domains authorise access themselves and then call
+``send_stored``, which streams the file from the store.
 """
 
 import hashlib
@@ -12,14 +22,16 @@ import io
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import sqlalchemy as sa
-from flask import Response, current_app
+from flask import Response, abort, current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import audit
@@ -126,6 +138,196 @@ def upload_root() -> Path:
     return Path(setting("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
 
 
+def exports_root() -> Path:
+    return Path(setting("EXPORTS_DIR") or "exports").resolve()
+
+
+# --- the storage interface --------------------------------------------------------------
+
+CHUNK = 256 * 1024  # bytes per read when streaming a file out of a store
+
+
+class FileMissing(LookupError):
+    """No file under that key in the store."""
+
+
+class FileStore:
+    """Files by key ("2026/11/17-roster-ab12.docx", "ab/abcdef…"), in one area."""
+
+    backend = "?"
+
+    def put_file(self, key: str, source: IO[bytes]) -> None:
+        """Store the bytes of a binary file object (read from its current position)."""
+        raise NotImplementedError
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.put_file(key, io.BytesIO(data))
+
+    def open(self, key: str) -> IO[bytes]:
+        """A binary stream of the stored bytes; raises FileMissing. The caller closes it."""
+        raise NotImplementedError
+
+    def exists(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        """Remove a file (only for a write that failed: stored files are kept)."""
+        raise NotImplementedError
+
+    def local_path(self, key: str) -> Path | None:
+        """The file's path when the store is a local directory, else None."""
+        return None
+
+    def read_bytes(self, key: str) -> bytes:
+        with self.open(key) as fh:
+            return fh.read()
+
+
+class LocalStore(FileStore):
+    """A directory on this machine; writes are atomic (temporary file, then rename)."""
+
+    backend = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root not in path.parents:
+            raise FileMissing(key)  # a key never leaves its directory
+        return path
+
+    def put_file(self, key: str, source: IO[bytes]) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        try:
+            os.fchmod(fd, 0o644)  # mkstemp creates 0600
+            with os.fdopen(fd, "wb") as fh:
+                shutil.copyfileobj(source, fh, CHUNK)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            return open(self._path(key), "rb")  # noqa: SIM115 - the caller closes it
+        except (FileNotFoundError, IsADirectoryError):
+            raise FileMissing(key) from None
+
+    def exists(self, key: str) -> bool:
+        try:
+            return self._path(key).is_file()
+        except FileMissing:
+            return False
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
+
+class S3Store(FileStore):
+    """One bucket of an S3-compatible object store; this area's keys under ``prefix/``."""
+
+    backend = "s3"
+
+    def __init__(self, client: Any, bucket: str, prefix: str) -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put_file(self, key: str, source: IO[bytes]) -> None:
+        self.client.upload_fileobj(source, self.bucket, self._key(key))
+
+    def open(self, key: str) -> IO[bytes]:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise FileMissing(key) from None
+            raise
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+
+AREAS = ("uploads", "exports")
+_S3_CLIENTS: dict[tuple, Any] = {}
+
+
+def storage_backend() -> str:
+    backend = (setting("STORAGE_BACKEND") or "local").strip().lower()
+    if backend not in ("local", "s3"):
+        raise RuntimeError(f"STORAGE_BACKEND={backend!r}: use local or s3")
+    return backend
+
+
+def _s3_client() -> Any:
+    """One boto3 client per configuration (clients are thread-safe)."""
+    config = (
+        setting("STORAGE_S3_ENDPOINT_URL") or None,
+        setting("STORAGE_S3_REGION") or None,
+        setting("STORAGE_S3_ACCESS_KEY") or None,
+        setting("STORAGE_S3_SECRET_KEY") or None,
+    )
+    client = _S3_CLIENTS.get(config)
+    if client is None:
+        import boto3  # heavy: only deployments that use an object store load it
+        from botocore.config import Config
+
+        endpoint, region, access_key, secret_key = config
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            # MinIO and most S3-compatible servers want path-style addressing.
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+        )
+        _S3_CLIENTS[config] = client
+    return client
+
+
+def file_store(area: str) -> FileStore:
+    """The store of an area ("uploads" or "exports"), as configured."""
+    if area not in AREAS:
+        raise ValueError(f"unknown storage area {area!r}")
+    if storage_backend() == "s3":
+        bucket = setting("STORAGE_S3_BUCKET")
+        if not bucket:
+            raise RuntimeError("STORAGE_BACKEND=s3 needs STORAGE_S3_BUCKET")
+        return S3Store(_s3_client(), bucket, area)
+    return LocalStore(upload_root() if area == "uploads" else exports_root())
+
+
+def iter_stream(stream: IO[bytes], chunk: int = CHUNK) -> Iterator[bytes]:
+    """A response body read from a store in chunks; closes the stream at the end."""
+    try:
+        while data := stream.read(chunk):
+            yield data
+    finally:
+        stream.close()
+
+
 def _extension(filename: str) -> str:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
@@ -175,12 +377,7 @@ def save_upload(upload: Any, *, domain: str, actor: Any) -> StoredFile:
     filename, data = read_upload(upload)
     ext = check_file(filename, data)
     token = secrets.token_urlsafe(24)
-    path = _path_for(token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    file_store("uploads").put_bytes(_key_for(token), data)
     stored = StoredFile(
         token=token,
         domain=domain,
@@ -196,25 +393,26 @@ def save_upload(upload: Any, *, domain: str, actor: Any) -> StoredFile:
     return stored
 
 
-def _path_for(token: str) -> Path:
-    return upload_root() / token[:2] / token
+def _key_for(token: str) -> str:
+    return f"{token[:2]}/{token}"
 
 
 def read_stored(stored: StoredFile) -> bytes:
-    return _path_for(stored.token).read_bytes()
+    return file_store("uploads").read_bytes(_key_for(stored.token))
 
 
 def send_stored(stored: StoredFile, *, inline: bool | None = None) -> Response:
-    """Serve a file the caller has already authorised. Images may show inline."""
-    path = _path_for(stored.token)
-    if not path.exists():
-        from flask import abort
-
-        logger.error("stored file %s missing on disk", stored.id)
+    """Stream a file the caller has already authorised from the store. Images may
+    show inline."""
+    try:
+        stream = file_store("uploads").open(_key_for(stored.token))
+    except FileMissing:
+        logger.error("stored file %s missing from the %s store", stored.id, storage_backend())
         abort(404)
     show_inline = stored.is_image if inline is None else inline
     ascii_name = f"file-{stored.id}.{stored.extension}"
-    resp = Response(path.read_bytes(), mimetype=stored.content_type)
+    resp = Response(iter_stream(stream), mimetype=stored.content_type, direct_passthrough=True)
+    resp.content_length = stored.size
     resp.headers["Content-Disposition"] = content_disposition(
         stored.original_name, ascii_name, inline=show_inline
     )

@@ -3,15 +3,27 @@
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 
-from partybuild.core import lists, navigation
+from partybuild.core import lists, navigation, workbench
 from partybuild.core.audit import ACTION_LABELS, AuditEntry
 from partybuild.core.boundary import boundary
 from partybuild.core.notifications import Notification, mark_read
-from partybuild.core.permissions import Role, access, authenticated
+from partybuild.core.permissions import Role, access, authenticated, public
+from partybuild.core.security import safe_next, same_site_referrer
 from partybuild.core.text import clean_formdata
+from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -32,7 +44,17 @@ logger = logging.getLogger(__name__)
 @bp.get("/")
 @authenticated
 def home():
-    return render_template("core/home.html")
+    panels = workbench.panels_for(current_user, local_today())
+    return render_template("core/home.html", panels=panels)
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    # Browsers ask for /favicon.ico on their own, pages without the <link> too.
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
 
 
 @bp.get("/notifications")
@@ -55,25 +77,23 @@ def open_notification(note_id: int):
         abort(404)
     with boundary():
         mark_read(note)
-    return redirect(note.link or request.referrer or "/notifications")
+    return redirect(safe_next(note.link) or same_site_referrer() or "/notifications")
 
 
 @bp.get("/audit")
 @access(Role.admin, Role.reviewer)
 def audit_log():
     stmt = lists.audit_entries(lists.AuditFilters.from_args(request.args))
-    page = db.paginate(stmt, per_page=50)
-    actions = db.session.scalars(
-        sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)
-    )
-    types = db.session.scalars(
-        sa.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
-    )
+    # The log only grows: no count of it per request, and the filter values are read
+    # by skipping through the action and object-type indexes (a few dozen probes).
+    page = lists.peek_page(stmt, request.args, per_page=50)
+    actions = lists.distinct_values(AuditEntry.action)
+    types = lists.distinct_values(AuditEntry.object_type)
     return render_template(
         "core/audit_log.html",
         page=page,
         actions=[(a, ACTION_LABELS.get(a, a)) for a in actions],
-        object_types=list(types),
+        object_types=types,
     )
 
 

@@ -10,12 +10,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from partybuild.core import audit, jobs, mail
-from partybuild.core.db import utcnow
-from partybuild.core.notifications import Notification, mark_read, notify
+from partybuild.core.db import insert_ignoring_duplicates, utcnow
+from partybuild.core.notifications import Notification, mark_read, notify_many
 from partybuild.core.permissions import Role
 from partybuild.core.service import (
     PermissionDenied,
@@ -119,27 +118,56 @@ class Birthday:
         return self.years in MILESTONE_YEARS
 
 
-def _candidates(months: set[int], branch_ids: list[int] | None) -> list[Member]:
+def _candidates(
+    months: set[int],
+    branch_ids: list[int] | None,
+    joined_on: list[date] | None = None,
+) -> list[Member]:
+    """Active members who joined in one of ``months`` (or, if given, on one of the
+    ``joined_on`` dates, an indexed lookup): a superset of the birthdays, narrowed by
+    the caller."""
     stmt = (
         sa.select(Member)
         .options(selectinload(Member.branch))
-        .where(
+        .order_by(Member.branch_id, Member.name, Member.id)
+    )
+    if joined_on is not None:
+        # Active members are picked below: with is_active in the WHERE clause, SQLite
+        # (without ANALYZE statistics) walks the is_active index over every member
+        # instead of looking the dates up in the joined_on index.
+        stmt = stmt.where(Member.joined_on.in_(joined_on))
+    else:
+        stmt = stmt.where(
             Member.is_active.is_(True),
             sa.extract("month", Member.joined_on).in_(sorted(months)),
         )
-        .order_by(Member.branch_id, Member.name, Member.id)
-    )
     if branch_ids is not None:
         stmt = stmt.where(Member.branch_id.in_(branch_ids))
-    return list(db.session.scalars(stmt))
+    return [m for m in db.session.scalars(stmt) if m.is_active]
+
+
+def _joining_dates(day: date) -> list[date]:
+    """Every date whose political birthday can fall on ``day``: the same calendar day in
+    each earlier year, and 29 February when ``day`` is 28 February or 1 March (the
+    leap-day rule picks one; ``years_on`` applies it exactly)."""
+    first = db.session.scalar(sa.select(sa.func.min(Member.joined_on)))
+    if first is None:
+        return []
+    leap_day_joiners = (day.month, day.day) in ((2, 28), (2, 29), (3, 1))
+    dates = set()
+    for year in range(first.year, day.year):
+        if (day.month, day.day) != (2, 29):
+            dates.add(date(year, day.month, day.day))
+        if leap_day_joiners and calendar.isleap(year):
+            dates.add(date(year, 2, 29))
+    return sorted(dates)
 
 
 def birthdays_on(day: date, branch_ids: list[int] | None = None) -> list[Birthday]:
     """Active members whose political birthday is ``day`` (local date)."""
     rule = leap_day_rule()
-    months = {day.month, 2} if day.month == 3 else {day.month}
     result = []
-    for member in _candidates(months, branch_ids):
+    for member in _candidates(set(), branch_ids, _joining_dates(day)):
         years = years_on(member.joined_on, day, rule)
         if years is not None:
             result.append(Birthday(member, day, years))
@@ -222,20 +250,32 @@ def placeholder_values(member: Member, day: date, years: int) -> dict[str, str]:
     }
 
 
-def pick_template(years: int) -> GreetingTemplate | None:
-    """The active milestone template for these years, else the active default one."""
+def _active_templates() -> dict[int, GreetingTemplate]:
+    """The active templates by years (0 = the default), in one query."""
     rows = db.session.scalars(
-        sa.select(GreetingTemplate).where(
-            GreetingTemplate.is_active.is_(True), GreetingTemplate.years.in_([0, years])
-        )
-    ).all()
-    by_years = {t.years: t for t in rows}
+        sa.select(GreetingTemplate).where(GreetingTemplate.is_active.is_(True))
+    )
+    return {t.years: t for t in rows}
+
+
+def pick_template(
+    years: int, templates: dict[int, GreetingTemplate] | None = None
+) -> GreetingTemplate | None:
+    """The active milestone template for these years, else the active default one.
+
+    ``templates`` (from ``_active_templates``) saves the query when rendering many cards."""
+    by_years = _active_templates() if templates is None else templates
     return by_years.get(years) or by_years.get(0)
 
 
-def render_card(member: Member, day: date, years: int) -> tuple[str, str, GreetingTemplate | None]:
+def render_card(
+    member: Member,
+    day: date,
+    years: int,
+    templates: dict[int, GreetingTemplate] | None = None,
+) -> tuple[str, str, GreetingTemplate | None]:
     """(title, text, template) for a member's card; built-in text if no template exists."""
-    template = pick_template(years)
+    template = pick_template(years, templates)
     if template is not None:
         title, body = template.title, template.body
     else:
@@ -374,95 +414,155 @@ def _contacts(member_ids: set[int]) -> dict[int, str]:
     return dict(rows.all())
 
 
+# Greetings listed in one audit entry (per branch): the audit page shows them all.
+AUDIT_BATCH = 200
+# Rows per INSERT statement (SQLite allows 32,766 bound parameters per statement).
+INSERT_CHUNK = 1000
+
+
 def greet_day(day: date) -> dict[str, int]:
     """Create the day's greetings and notify members and secretaries (flush only).
 
-    Safe to run any number of times, from any number of processes: the unique
-    constraints on (member, anniversary) and (member, years) turn a repeat into
-    "already greeted", each insert in its own savepoint.
+    Safe to run any number of times, from any number of processes: greetings and
+    notifications are inserted in bulk with "skip on conflict" against their unique
+    constraints ((member, anniversary), (member, years), (user, dedupe key)), and
+    only the rows this run inserted are notified and audited. Templates are loaded
+    once; one audit entry per branch and batch lists the members greeted.
     """
-    from partybuild.auth.models import User
-
     found = birthdays_on(day)
     counts: Counter = Counter(found=len(found))
     attach_greetings(found)
-    ids = {b.member.id for b in found}
+    todo = [b for b in found if b.greeting is None]
+    counts["already"] += len(found) - len(todo)
+    if not todo:
+        return _nonzero(counts)
+    ids = {b.member.id for b in todo}
     users = _member_users(ids)
     contacts = _contacts(ids) if mail.is_enabled() else {}
-    greeted_by_branch: dict[int, list[Birthday]] = defaultdict(list)
-    for b in found:
-        if b.greeting is not None:
-            counts["already"] += 1
-            continue
-        title, text, template = render_card(b.member, day, b.years)
-        email = contacts.get(b.member.id, "")
-        greeting = Greeting(
-            member_id=b.member.id,
-            branch_id=b.member.branch_id,
-            anniversary_on=day,
-            years=b.years,
-            template_id=template.id if template else None,
-            title=title,
-            card_text=text,
-            notified_user_id=users.get(b.member.id),
-            email_status=EmailStatus.pending if email else EmailStatus.none,
-            email_to=email,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(greeting)
-                db.session.flush()
-                user_id = users.get(b.member.id)
-                if user_id is not None:
-                    note = notify(
-                        user_id,
-                        "greeting",
-                        f"政治生日快乐！您的入党{b.years}周年电子贺卡",
-                        body=f"{cn_date(day)}，{b.member.branch.name}祝您政治生日快乐。",
-                        link=card_path(greeting.id),
-                        dedupe_key=f"greeting:{b.member.id}:{b.years}",
-                    )
-                    counts["notified"] += note is not None
-                audit.record(
-                    "create",
-                    "greeting",
-                    greeting.id,
-                    actor="scheduler",
-                    branch_id=greeting.branch_id,
-                    after={"member_id": b.member.id, "on": day, "years": b.years},
-                    summary=f"{b.member.name} 入党{b.years}周年贺卡",
-                )
-        except IntegrityError:
-            # Another process greeted this member first (its row is committed).
-            counts["already"] += 1
-            continue
-        counts["greeted"] += 1
-        if email:
-            counts["mail_queued"] += 1
-        greeted_by_branch[b.member.branch_id].append(b)
+    templates = _active_templates()
+    now = utcnow()
 
-    if greeted_by_branch:
-        secretaries = db.session.execute(
+    rows = []
+    for b in todo:
+        title, text, template = render_card(b.member, day, b.years, templates)
+        email = contacts.get(b.member.id, "")
+        rows.append(
+            {
+                "member_id": b.member.id,
+                "branch_id": b.member.branch_id,
+                "anniversary_on": day,
+                "years": b.years,
+                "template_id": template.id if template else None,
+                "title": title,
+                "card_text": text,
+                "created_at": now,
+                "notified_user_id": users.get(b.member.id),
+                "email_status": EmailStatus.pending if email else EmailStatus.none,
+                "email_to": email,
+            }
+        )
+    inserted = _insert_greetings(rows)
+    counts["already"] += len(todo) - len(inserted)
+    greeted = [(b, inserted[b.member.id]) for b in todo if b.member.id in inserted]
+    counts["greeted"] += len(greeted)
+    counts["mail_queued"] += sum(1 for b, _ in greeted if contacts.get(b.member.id))
+    if not greeted:
+        return _nonzero(counts)
+
+    counts["notified"] += notify_many(
+        {
+            "user_id": users[b.member.id],
+            "kind": "greeting",
+            "title": f"政治生日快乐！您的入党{b.years}周年电子贺卡",
+            "body": f"{cn_date(day)}，{b.member.branch.name}祝您政治生日快乐。",
+            "link": card_path(greeting_id),
+            "dedupe_key": f"greeting:{b.member.id}:{b.years}",
+        }
+        for b, greeting_id in greeted
+        if b.member.id in users
+    )
+    greeted_by_branch: dict[int, list[tuple[Birthday, int]]] = defaultdict(list)
+    for b, greeting_id in greeted:
+        greeted_by_branch[b.member.branch_id].append((b, greeting_id))
+    _audit_greeted(day, greeted_by_branch)
+    _notify_secretaries(day, greeted_by_branch)
+    return _nonzero(counts)
+
+
+def _nonzero(counts: Counter) -> dict[str, int]:
+    """The run's counts for the run log: "found" always, the others when they happened."""
+    return {k: v for k, v in counts.items() if v or k == "found"}
+
+
+def _insert_greetings(rows: list[dict[str, Any]]) -> dict[int, int]:
+    """Insert greetings in bulk, skipping members another run greeted first;
+    return {member id: greeting id} for the rows inserted here."""
+    stmt = insert_ignoring_duplicates(Greeting, db.session.get_bind().dialect.name)
+    stmt = stmt.returning(Greeting.member_id, Greeting.id)
+    inserted: dict[int, int] = {}
+    for i in range(0, len(rows), INSERT_CHUNK):
+        inserted.update(db.session.execute(stmt, rows[i : i + INSERT_CHUNK]).all())
+    return inserted
+
+
+def _audit_greeted(day: date, by_branch: dict[int, list[tuple[Birthday, int]]]) -> None:
+    """One audit entry per AUDIT_BATCH greetings (branch by branch), naming everyone."""
+    greeted = [item for items in by_branch.values() for item in items]
+    for i in range(0, len(greeted), AUDIT_BATCH):
+        part = greeted[i : i + AUDIT_BATCH]
+        branches = {b.member.branch_id for b, _ in part}
+        names = "、".join(b.member.name for b, _ in part[:5])
+        more = f"等{len(part)}人" if len(part) > 5 else ""
+        audit.record(
+            "create",
+            "greeting",
+            part[0][1] if len(part) == 1 else None,
+            actor="scheduler",
+            branch_id=part[0][0].member.branch_id if len(branches) == 1 else None,
+            after={
+                "on": day,
+                "count": len(part),
+                "greeted": "、".join(
+                    f"{b.member.name}（党员#{b.member.id}，{b.member.branch.name}，"
+                    f"入党{b.years}周年，贺卡#{gid}）"
+                    for b, gid in part
+                ),
+                "greeting_ids": [gid for _, gid in part],
+            },
+            summary=f"{cn_date(day)}政治生日贺卡{len(part)}张：{names}{more}",
+        )
+
+
+def _notify_secretaries(day: date, by_branch: dict[int, list[tuple[Birthday, int]]]) -> None:
+    from partybuild.auth.models import User
+
+    # Every secretary (one or two per branch), their branch picked here: with
+    # "branch_id IN (…)" in SQL, SQLite walks the branch index over every user.
+    secretaries = [
+        (user_id, branch_id)
+        for user_id, branch_id in db.session.execute(
             sa.select(User.id, User.branch_id).where(
-                User.role == Role.secretary,
-                User.branch_id.in_(greeted_by_branch),
-                User.is_active_account.is_(True),
+                User.role == Role.secretary, User.is_active_account.is_(True)
             )
-        ).all()
-        for user_id, branch_id in secretaries:
-            people = greeted_by_branch[branch_id]
-            names = "、".join(f"{b.member.name}（入党{b.years}周年）" for b in people[:10])
-            more = f"等{len(people)}人" if len(people) > 10 else ""
-            with db.session.begin_nested():
-                notify(
-                    user_id,
-                    "greeting_digest",
-                    f"{cn_date(day)}政治生日：{len(people)}名党员",
-                    body=f"已向{names}{more}发送电子贺卡，请安排政治生日蛋糕或纪念品。",
-                    link=jobs.url_path("greetings.index"),
-                    dedupe_key=f"greeting-digest:{branch_id}:{day.isoformat()}",
-                )
-    return dict(counts)
+        )
+        if branch_id in by_branch
+    ]
+    index_link = jobs.url_path("greetings.index")
+
+    def digest(user_id: int, branch_id: int) -> dict[str, Any]:
+        people = [b for b, _ in by_branch[branch_id]]
+        names = "、".join(f"{b.member.name}（入党{b.years}周年）" for b in people[:10])
+        more = f"等{len(people)}人" if len(people) > 10 else ""
+        return {
+            "user_id": user_id,
+            "kind": "greeting_digest",
+            "title": f"{cn_date(day)}政治生日：{len(people)}名党员",
+            "body": f"已向{names}{more}发送电子贺卡，请安排政治生日蛋糕或纪念品。",
+            "link": index_link,
+            "dedupe_key": f"greeting-digest:{branch_id}:{day.isoformat()}",
+        }
+
+    notify_many(digest(user_id, branch_id) for user_id, branch_id in secretaries)
 
 
 def mark_opened(greeting: Greeting, user: Any) -> bool:

@@ -25,7 +25,7 @@ from partybuild.core.lists import int_arg
 from partybuild.core.permissions import Role, access, authenticated, can_open
 from partybuild.core.timeutil import cn_date, local_today
 from partybuild.extensions import db
-from partybuild.greetings import service, tasks
+from partybuild.greetings import lists, service, tasks
 from partybuild.greetings.forms import ContactForm, GiftForm, SettingsForm, TemplateForm
 from partybuild.greetings.models import (
     Greeting,
@@ -85,7 +85,9 @@ def index():
         "greetings/index.html",
         today=today,
         todays=todays,
-        month_list=service.birthdays_in_month(year, month, branch_ids),
+        month_page=lists.birthdays_in_month_page(
+            year, month, branch_ids, int_arg(request.args, "page") or 1
+        ),
         year=year,
         month=month,
         prev_month=_shift_month(year, month, -1),

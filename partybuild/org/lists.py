@@ -70,3 +70,27 @@ def members(filters: MemberFilters, user: "User") -> sa.Select:
     if filters.q:
         stmt = stmt.where(contains([Member.name, Member.title], filters.q))
     return stmt.order_by(Member.branch_id, Member.is_leader.desc(), Member.name, Member.id)
+
+
+SEARCH_LIMIT = 20
+
+
+def member_choices(user: "User", q: str = "", *, ids: list[int] | None = None) -> sa.Select:
+    """Active members a user may pick (a member: only themself), by name: those whose name
+    contains ``q``, or those with ``ids``; at most SEARCH_LIMIT. For type-ahead pickers,
+    never a whole roster in a drop-down."""
+    from partybuild.core.permissions import Role
+
+    stmt = sa.select(Member).options(selectinload(Member.branch)).where(Member.is_active.is_(True))
+    if user.role == Role.member:
+        stmt = stmt.where(Member.id == user.member_id)
+    elif user.branch_scope is not None:
+        stmt = stmt.where(Member.branch_id.in_(user.branch_scope))
+    if ids is not None:
+        stmt = stmt.where(Member.id.in_(ids))
+    elif q:
+        stmt = stmt.where(contains(Member.name, q))
+    order = [Member.name, Member.branch_id, Member.id]
+    if q:  # names that start with what was typed come first
+        order.insert(0, sa.case((Member.name.startswith(q, autoescape=True), 0), else_=1))
+    return stmt.order_by(*order).limit(SEARCH_LIMIT)

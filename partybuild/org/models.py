@@ -53,6 +53,10 @@ class Branch(db.Model):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped in the same transaction as any change that alters what the branch's public
+    # pages show: their ETag, and the key of the rendered-page cache, so never stale.
+    public_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    public_changed_at: Mapped[datetime | None]
 
     organization: Mapped[Organization] = relationship(back_populates="branches")
     groups: Mapped[list["PartyGroup"]] = relationship(
@@ -209,3 +213,31 @@ def mask_phone(phone: str) -> str:
         return "*" * len(phone)
     keep_head = 3 if len(phone) >= 11 else 1
     return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]
+
+
+class ImportState(LabelledEnum):
+    pending = "pending", "待确认"
+    done = "done", "已导入"
+
+
+class RosterImport(db.Model):
+    """A previewed roster import waiting for its confirmation.
+
+    Confirming claims the row with a conditional UPDATE (pending → done) in the same
+    transaction that creates the members, so a confirm sent twice (or four times at
+    once) imports once; the others find it done. Kept in the database, not on one
+    instance's disk, so any app instance can confirm it.
+    """
+
+    __tablename__ = "roster_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    row_count: Mapped[int] = mapped_column(default=0)
+    # The checked rows, cleared once imported.
+    rows: Mapped[list | None] = mapped_column(sa.JSON)
+    state: Mapped[ImportState] = mapped_column(str_enum(ImportState), default=ImportState.pending)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    confirmed_at: Mapped[datetime | None]

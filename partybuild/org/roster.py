@@ -1,32 +1,45 @@
 """Roster import (.xlsx / .csv: upload → preview → confirm) and export (.xlsx).
 
 The import is all or nothing: every bad row is listed with its row number and
-reason, and nothing is written unless the whole file is valid. Rows are checked
+reason, and nothing is written unless the whole file is valid. Files are read as
+streams within a size cap (``ROSTER_IMPORT_MAX_BYTES``) and a row cap
+(``ROSTER_IMPORT_MAX_ROWS``); blank rows are skipped without being kept. Rows are checked
 by the same ``member_problems`` as the member form.
 """
 
+import codecs
 import csv
 import io
-import json
 import logging
 import re
 import secrets
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
-from flask import current_app
-from openpyxl import load_workbook
 
 from partybuild.core import audit
+from partybuild.core.db import utcnow
 from partybuild.core.service import ServiceError
 from partybuild.core.settings import setting
 from partybuild.core.text import clean_text
 from partybuild.core.xlsx import Sheet
 from partybuild.extensions import db
-from partybuild.org.models import Branch, Department, Gender, Member, MemberStatus, PartyGroup, Post
+from partybuild.org.models import (
+    Branch,
+    Department,
+    Gender,
+    ImportState,
+    Member,
+    MemberStatus,
+    PartyGroup,
+    Post,
+    RosterImport,
+)
 from partybuild.org.service import create_member, member_problems
 
 logger = logging.getLogger(__name__)
@@ -99,53 +112,140 @@ def parse_date(value: Any) -> date | None:
     return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
-def _blank(row: list[Any]) -> bool:
+def _blank(row: Iterable[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
 
 
-def _read_rows(filename: str, content: bytes, max_rows: int) -> list[list[Any]]:
-    """The first sheet's (or the CSV's) rows; stops early past ``max_rows`` data rows."""
+@dataclass
+class SheetRows:
+    """The header and the non-blank rows below it, each with its row number."""
+
+    header: list[Any] | None = None
+    body: list[tuple[int, list[Any]]] = field(default_factory=list)
+
+
+_MB = 1024 * 1024
+# An .xlsx is a zip: refuse one that would inflate to more than this many times the cap.
+_XLSX_INFLATION = 20
+
+
+def _size(stream: IO[bytes]) -> int:
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _read_rows(filename: str, stream: IO[bytes], max_rows: int, max_bytes: int) -> SheetRows:
+    """The first sheet's (or the CSV's) rows, read as a stream: blank rows are skipped
+    without being kept, and reading stops past ``max_rows`` data rows."""
     suffix = Path(filename or "").suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise RosterFileError("只支持 .xlsx 或 .csv 格式的名册文件")
+    size = _size(stream)
+    if size > max_bytes:
+        raise RosterFileError(
+            f"文件过大（{size / _MB:.1f} MB），一次最多导入 {max_bytes / _MB:g} MB 的文件，"
+            "请删除多余的空行或拆分后分批导入"
+        )
     if suffix == ".xlsx":
+        return _read_xlsx(stream, max_rows, max_bytes)
+    return _read_csv(stream, max_rows)
+
+
+def _read_xlsx(stream: IO[bytes], max_rows: int, max_bytes: int) -> SheetRows:
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RosterFileError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
+    if inflated > max_bytes * _XLSX_INFLATION:
+        raise RosterFileError("该 Excel 文件解压后过大，请删除多余的空行或拆分后分批导入")
+    stream.seek(0)
+    try:
+        from openpyxl import load_workbook  # heavy: imported where used
+
+        wb = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a bad file
+        raise RosterFileError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
+    try:
+        return _take_rows(wb.worksheets[0].iter_rows(values_only=True), max_rows)
+    except RosterFileError:
+        raise
+    except Exception as exc:  # a chart sheet first, broken cell data...
+        raise RosterFileError("无法读取该 Excel 文件的第一个工作表") from exc
+    finally:
+        wb.close()
+
+
+def _csv_encoding(stream: IO[bytes]) -> str:
+    """UTF-8 (with or without BOM) or else GB18030 (a superset of GBK), checked by
+    decoding the whole stream in chunks without keeping it."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        stream.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a bad file
-            raise RosterFileError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
-        try:
-            return _take_rows(wb.worksheets[0].iter_rows(values_only=True), max_rows)
-        except RosterFileError:
-            raise
-        except Exception as exc:  # a chart sheet first, broken cell data...
-            raise RosterFileError("无法读取该 Excel 文件的第一个工作表") from exc
-        finally:
-            wb.close()
-    if suffix == ".csv":
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
+            for chunk in iter(lambda: stream.read(64 * 1024), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        stream.seek(0)
+        return encoding
+    raise RosterFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码")
+
+
+_BLANK_LINE = " \t\r\n,"
+
+
+def _read_csv(stream: IO[bytes], max_rows: int) -> SheetRows:
+    encoding = _csv_encoding(stream)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    skipped = 0  # blank lines dropped before the csv module sees them
+
+    def lines() -> Iterator[str]:
+        # Blank lines outside a quoted field are blank rows: dropping them here is
+        # much cheaper than parsing them. A line with an odd number of quotes opens
+        # or closes a multi-line field ("" inside a field counts twice).
+        nonlocal skipped
+        quoted = False
+        for line in text:
+            if not quoted and not line.strip(_BLANK_LINE):
+                skipped += 1
                 continue
-        else:
-            raise RosterFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码")
-        try:
-            return _take_rows(csv.reader(io.StringIO(text)), max_rows)
-        except csv.Error as exc:
-            raise RosterFileError(f"CSV 文件格式有误：{exc}") from exc
-    raise RosterFileError("只支持 .xlsx 或 .csv 格式的名册文件")
+            if line.count('"') % 2:
+                quoted = not quoted
+            yield line
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        # csv.reader reads no further than the record it returns, so ``skipped`` then
+        # counts the blank rows before it: together they give the row number.
+        for index, record in enumerate(csv.reader(lines())):
+            yield index + skipped + 1, record
+
+    try:
+        return _take_rows(records(), max_rows, numbered=True)
+    except csv.Error as exc:
+        raise RosterFileError(f"CSV 文件格式有误：{exc}") from exc
+    finally:
+        text.detach()  # the upload's stream belongs to the request
 
 
-def _take_rows(source: Any, max_rows: int) -> list[list[Any]]:
-    rows: list[list[Any]] = []
-    filled = 0
-    for raw in source:
-        row = list(raw)
-        rows.append(row)
-        if not _blank(row):
-            filled += 1
-            if filled > max_rows + 1:  # + the header
-                raise RosterFileError(f"一次最多导入 {max_rows} 行，请拆分文件")
-    return rows
+def _take_rows(source: Iterable[Any], max_rows: int, *, numbered: bool = False) -> SheetRows:
+    """The header (row 1) and the non-blank rows after it; ``source`` yields rows, or
+    (row number, row) pairs when ``numbered``."""
+    found = SheetRows()
+    pairs = source if numbered else ((i + 1, row) for i, row in enumerate(source))
+    for rownum, raw in pairs:
+        if rownum == 1:
+            found.header = list(raw)
+            continue
+        if _blank(raw):
+            continue
+        if len(found.body) >= max_rows:
+            raise RosterFileError(f"一次最多导入 {max_rows} 行，请拆分文件")
+        found.body.append((rownum, list(raw)))
+    return found
 
 
 def _lookups() -> dict[str, Any]:
@@ -171,30 +271,26 @@ def _existing_keys(branch_ids: set[int]) -> set[tuple[int, str, date]]:
 
 
 def preview_import(
-    filename: str, content: bytes, actor: Any, default_branch: Branch | None
+    filename: str, content: bytes | IO[bytes], actor: Any, default_branch: Branch | None
 ) -> ImportPreview:
-    """Parse and check every row; nothing is written."""
-    limit = setting("ROSTER_IMPORT_MAX_ROWS")
-    rows = _read_rows(filename, content, limit)
-    while rows and _blank(rows[-1]):
-        rows.pop()
-    if not rows:
+    """Parse and check every row of an upload (bytes or a seekable binary stream,
+    such as the request's spooled file); nothing is written."""
+    stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
+    sheet = _read_rows(
+        filename, stream, setting("ROSTER_IMPORT_MAX_ROWS"), setting("ROSTER_IMPORT_MAX_BYTES")
+    )
+    if not sheet.body and (sheet.header is None or _blank(sheet.header)):
         raise RosterFileError("文件是空的")
-    header = [str(c).strip() if c is not None else "" for c in rows[0]]
+    header = [str(c).strip() if c is not None else "" for c in sheet.header or []]
     columns = {i: HEADERS[h] for i, h in enumerate(header) if h in HEADERS}
     missing = [FIELD_LABELS[f] for f in REQUIRED if f not in columns.values()]
     if missing:
         raise RosterFileError(f"表头缺少必需的列：{'、'.join(missing)}（第1行应为表头）")
-    body = rows[1:]
-
     look = _lookups()
     preview = ImportPreview()
     seen: dict[tuple[int, str, date], int] = {}
     parsed_rows: list[tuple[int, dict[str, Any]]] = []
-    for offset, raw in enumerate(body):
-        rownum = offset + 2
-        if _blank(raw):
-            continue
+    for rownum, raw in sheet.body:
         preview.total += 1
         values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
         # The same normalisation as typed input: no control or invisible-only text.
@@ -280,37 +376,58 @@ def preview_import(
     return preview
 
 
-# Pending imports wait in the instance folder between preview and confirm.
-def _pending_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+# Pending imports wait in the database between preview and confirm.
+PENDING_DAYS = 2  # a preview not confirmed within this many days is dropped
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{10,64}")
 
 
 def save_pending(preview: ImportPreview, actor: Any, filename: str) -> str:
+    """Keep the checked rows until the user confirms them; returns the confirm token."""
+    db.session.execute(
+        sa.delete(RosterImport).where(RosterImport.created_at < utcnow() - timedelta(PENDING_DAYS))
+    )
     token = secrets.token_urlsafe(16)
-    payload = {"user_id": actor.id, "filename": filename, "rows": audit.json_safe(preview.rows)}
-    (_pending_dir() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
+    db.session.add(
+        RosterImport(
+            token=token,
+            user_id=actor.id,
+            filename=(filename or "")[:255],
+            row_count=len(preview.rows),
+            rows=audit.json_safe(preview.rows),
+        )
+    )
+    db.session.flush()
     return token
 
 
-def load_pending(token: str, actor: Any) -> dict[str, Any]:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token or ""):
-        raise RosterFileError("导入批次无效，请重新上传文件")
-    path = _pending_dir() / f"{token}.json"
-    if not path.exists():
-        raise RosterFileError("导入批次已过期或已完成，请重新上传文件")
-    payload = json.loads(path.read_text())
-    if payload["user_id"] != actor.id:
-        raise RosterFileError("导入批次无效，请重新上传文件")
-    return payload
-
-
 def confirm_import(token: str, actor: Any) -> list[Member]:
-    """Create every previewed member in one transaction (the view commits)."""
-    payload = load_pending(token, actor)
+    """Create every previewed member in one transaction (the view commits).
+
+    The import is claimed first with a conditional UPDATE (pending → done): on
+    PostgreSQL a concurrent confirm waits on the row and then finds it done; on
+    SQLite the UPDATE takes the database's write lock. A failure rolls the claim
+    back with everything else, so the import stays pending.
+    """
+    if not _TOKEN_RE.fullmatch(token or ""):
+        raise RosterFileError("导入批次无效，请重新上传文件")
+    found = db.session.execute(
+        sa.select(RosterImport.id, RosterImport.user_id).where(RosterImport.token == token)
+    ).one_or_none()
+    if found is None or found.user_id != actor.id:
+        raise RosterFileError("导入批次无效或已过期，请重新上传文件")
+    table = RosterImport.__table__
+    claimed = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == found.id, table.c.state == ImportState.pending.value)
+        .values(state=ImportState.done.value, confirmed_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        raise RosterFileError("该导入已完成，不能重复确认。")
+    filename, rows = db.session.execute(
+        sa.select(table.c.filename, table.c.rows).where(table.c.id == found.id)
+    ).one()
     members = []
-    for row in payload["rows"]:
+    for row in rows or []:
         data = dict(row)
         for key in ("birth_on", "joined_on", "full_member_on"):
             data[key] = date.fromisoformat(data[key]) if data[key] else None
@@ -320,19 +437,16 @@ def confirm_import(token: str, actor: Any) -> list[Member]:
             raise RosterFileError(
                 f"第{row['row']}行：{exc.message}（数据已变化，请重新上传）"
             ) from exc
+    db.session.execute(sa.update(table).where(table.c.id == found.id).values(rows=None))
     audit.record(
         "import",
         "member",
         None,
         actor=actor,
         branch_id=actor.branch_id,
-        summary=f"roster import {payload['filename']}: {len(members)} members",
+        summary=f"roster import {filename}: {len(members)} members",
     )
     return members
-
-
-def discard_pending(token: str) -> None:
-    (_pending_dir() / f"{token}.json").unlink(missing_ok=True)
 
 
 def export_xlsx(members: list[Member], viewer: Any) -> bytes:

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.core import audit, navigation
-from partybuild.core.boundary import after_commit, boundary, form_status
+from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, authenticated
@@ -263,12 +263,15 @@ def import_members():
         branch = next((b for b in branches if b.id == form.branch_id.data), None)
         upload = form.file.data
         try:
-            preview = roster.preview_import(upload.filename, upload.read(), current_user, branch)
+            preview = roster.preview_import(upload.filename, upload.stream, current_user, branch)
         except ServiceError as exc:
             form.file.errors.append(exc.message)
         else:
             if preview.ok:
-                token = roster.save_pending(preview, current_user, upload.filename)
+                with boundary(form) as done:
+                    token = roster.save_pending(preview, current_user, upload.filename)
+                if not done:
+                    token = None
     return render_template("org/import.html", form=form, preview=preview, token=token)
 
 
@@ -278,7 +281,6 @@ def confirm_import():
     token = request.form.get("token", "")
     with boundary() as done:
         created = roster.confirm_import(token, current_user)
-        after_commit(lambda: roster.discard_pending(token))
         done.success = f"导入完成：新增 {len(created)} 名党员。"
     if not done:
         return redirect(url_for("org.import_members"))

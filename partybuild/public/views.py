@@ -6,8 +6,10 @@ a honeypot field and a comment length limit. Comments appear only once the
 branch secretary approves them.
 """
 
+import hashlib
 import logging
 import secrets
+import time
 from collections import defaultdict
 
 import sqlalchemy as sa
@@ -16,11 +18,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from partybuild.commitments import rates, service
@@ -33,11 +38,12 @@ from partybuild.commitments.models import (
     FulfilmentRecord,
     PublicRating,
 )
-from partybuild.core import ratelimit
+from partybuild.core import pagecache, ratelimit
 from partybuild.core.boundary import boundary
 from partybuild.core.errors import error_response
 from partybuild.core.permissions import public
 from partybuild.core.settings import setting
+from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
@@ -47,6 +53,7 @@ bp = Blueprint("public", __name__, url_prefix="/public")
 
 RATER_COOKIE = "pb_rater"
 COMMENTS_SHOWN = 20
+BOARD_MEMBERS_PER_PAGE = 20  # members (with all their commitments) per board page
 
 
 @bp.after_request
@@ -78,21 +85,16 @@ def _branch(code: str) -> Branch:
 def _public_commitment(code: str, commitment_id: int) -> Commitment:
     branch = _branch(code)
     c = db.session.scalar(
-        sa.select(Commitment)
-        .where(
+        sa.select(Commitment).where(
             Commitment.id == commitment_id,
             Commitment.branch_id == branch.id,
             Commitment.on_public_board(),
         )
-        .options(
-            selectinload(Commitment.member).selectinload(Member.post),
-            selectinload(Commitment.member).selectinload(Member.department),
-            selectinload(Commitment.batch),
-            selectinload(Commitment.branch),
-        )
     )
     if c is None:
         abort(404)
+    # What the page shows of the member is loaded only when the page is rendered
+    # (a cached page needs none of it).
     return c
 
 
@@ -138,10 +140,50 @@ def _latest_records(ids: list[int]) -> dict[int, FulfilmentRecord]:
     return {r.commitment_id: r for r in records}
 
 
-@bp.get("/<code>")
-@public
-def board(code: str):
-    branch = _branch(code)
+def _page_arg() -> int:
+    value = request.args.get("page", "")
+    return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
+
+
+def _page_state(branch: Branch, *extra: object) -> tuple:
+    """What a public page's content depends on besides its URL: the branch's version
+    (bumped by every change to what the board shows), the day, and the settings the
+    page reads. It keys the rendered-page cache and makes the ETag."""
+    return (
+        branch.id,
+        branch.public_version,
+        local_today().isoformat(),
+        setting("PUBLIC_RATING_MIN_COUNT"),
+        setting("PARTICIPATION_MIN_RATINGS"),
+        *extra,
+    )
+
+
+def _etag(state: tuple) -> str:
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:24]
+
+
+def _anonymous_and_quiet() -> bool:
+    """The page is the same for everyone: no signed-in user, no message to flash."""
+    return "_user_id" not in session and not session.get("_flashes")
+
+
+def _conditional(body: str | None, etag: str, branch: Branch, render=None):  # noqa: ANN001
+    """304 when the browser already holds this version, else the page with validators.
+    Browsers revalidate every time (no-cache), so a change shows on the next visit."""
+    if request.if_none_match.contains_weak(etag):
+        response = make_response("", 304)
+    else:
+        response = make_response(body if body is not None else render())
+    response.set_etag(etag, weak=True)
+    if branch.public_changed_at is not None:
+        response.last_modified = branch.public_changed_at
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Cookie")
+    return response
+
+
+def _board_page(branch: Branch, batch_arg: str, page: int) -> str:
     batches = db.session.scalars(
         sa.select(CommitmentBatch)
         .where(
@@ -154,12 +196,32 @@ def board(code: str):
         )
         .order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
     ).all()
-    batch_id = request.args.get("batch", "")
-    batch = next((b for b in batches if str(b.id) == batch_id), batches[0] if batches else None)
-    items = db.session.scalars(board_query(branch.id, batch.id)).all() if batch else []
-    ids = [c.id for c in items]
-    counts = rates.rating_counts(ids)
-    latest = _latest_records(ids)
+    batch = next((b for b in batches if str(b.id) == batch_arg), batches[0] if batches else None)
+    items: list[Commitment] = []
+    has_next = False
+    if batch is not None:
+        # A page of members (leaders first), then their commitments: the board of a
+        # large branch is read page by page, never rendered whole.
+        member_ids = db.session.scalars(
+            sa.select(Member.id)
+            .join(Commitment, Commitment.member_id == Member.id)
+            .where(
+                Commitment.branch_id == branch.id,
+                Commitment.batch_id == batch.id,
+                Commitment.on_public_board(),
+            )
+            .group_by(Member.id, Member.is_leader, Member.name)
+            .order_by(Member.is_leader.desc(), Member.name, Member.id)
+            .limit(BOARD_MEMBERS_PER_PAGE + 1)
+            .offset((page - 1) * BOARD_MEMBERS_PER_PAGE)
+        ).all()
+        has_next = len(member_ids) > BOARD_MEMBERS_PER_PAGE
+        member_ids = member_ids[:BOARD_MEMBERS_PER_PAGE]
+        if member_ids:
+            items = db.session.scalars(
+                board_query(branch.id, batch.id).where(Commitment.member_id.in_(member_ids))
+            ).all()
+    latest = _latest_records([c.id for c in items])
     by_member: dict[int, list[Commitment]] = defaultdict(list)
     for c in items:
         by_member[c.member_id].append(c)
@@ -170,14 +232,31 @@ def board(code: str):
         batches=batches,
         batch=batch,
         groups=list(by_member.values()),
-        counts=counts,
         latest=latest,
         summary=summary,
+        page=page,
+        has_next=has_next,
         min_count=setting("PUBLIC_RATING_MIN_COUNT"),
     )
 
 
-def _render_commitment(c: Commitment, form: RatingForm, status: int = 200):
+@bp.get("/<code>")
+@public
+def board(code: str):
+    branch = _branch(code)
+    batch_arg, page = request.args.get("batch", ""), _page_arg()
+    state = _page_state(branch, "board", batch_arg, page)
+    etag = _etag(state)
+    if request.if_none_match.contains_weak(etag):
+        return _conditional("", etag, branch)
+    if not _anonymous_and_quiet():
+        return _conditional(None, etag, branch, lambda: _board_page(branch, batch_arg, page))
+    body = pagecache.get_or_make(state, lambda: _board_page(branch, batch_arg, page))
+    return _conditional(body, etag, branch)
+
+
+def _commitment_parts(c: Commitment) -> dict[str, Markup]:
+    """The rating page without its form: the same for every visitor of this version."""
     records = db.session.scalars(
         sa.select(FulfilmentRecord)
         .where(FulfilmentRecord.commitment_id == c.id)
@@ -194,16 +273,37 @@ def _render_commitment(c: Commitment, form: RatingForm, status: int = 200):
     ).all()
     summary = rates.RateSummary(
         published=1,
-        counts=rates.rating_counts([c.id])[c.id],
+        counts=c.rating_counts,
         min_count=setting("PUBLIC_RATING_MIN_COUNT"),
         participation_min=setting("PARTICIPATION_MIN_RATINGS"),
+    )
+    context = dict(c=c, records=records, comments=comments, summary=summary)
+    return {
+        "title": f"{c.member.name}的承诺",
+        "top": Markup(render_template("public/_commitment_top.html", **context)),
+        "comments": Markup(render_template("public/_commitment_comments.html", **context)),
+    }
+
+
+def _csrf_state() -> tuple:
+    """The part of the rating form that differs per visitor: the session's CSRF secret,
+    and the age of the token (a page revalidated later must not carry an expired one)."""
+    secret = session.get("csrf_token")
+    if not secret:
+        return ()
+    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT") or 0
+    bucket = int(time.time() // max(limit // 2, 1)) if limit else 0
+    return (hashlib.sha256(str(secret).encode()).hexdigest()[:16], bucket)
+
+
+def _render_commitment(c: Commitment, form: RatingForm, status: int = 200):
+    parts = pagecache.get_or_make(
+        _page_state(c.branch, "commitment", c.id), lambda: _commitment_parts(c)
     )
     return render_template(
         "public/commitment.html",
         c=c,
-        records=records,
-        comments=comments,
-        summary=summary,
+        parts=parts,
         form=form,
         comment_max=setting("PUBLIC_RATING_COMMENT_MAX"),
         CommitmentState=CommitmentState,
@@ -215,7 +315,17 @@ def _render_commitment(c: Commitment, form: RatingForm, status: int = 200):
 def commitment(code: str, commitment_id: int):
     # Whatever the query string says, a GET only shows the page (link scanners must not vote).
     c = _public_commitment(code, commitment_id)
-    return _render_commitment(c, RatingForm(formdata=None))
+    quiet = not session.get("_flashes")
+    csrf = _csrf_state()
+    if quiet and csrf:
+        etag = _etag(_page_state(c.branch, "commitment", c.id, *csrf))
+        if request.if_none_match.contains_weak(etag):
+            return _conditional("", etag, c.branch)
+    body, _status = _render_commitment(c, RatingForm(formdata=None))
+    if not quiet:  # a message shown once: never "not modified"
+        return body
+    etag = _etag(_page_state(c.branch, "commitment", c.id, *_csrf_state()))
+    return _conditional(body, etag, c.branch)
 
 
 @bp.post("/<code>/c/<int:commitment_id>/rate")
@@ -254,3 +364,23 @@ def rate(code: str, commitment_id: int):
     if done.redisplay:
         return _render_commitment(c, form, done.status)
     return back
+
+
+@bp.get("/meetings/<token>.ics")
+@public
+def meeting_feed(token: str):
+    """A branch's meeting calendar for calendar apps: token-protected (the token is the
+    secret, stored hashed, revocable by the secretary); no minutes, no attendance."""
+    from partybuild.meetings import ics
+    from partybuild.meetings.service import branch_for_feed
+
+    branch = branch_for_feed(token)
+    if branch is None:
+        abort(404)
+    body = ics.calendar(branch, request.host.split(":")[0] or "partybuild")
+    response = current_app.response_class(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'inline; filename="meetings.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -34,7 +34,9 @@ def kinds_command() -> None:
     from partybuild.reports import registry
 
     for kind in registry.kinds():
-        if kind.member:
+        if kind.meeting_branch is not None:
+            params = "--meeting ID"
+        elif kind.member:
             params = "--member ID" + (" [--batch ID]" if kind.batch else "")
         else:
             branch = "--branch CODE|all" if kind.all_branches else "--branch CODE"
@@ -49,6 +51,7 @@ def kinds_command() -> None:
 @click.option("--period", default=None, help="期间：2026、2026Q3 或 2026-07")
 @click.option("--member", default=None, help="党员编号（仅 letter 承诺书）")
 @click.option("--batch", default=None, help="承诺批次编号（letter 可选，默认最近一批）")
+@click.option("--meeting", default=None, help="会议编号（仅 minutes 会议记录）")
 @click.option(
     "--output",
     required=True,
@@ -61,6 +64,7 @@ def export_command(
     period: str | None,
     member: str | None,
     batch: str | None,
+    meeting: str | None,
     output: Path,
 ) -> None:
     """Generate a document (KIND: see `flask reports kinds`) and write it to --output."""
@@ -73,6 +77,8 @@ def export_command(
         raise click.BadParameter(f"目录不存在：{output.parent}", param_hint="--output")
 
     data = {"branch": branch, "period": period, "member": member, "batch": batch}
+    if meeting is not None:
+        data["meeting"] = meeting
     try:
         export = service.request_export(kind, data, None)
     except ValidationFailed as exc:
@@ -82,6 +88,7 @@ def export_command(
             "period": "--period",
             "member": "--member",
             "batch": "--batch",
+            "meeting": "--meeting",
         }
         lines = [f"{hints.get(name, name)}：{message}" for name, message in exc.errors.items()]
         raise click.UsageError("参数有误：\n  " + "\n  ".join(lines)) from None
@@ -95,7 +102,8 @@ def export_command(
     db.session.commit()
     if export.status != ExportStatus.done:
         raise click.ClickException(f"生成失败：{export.error}")
-    shutil.copyfile(service.stored_file(export), output)
+    with service.open_verified(export) as source, open(output, "wb") as target:
+        shutil.copyfileobj(source, target)
     click.echo(
         f"已导出 {export.title}：{export.row_count} 行，{export.size_bytes} 字节，"
         f"用时 {time.perf_counter() - started:.1f} 秒 → {output}"

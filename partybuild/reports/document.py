@@ -29,6 +29,7 @@ styles=None)``
     ``signature(issuer, on, *, blank_lines=2)``  署名 + 成文日期
     ``signature_line(label, *, blanks=8)``   "党员签名：＿＿＿＿" on the right
     ``save(target) -> str`` (sha256 hex of the bytes written), ``to_bytes() -> bytes``
+    ``mark() -> element``, ``writing_at(mark)``  write paragraphs at an earlier position
     ``docx`` — the underlying ``docx.document.Document`` for anything not covered here.
 ``cn_date(d) -> str``                         2026年1月5日 (no leading zeros; core.timeutil's)
 
@@ -58,7 +59,11 @@ Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
 * Tables: fixed layout, widths in mm, 0.5 pt borders, header row (黑体, centred
   vertically) repeated on every page (``w:tblHeader``), rows never split over pages,
   data cells top-aligned. Rows are cloned from one lxml prototype
-  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209).
+  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209), serialised at
+  once into a scratch file and streamed into ``word/document.xml`` when saving, so a
+  10,000-row table never sits in memory as a tree (the last row stays in the tree for
+  ``signature()``'s keep-with-next). ``mark()``/``writing_at(mark)`` write paragraphs
+  above a table afterwards (a summary added up while its rows stream).
 
 ``save`` returns the sha256 of the bytes it wrote; the zip members carry the save time,
 so two saves of the same content differ.
@@ -72,8 +77,11 @@ import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
+import weakref
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
@@ -338,6 +346,51 @@ def _fill_text(t: etree._Element, text: str) -> None:
         t.text = line
 
 
+# --------------------------------------------------------------------------- streaming
+
+_PLACEHOLDER_TARGET = "partybuild-table-rows"
+_PLACEHOLDER_RE = re.compile(rb"<\?" + _PLACEHOLDER_TARGET.encode() + rb" (rows-\d+)\?>")
+_W_DECL = b' xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+class _HashingWriter(io.RawIOBase):
+    """A write-only stream that hashes what passes through (zipfile needs tell())."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out, self._hash, self._pos = out, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._out.write(data)
+        self._hash.update(data)
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+class _WritingAt:
+    def __init__(self, doc: OfficialDocument, mark: etree._Element) -> None:
+        self.doc, self.mark = doc, mark
+
+    def __enter__(self) -> OfficialDocument:
+        self.doc._insert_before = self.mark
+        return self.doc
+
+    def __exit__(self, *exc: object) -> None:
+        self.doc._insert_before = None
+        self.mark.getparent().remove(self.mark)
+
+
 # --------------------------------------------------------------------------- document
 
 
@@ -363,6 +416,10 @@ class OfficialDocument:
         self._doc: DocxDocument = Document()
         self._body = self._doc.element.body
         self._pending_page_break = False
+        # Table rows already serialised to scratch files, keyed by the placeholder
+        # (a processing instruction) that stands for them in the tree until save().
+        self._spools: dict[str, IO[bytes]] = {}
+        self._insert_before: etree._Element | None = None  # see writing_at()
         self._base_landscape = landscape  # orientation of the flowing text
         self._landscape = landscape  # orientation of the section being written
 
@@ -461,10 +518,21 @@ class OfficialDocument:
 
         # Hot loop: one C-level deep copy of the prototype row per data row, then fill
         # its w:t elements (one per cell, in order). No python-docx proxies involved.
+        # Each finished row is serialised at once into a scratch file and dropped, so
+        # memory stays flat however long the table; save() streams the file into
+        # document.xml where the placeholder stands. The last row stays in the tree:
+        # signature() may still mark it keep-with-next.
         clone = self._row_prototype(columns, text_style).__deepcopy__
         ncols = len(columns)
+        marker = f"rows-{len(self._spools)}"
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the document
+        self._spools[marker] = spool
+        weakref.finalize(self, spool.close)
+        tbl.append(etree.ProcessingInstruction(_PLACEHOLDER_TARGET, marker))
+        tostring = etree.tostring
+        pending: list[bytes] = []
+        previous = None
         count = 0
-        append = tbl.append
         for count, values in enumerate(rows, start=1):  # noqa: B007 - count used after
             if len(values) != ncols:
                 raise ValueError(f"row {count} has {len(values)} cells, expected {ncols}")
@@ -475,7 +543,16 @@ class OfficialDocument:
                     text = value if type(value) is str else cell_text(value)
                     if text:
                         _fill_text(t, text)
-            append(tr)
+            if previous is not None:
+                # The prototype's own namespace declaration: document.xml declares w: once.
+                pending.append(tostring(previous).replace(_W_DECL, b"", 1))
+                if len(pending) >= 512:
+                    spool.write(b"".join(pending))
+                    pending.clear()
+            previous = tr
+        spool.write(b"".join(pending))
+        if previous is not None:
+            tbl.append(previous)
         logger.debug("table written: %d rows x %d columns", count, ncols)
         return count
 
@@ -527,30 +604,79 @@ class OfficialDocument:
         self._ind(p, right=2 * self._char_pitch_twips())
 
     def save(self, target: str | os.PathLike[str] | IO[bytes]) -> str:
-        """Write the .docx to a path (atomically) or a binary stream; return its sha256."""
-        data = self.to_bytes()
+        """Write the .docx to a path (atomically) or a binary stream; return its sha256.
+
+        Table rows are streamed into document.xml from the scratch files they were
+        written to (closed when the document is garbage-collected)."""
         if isinstance(target, str | os.PathLike):
             path = os.fspath(target)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".docx.part")
             try:
                 os.fchmod(fd, 0o644)  # mkstemp creates 0600
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
+                    digest = self._write_package(fh)
                 os.replace(tmp, path)
             except BaseException:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
                 raise
-        else:
-            target.write(data)
-        return hashlib.sha256(data).hexdigest()
+            return digest
+        return self._write_package(target)
 
     def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        self._write_package(buf)
+        return buf.getvalue()
+
+    def writing_at(self, mark: etree._Element) -> _WritingAt:
+        """Write paragraphs at an earlier ``mark()`` instead of at the end, e.g. a summary
+        computed while the table after it was written. The mark is removed on exit."""
+        return _WritingAt(self, mark)
+
+    def mark(self) -> etree._Element:
+        """A position in the body to come back to with ``writing_at``."""
+        p = parse_xml(f"<w:p {nsdecls('w')}/>")
+        self._cursor().addprevious(p)
+        return p
+
+    def _cursor(self) -> etree._Element:
+        """New body content goes before this element."""
+        if self._insert_before is not None:
+            return self._insert_before
+        return self._body.get_or_add_sectPr()
+
+    def _write_package(self, out: IO[bytes]) -> str:
+        """python-docx writes the package (its tree holds only placeholders for the
+        rows); document.xml is then re-zipped with each table's rows streamed from its
+        scratch file. Returns the sha256 of the bytes written."""
         if self._pending_page_break:
             logger.debug("page_break() at the end of the document ignored")
-        buf = io.BytesIO()
-        self._doc.save(buf)
-        return buf.getvalue()
+        shell = io.BytesIO()
+        self._doc.save(shell)
+        hashed = _HashingWriter(out)
+        with (
+            zipfile.ZipFile(shell) as source,
+            zipfile.ZipFile(hashed, "w", zipfile.ZIP_DEFLATED) as package,
+        ):
+            for info in source.infolist():
+                entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                if info.filename != "word/document.xml" or not self._spools:
+                    package.writestr(entry, source.read(info.filename))
+                    continue
+                with package.open(entry, "w") as part:
+                    self._stream_document(source.read(info.filename), part)
+        return hashed.hexdigest()
+
+    def _stream_document(self, xml: bytes, part: IO[bytes]) -> None:
+        pieces = _PLACEHOLDER_RE.split(xml)
+        # split() with one group: text, marker, text, marker, ..., text
+        part.write(pieces[0])
+        for marker, after in zip(pieces[1::2], pieces[2::2], strict=True):
+            spool = self._spools[marker.decode()]
+            spool.seek(0)
+            shutil.copyfileobj(spool, part, 1 << 20)
+            part.write(after)
 
     # ---------------------------------------------------------------- paragraphs
 
@@ -562,7 +688,7 @@ class OfficialDocument:
     ) -> Any:
         """Append a paragraph (a python-docx ``CT_P``); ``flow`` paragraphs return to the
         document's orientation first."""
-        if flow:
+        if flow and self._insert_before is None:
             self._ensure_orientation(self._base_landscape)
         style_id = self.styles[style].style_id
         rstyle = ""
@@ -581,7 +707,7 @@ class OfficialDocument:
             _fill_text(run[-1], text)
         else:
             p.remove(run)
-        self._body.get_or_add_sectPr().addprevious(p)
+        self._cursor().addprevious(p)
         return p
 
     @staticmethod

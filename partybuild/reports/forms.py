@@ -1,7 +1,7 @@
 """Export centre form. Choices are filled per user in the view; the service does the
 real checks (scope, period format), so a tampered value ends in a clear refusal."""
 
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from partybuild.core.forms import BaseForm
@@ -19,3 +19,4 @@ class ExportForm(BaseForm):
     )
     member = SelectField("党员", validate_choice=False)
     batch = SelectField("承诺批次", validate_choice=False)
+    meeting = HiddenField()  # set by the meeting page's "导出会议记录" button

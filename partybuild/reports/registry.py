@@ -54,6 +54,7 @@ class ReportParams:
     period: Period | None = None
     member: Member | None = None
     batch_id: int | None = None  # a commitment batch, for kinds that take one
+    meeting_id: int | None = None  # one meeting, for kinds about a single meeting
     today: date = field(default_factory=local_today)
 
     @property
@@ -79,6 +80,8 @@ class ReportParams:
             data["member"] = self.member.id
         if self.batch_id is not None:
             data["batch"] = self.batch_id
+        if self.meeting_id is not None:
+            data["meeting"] = self.meeting_id
         return data
 
 
@@ -116,6 +119,8 @@ class ReportKind:
     member: bool = False  # takes a member instead of a branch scope
     batch: bool = False  # takes an optional commitment batch id
     all_branches: bool = False  # reviewers/admins may export every branch at once
+    # Takes one meeting (--meeting ID); the branch is the meeting's own, found by this.
+    meeting_branch: Callable[[int], Branch | None] | None = None
     roles: frozenset[Role] = frozenset({Role.admin, Role.reviewer, Role.secretary})
     check: Callable[[ReportKind, User | None, ReportParams], None] = scope_check
     # Kind-specific checks of resolved parameters: {field: Chinese message}.
@@ -197,6 +202,7 @@ def resolve(kind: ReportKind, data: Mapping[str, Any]) -> ReportParams:
     period_value = str(data.get("period") or "").strip()
     member_value = str(data.get("member") or "").strip()
     batch_value = str(data.get("batch") or "").strip()
+    meeting_value = str(data.get("meeting") or "").strip()
 
     branch: Branch | None = None
     member: Member | None = None
@@ -219,7 +225,24 @@ def resolve(kind: ReportKind, data: Mapping[str, Any]) -> ReportParams:
     elif member_value:
         errors["member"] = f"“{kind.label}”不按党员导出，请不要指定党员"
 
-    if not kind.member and branch is None and "branch" not in errors:
+    meeting_id: int | None = None
+    if kind.meeting_branch is not None:
+        found = None
+        if not meeting_value:
+            errors["meeting"] = f"“{kind.label}”需要指定会议（在会议页面导出，或 --meeting 编号）"
+        elif (
+            not meeting_value.isdigit()
+            or (found := kind.meeting_branch(int(meeting_value))) is None
+        ):
+            errors["meeting"] = f"找不到编号为“{meeting_value}”的会议"
+        elif branch is not None and found.id != branch.id:
+            errors["meeting"] = f"编号为“{meeting_value}”的会议不属于所选党支部"
+        elif "branch" not in errors:
+            branch, meeting_id = found, int(meeting_value)
+    elif meeting_value:
+        errors["meeting"] = f"“{kind.label}”不按会议导出，请不要指定会议"
+
+    if not kind.member and branch is None and not {"branch", "meeting"} & errors.keys():
         if not branch_value:
             errors["branch"] = "请选择党支部"
         elif not kind.all_branches:
@@ -252,7 +275,12 @@ def resolve(kind: ReportKind, data: Mapping[str, Any]) -> ReportParams:
     if organization is None:
         raise ServiceError("尚未建立组织，无法导出", "no_organization")
     return ReportParams(
-        organization=organization, branch=branch, period=period, member=member, batch_id=batch_id
+        organization=organization,
+        branch=branch,
+        period=period,
+        member=member,
+        batch_id=batch_id,
+        meeting_id=meeting_id,
     )
 
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import tempfile
 import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from partybuild.core import audit, background
+from partybuild.core import audit, background, storage
 from partybuild.core.db import utcnow
 from partybuild.core.service import ServiceError
 from partybuild.core.settings import setting
@@ -39,7 +40,13 @@ EXPORT_TASK = "report-export"
 
 
 def exports_dir() -> Path:
-    return Path(setting("EXPORTS_DIR") or "exports").resolve()
+    """The local exports directory (the ``local`` storage back end's)."""
+    return storage.exports_root()
+
+
+def export_store() -> storage.FileStore:
+    """Where export documents are kept: EXPORTS_DIR, or the shared object store."""
+    return storage.file_store("exports")
 
 
 def actor_name(actor: User | None) -> str:
@@ -132,20 +139,27 @@ def generate_export(export: Export, progress: registry.Progress = registry.no_pr
         mark_running(export)
     kind = registry.get(export.kind)
     started = time.perf_counter()
-    target: Path | None = None
+    store = export_store()
+    relative: str | None = None
     try:
         params = registry.resolve(kind, export.params)
         registry.validate(kind, params)
         built = kind.build(params, progress)
         relative = _storage_path(export)
-        target = exports_dir() / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        digest = built.document.save(target)
-        size = target.stat().st_size
+        # Written to a local scratch file first (the document engine streams into it),
+        # then handed to the store in one piece: a local rename or an object upload.
+        with tempfile.TemporaryFile() as scratch:
+            digest = built.document.save(scratch)
+            size = scratch.tell()
+            scratch.seek(0)
+            store.put_file(relative, scratch)
     except Exception as exc:
         logger.exception("export %s (%s) failed", export_id, export.kind)
-        if target is not None and target.exists():
-            target.unlink()
+        if relative is not None:
+            try:
+                store.delete(relative)
+            except Exception:
+                logger.warning("export %s: partial file not removed", export_id, exc_info=True)
         db.session.rollback()
         export = db.session.get(Export, export_id)
         message = exc.message if isinstance(exc, ServiceError) else "生成文档时出错，请稍后重试"
@@ -285,26 +299,54 @@ def check_stale(export: Export, now: datetime | None = None) -> bool:
 # --------------------------------------------------------------------------- files
 
 
-def stored_file(export: Export) -> Path:
-    """Path of the stored document of a finished export (inside EXPORTS_DIR)."""
+def _check_ready(export: Export) -> str:
     if export.status != ExportStatus.done or not export.storage_path:
         raise ServiceError("该导出尚未完成，暂不能下载", "not_ready")
-    root = exports_dir()
-    path = (root / export.storage_path).resolve()
-    if root not in path.parents or not path.is_file():
+    return export.storage_path
+
+
+def stored_file(export: Export) -> Path:
+    """Path of the stored document of a finished export, on the local back end only
+    (the command line's copy and tests; downloads use ``open_verified``)."""
+    key = _check_ready(export)
+    path = export_store().local_path(key)
+    if path is None or not path.is_file():
         raise ServiceError("导出文件已不在服务器上，请重新导出", "file_missing")
     return path
 
 
-def read_verified(export: Export) -> bytes:
-    """The stored document's bytes, checked against the recorded SHA-256: the bytes
-    checked are the bytes sent."""
-    path = stored_file(export)
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != export.sha256:
-        logger.error("export %s: stored file %s does not match its sha256", export.id, path)
+def open_verified(export: Export) -> IO[bytes]:
+    """The stored document as a rewound file, checked against the recorded SHA-256:
+    the bytes checked are the bytes sent. Streamed from the store into a spooled
+    temporary file (memory up to 8 MiB, then disk), so a large export never sits in
+    memory whole; the caller closes it."""
+    key = _check_ready(export)
+    try:
+        source = export_store().open(key)
+    except storage.FileMissing:
+        raise ServiceError("导出文件已不在服务器上，请重新导出", "file_missing") from None
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    digest = hashlib.sha256()
+    try:
+        with source:
+            while chunk := source.read(storage.CHUNK):
+                digest.update(chunk)
+                spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    if digest.hexdigest() != export.sha256:
+        spool.close()
+        logger.error("export %s: stored file %s does not match its sha256", export.id, key)
         raise ServiceError("导出文件校验失败（文件可能被改动），请重新导出", "file_changed")
-    return data
+    spool.seek(0)
+    return spool
+
+
+def read_verified(export: Export) -> bytes:
+    """The stored document's bytes, checked against the recorded SHA-256."""
+    with open_verified(export) as fh:
+        return fh.read()
 
 
 def record_download(export: Export, actor: User) -> None:

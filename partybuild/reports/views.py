@@ -20,11 +20,12 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.commitments.models import CommitmentBatch
-from partybuild.core import navigation
+from partybuild.core import navigation, storage
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import content_disposition
 from partybuild.core.permissions import Role, access
 from partybuild.extensions import db
+from partybuild.org import lists as org_lists
 from partybuild.org.models import Branch, Member
 from partybuild.reports import registry, service
 from partybuild.reports.forms import ExportForm
@@ -66,17 +67,21 @@ def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
     if current_user.reads_all_branches and any(k.all_branches for k in kinds):
         form.branch.choices.insert(0, (registry.ALL_BRANCHES, "全部党支部（仅台账）"))
 
-    members = sa.select(Member).options(selectinload(Member.branch))
-    if current_user.role == Role.member:
-        members = members.where(Member.id == current_user.member_id)
+    # The member is found by typing a name (member-search.js and /reports/members.json);
+    # the drop-down holds only the chosen member or, without script, the searched names.
+    chosen = form.member.data or (
+        str(current_user.member_id) if current_user.role == Role.member else ""
+    )
+    query = request.args.get("member_q", "").strip()[:40]
+    if query:
+        stmt = org_lists.member_choices(current_user, query)
+    elif chosen.isdigit():
+        stmt = org_lists.member_choices(current_user, ids=[int(chosen)])
     else:
-        members = members.where(Member.is_active.is_(True))
-        if not current_user.reads_all_branches:
-            members = members.where(Member.branch_id == current_user.branch_id)
-    members = members.order_by(Member.branch_id, Member.name, Member.id)
+        stmt = None
+    found = db.session.scalars(stmt).all() if stmt is not None else []
     form.member.choices = [("", "（选择党员）")] + [
-        (str(m.id), f"{m.branch.name} · {m.name}" if len(branches) > 1 else m.name)
-        for m in db.session.scalars(members)
+        (str(m.id), _member_label(m, len(branches) > 1)) for m in found
     ]
     batches = sa.select(CommitmentBatch).options(selectinload(CommitmentBatch.branch))
     if not current_user.reads_all_branches:
@@ -89,18 +94,39 @@ def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
     return kinds
 
 
+def _member_label(m: Member, with_branch: bool) -> str:
+    return f"{m.branch.name} · {m.name}" if with_branch else m.name
+
+
+@bp.get("/members.json")
+@access(*ALL_ROLES)
+def member_search():
+    """Type-ahead for the member field: up to 20 active members in the user's scope."""
+    query = request.args.get("q", "").strip()[:40]
+    if not query:
+        return jsonify({"members": []})
+    with_branch = current_user.reads_all_branches
+    found = db.session.scalars(org_lists.member_choices(current_user, query))
+    return jsonify(
+        {"members": [{"id": m.id, "label": _member_label(m, with_branch)} for m in found]}
+    )
+
+
 def _relevant(data: dict) -> dict:
     """The form shows every field; keep only those the chosen kind takes (the fields it
     hides still post their defaults)."""
     kind = next((k for k in registry.kinds() if k.key == data.get("kind")), None)
     if kind is None:
         return data
-    return {
+    relevant = {
         "branch": "" if kind.member else data.get("branch"),
         "member": data.get("member") if kind.member else "",
         "batch": data.get("batch") if kind.batch else "",
         "period": "" if kind.period == "none" else data.get("period"),
     }
+    if kind.meeting_branch is not None:
+        relevant["meeting"] = data.get("meeting")
+    return relevant
 
 
 def _history(page_size: int = 15):
@@ -189,16 +215,18 @@ def export_status(export_id: int):
 def download(export_id: int):
     export = _load_export(export_id)
     with boundary() as done:
-        data = service.read_verified(export)
+        stream = service.open_verified(export)
         service.record_download(export, current_user)
     if not done:
         return redirect(url_for("reports.export_detail", export_id=export.id))
     return Response(
-        data,
+        storage.iter_stream(stream),
         mimetype=DOCX_MIMETYPE,
+        direct_passthrough=True,
         headers={
             "Content-Disposition": content_disposition(export.filename, f"export-{export.id}.docx"),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
+            "Content-Length": str(export.size_bytes),
         },
     )

@@ -13,6 +13,8 @@ from partybuild.core.db import utcnow
 from partybuild.extensions import db
 
 PASSWORD = "Correct-horse-9"
+# Issue 9: one answer for every failure (unknown user, wrong password, locked, inactive).
+FAILED = "用户名或密码错误，或账户已被临时锁定，请稍后再试。"
 
 
 def _text(resp):
@@ -86,9 +88,11 @@ def test_wrong_password_and_unknown_user_give_the_same_message(client, make_user
     user = make_user("secretary")
     resp = _login(client, user.username, "wrong-password-1")
     assert resp.status_code == 401
-    assert "用户名或密码错误" in _text(resp) and "再失败 4 次" in _text(resp)
+    assert FAILED in _text(resp) and "再失败" not in _text(resp)
+    known = _text(resp).split("login-error")[1][:200]
     resp = _login(client, "nobody", "wrong-password-1")
-    assert resp.status_code == 401 and "用户名或密码错误" in _text(resp)
+    assert resp.status_code == 401 and FAILED in _text(resp)
+    assert _text(resp).split("login-error")[1][:200] == known
     assert "nobody" not in _text(resp).split("login-error")[1][:200]
     assert client.get("/").status_code == 302  # still anonymous
     assert _actions().count("login_failed") == 2
@@ -105,15 +109,20 @@ def test_lockout_after_max_failures_and_unlock_after_expiry(app, client, make_us
     user = make_user("secretary")
     start = utcnow()
     with time_machine.travel(start, tick=False):
-        assert "再失败 2 次" in _text(_login(client, user.username, "bad-1"))
-        assert "再失败 1 次" in _text(_login(client, user.username, "bad-2"))
+        assert FAILED in _text(_login(client, user.username, "bad-1"))
+        assert FAILED in _text(_login(client, user.username, "bad-2"))
+        db.session.refresh(user)
+        assert user.failed_logins == 2 and user.locked_until is None
         body = _text(_login(client, user.username, "bad-3"))
-        assert "账户已被锁定，请在 15 分钟后重试" in body
+        assert FAILED in body
+        db.session.refresh(user)
+        assert user.locked_until == start + timedelta(minutes=15)
         # The right password does not help while locked.
         resp = _login(client, user.username)
-        assert resp.status_code == 401 and "账户已被锁定" in _text(resp)
+        assert resp.status_code == 401 and FAILED in _text(resp)
     with time_machine.travel(start + timedelta(minutes=10), tick=False):
-        assert "请在 5 分钟后重试" in _text(_login(client, user.username))
+        resp = _login(client, user.username)
+        assert resp.status_code == 401 and FAILED in _text(resp)
     with time_machine.travel(start + timedelta(minutes=15, seconds=1), tick=False):
         resp = _login(client, user.username)
         assert resp.status_code == 302
@@ -128,8 +137,12 @@ def test_lockout_after_max_failures_and_unlock_after_expiry(app, client, make_us
 def test_default_lockout_is_five_failures(client, make_user):
     user = make_user("member")
     for _ in range(4):
-        assert "账户已被锁定" not in _text(_login(client, user.username, "bad"))
-    assert "账户已被锁定，请在 15 分钟后重试" in _text(_login(client, user.username, "bad"))
+        _login(client, user.username, "bad")
+    db.session.refresh(user)
+    assert user.failed_logins == 4 and not user.is_locked()
+    _login(client, user.username, "bad")
+    db.session.refresh(user)
+    assert user.is_locked() and user.lock_minutes_left() == 15
 
 
 def test_admin_password_reset_unlocks(client, make_user):
@@ -155,7 +168,9 @@ def test_successful_login_resets_failure_count(client, make_user):
         _login(client, user.username, "bad")
     assert _login(client, user.username).status_code == 302
     client.post("/auth/logout")
-    assert "再失败 4 次" in _text(_login(client, user.username, "bad"))
+    _login(client, user.username, "bad")
+    db.session.refresh(user)
+    assert user.failed_logins == 1
 
 
 def test_inactive_account_is_refused(client, make_user):
@@ -163,7 +178,7 @@ def test_inactive_account_is_refused(client, make_user):
     user.is_active_account = False
     db.session.commit()
     resp = _login(client, user.username)
-    assert resp.status_code == 401 and "该账户已停用" in _text(resp)
+    assert resp.status_code == 401 and FAILED in _text(resp)
     assert client.get("/").status_code == 302
     assert "login_refused_inactive" in _actions(user.id)
 
@@ -178,7 +193,7 @@ def test_retired_members_account_can_no_longer_log_in(client, make_user):
     db.session.commit()
     assert client.get("/notifications").status_code == 302  # the open session ends too
     resp = _login(client, user.username)
-    assert resp.status_code == 401 and "已退出名册" in _text(resp)
+    assert resp.status_code == 401 and FAILED in _text(resp)
 
 
 def test_deactivation_ends_an_open_session(client, auth, make_user):

@@ -196,7 +196,8 @@ def test_deactivate_and_reactivate(client, auth, make_user):
     resp = client.post(
         "/auth/login", data={"username": user.username, "password": "Correct-horse-9"}
     )
-    assert "该账户已停用" in _text(resp)
+    # Issue 9: the login page no longer says the account is inactive.
+    assert resp.status_code == 401 and "用户名或密码错误" in _text(resp)
     auth.login("admin")
     body = _follow(client, client.post(f"/auth/users/{user.id}/active", data={"active": "1"}))
     assert "账户已启用" in body

@@ -20,7 +20,7 @@ def test_only_intended_routes_are_public(app):
         for rule in app.url_map.iter_rules()
         if permissions.access_rule(app, rule.endpoint) == permissions.PUBLIC
     )
-    allowed_prefixes = ("static", "auth.login", "public.")
+    allowed_prefixes = ("static", "auth.login", "public.", "core.favicon")
     assert all(ep.startswith(allowed_prefixes) for ep in public), public
 
 

@@ -65,49 +65,60 @@ def normalise(text: str, backend: str) -> str:
     return " ".join(sorted(set(re.findall(r"'([^']*)'", text))))
 
 
-def test_state_checks_migrate_a_database_with_rows(app, backend, make_user):
+def test_state_checks_migrate_a_database_with_rows(app, backend):
     """Adding the CHECK constraints rebuilds SQLite tables that other rows refer to;
     the rows and their references survive, and the new checks hold afterwards."""
-    from datetime import date
-
-    from partybuild.commitments.models import Commitment, CommitmentBatch, CommitmentEvent
-    from partybuild.org.models import Branch, Organization
+    from datetime import date, datetime
 
     db.drop_all()
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     try:
         upgrade(revision="a1_audit_head")
-        db.session.add(Organization(name="测试局机关党委"))
-        db.session.flush()
-        branch = Branch(organization_id=1, code="A", name="第一党支部")
-        db.session.add(branch)
-        db.session.commit()
-        user = make_user("member", branch=branch)
-        batch = CommitmentBatch(
-            branch_id=branch.id,
-            title="年度承诺",
-            commit_start=date(2026, 1, 1),
-            commit_end=date(2026, 2, 1),
-            evaluation_start=date(2026, 11, 1),
-            evaluation_end=date(2026, 12, 31),
-        )
-        db.session.add(batch)
-        db.session.flush()
-        c = Commitment(
-            batch_id=batch.id,
-            branch_id=branch.id,
-            member_id=user.member_id,
-            category="工作",
-            content="内容",
-            target="目标",
-            deadline=date(2026, 10, 1),
-        )
-        db.session.add(c)
-        db.session.flush()
-        db.session.add(CommitmentEvent(commitment_id=c.id, action="create", to_state="draft"))
-        db.session.commit()
-        db.session.remove()
+        # Rows go in through the tables as they were at that revision (the ORM models
+        # describe the newest schema, whose later columns do not exist yet).
+        old = sa.MetaData()
+        old.reflect(db.engine)
+        now = datetime(2026, 1, 1, 8, 0)
+        with db.engine.begin() as conn:
+
+            def add(table: str, **values) -> int:
+                return conn.execute(
+                    sa.insert(old.tables[table]).values(**values)
+                ).inserted_primary_key[0]
+
+            org_id = add("organizations", name="测试局机关党委", kind="committee")
+            branch_id = add(
+                "branches", organization_id=org_id, code="A", name="第一党支部", is_active=True
+            )
+            member_id = add(
+                "members", branch_id=branch_id, name="党员1", gender="male",
+                birth_on=date(1980, 1, 1), joined_on=date(2005, 7, 1), status="full",
+                full_member_on=date(2006, 7, 1), title="", is_leader=False, phone="13800000001",
+                is_active=True, retired_reason="", created_at=now, updated_at=now, version_id=1,
+            )  # fmt: skip
+            add(
+                "users", username="member_1", display_name="", password_hash="x", role="member",
+                branch_id=branch_id, member_id=member_id, is_active=True, is_demo=False,
+                failed_logins=0, created_at=now, version_id=1,
+            )  # fmt: skip
+            batch_id = add(
+                "commitment_batches", branch_id=branch_id, title="年度承诺",
+                commit_start=date(2026, 1, 1), commit_end=date(2026, 2, 1),
+                evaluation_start=date(2026, 11, 1), evaluation_end=date(2026, 12, 31),
+                status="open", created_at=now, version_id=1,
+            )  # fmt: skip
+            c_id = add(
+                "commitments", batch_id=batch_id, branch_id=branch_id, member_id=member_id,
+                category="工作", content="内容", target="目标", measures="",
+                deadline=date(2026, 10, 1), state="draft", return_comment="", closed_reason="",
+                is_withdrawn=False, withdrawn_reason="", progress=0, record_count=0,
+                evidence_count=0, created_at=now, updated_at=now, version_id=1,
+            )  # fmt: skip
+            add(
+                "commitment_events", commitment_id=c_id, action="create", to_state="draft",
+                actor_name="", comment="", created_at=now,
+            )  # fmt: skip
 
         upgrade()
 

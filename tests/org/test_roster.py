@@ -127,9 +127,9 @@ def test_import_preview_then_confirm(client, auth, org, filename, encode):
     (batch,) = entries(action="import")
     assert batch.actor_id == user.id and "3" in batch.summary
 
-    # The token is single use.
+    # The token is single use: a second confirm is told the import is done.
     client.post("/org/members/import/confirm", data={"token": token})
-    assert "已过期或已完成" in text(client.get("/org/members/import"))
+    assert "该导入已完成" in text(client.get("/org/members/import"))
     assert _member_count() == 3
 
 

@@ -54,10 +54,35 @@ def option_values(html: str, name: str) -> list[str]:
 def test_secretary_sees_own_branch_and_every_kind(client, auth, ledger: SimpleNamespace) -> None:
     auth.login(ledger.users.secretary)
     html = text(client.get("/reports/"))
-    assert option_values(html, "kind") == ["commitments", "letter", "roster"]
+    # Added by later issues: 廉政风险防控点台账 (risks), 会议记录 (minutes), 重点任务责任清单 (tasks).
+    assert option_values(html, "kind") == [
+        "commitments",
+        "letter",
+        "risks",
+        "roster",
+        "minutes",
+        "tasks",
+    ]
     assert option_values(html, "branch") == ["A"]
-    members = option_values(html, "member")
-    assert str(ledger.a1.id) in members and str(ledger.b1.id) not in members
+    # Members are found by name (type-ahead), never listed whole: none until searched.
+    assert option_values(html, "member") == [""]
+    for member, found in ((ledger.a1, True), (ledger.b1, False)):
+        # Without script: the search button reloads the form with the matches.
+        html = text(client.get("/reports/", query_string={"member_q": member.name}))
+        assert (str(member.id) in option_values(html, "member")) is found
+        # With script: the JSON endpoint the search box asks.
+        data = client.get("/reports/members.json", query_string={"q": member.name}).get_json()
+        assert (member.id in [m["id"] for m in data["members"]]) is found
+
+
+def test_member_search_returns_at_most_twenty(client, auth, ledger, make_member) -> None:
+    for i in range(25):
+        make_member(name=f"王搜索{i:02d}", branch=ledger.org.a)
+    auth.login(ledger.users.reviewer)
+    data = client.get("/reports/members.json", query_string={"q": "王搜索"}).get_json()
+    assert len(data["members"]) == 20
+    assert data["members"][0]["label"].endswith("王搜索00")
+    assert client.get("/reports/members.json").get_json() == {"members": []}
 
 
 def test_reviewer_may_choose_all_branches(client, auth, ledger: SimpleNamespace) -> None:

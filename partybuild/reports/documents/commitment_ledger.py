@@ -3,7 +3,8 @@
 The rows are the commitments domain's own ``ledger_rows`` (the .xlsx ledger uses the
 same query): batches whose span overlaps the period, published commitments only,
 withdrawn ones kept and labelled. One streamed SELECT, so 10,000 rows cost the same
-few queries as ten. The summary is computed over exactly that SELECT.
+few queries as ten. The summary is added up over exactly those rows as they stream
+(``LedgerFigures``), and written above the table afterwards.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from partybuild.commitments import rates
 from partybuild.commitments.export import LedgerRow, ledger_query, ledger_rows
-from partybuild.commitments.models import STATE_LABELS, Commitment, CommitmentState
+from partybuild.commitments.models import (
+    PUBLIC_STATES,
+    STATE_LABELS,
+    Commitment,
+    CommitmentState,
+    RatingLevel,
+)
 from partybuild.commitments.rates import RateSummary
 from partybuild.core.permissions import Role
 from partybuild.core.settings import setting
@@ -117,8 +123,10 @@ def _cells(n: int, r: LedgerRow, with_branch: bool) -> tuple[object, ...]:
     return (n, r.branch, *cells[1:]) if with_branch else cells
 
 
-def table_rows(params: ReportParams) -> Iterator[tuple[object, ...]]:
-    """Ledger rows as table cells, streamed."""
+def table_rows(
+    params: ReportParams, figures: LedgerFigures | None = None
+) -> Iterator[tuple[object, ...]]:
+    """Ledger rows as table cells, streamed; each row is also counted in ``figures``."""
     period = params.period
     rows = ledger_rows(
         params.branch_ids,
@@ -127,52 +135,60 @@ def table_rows(params: ReportParams) -> Iterator[tuple[object, ...]]:
     )
     with_branch = params.branch is None
     for n, row in enumerate(rows, start=1):
+        if figures is not None:
+            figures.add(row)
         yield _cells(n, row, with_branch)
 
 
 # --------------------------------------------------------------------------- summary
 
 
-def _figures(params: ReportParams) -> dict[str, object]:
-    """Counts by state and grade, members, average score and the public rates, over
-    the very rows of the ledger (its SELECT reused as a subquery): five queries."""
-    ids = _query(params).with_only_columns(Commitment.id).order_by(None).scalar_subquery()
-    in_ledger = Commitment.id.in_(ids)
-    kept = sa.and_(in_ledger, Commitment.is_withdrawn.is_(False))
-    rows = db.session.execute(
-        sa.select(Commitment.state, Commitment.is_withdrawn, sa.func.count(Commitment.id))
-        .where(in_ledger)
-        .group_by(Commitment.state, Commitment.is_withdrawn)
-    ).all()
-    by_state: dict[CommitmentState, int] = {}
-    withdrawn = 0
-    for state, is_withdrawn, n in rows:
-        if is_withdrawn:
-            withdrawn += n
+class LedgerFigures:
+    """Counts by state and grade, members, average score and the public rates, added
+    up over the very rows written to the ledger (no second query).
+
+    The public rates follow ``commitments.rates``: only commitments on the public board
+    count (published, not withdrawn, in a public state); 参评率 counts those with at
+    least PARTICIPATION_MIN_RATINGS ratings."""
+
+    def __init__(self) -> None:
+        self.by_state: dict[CommitmentState, int] = {}
+        self.withdrawn = 0
+        self.grades: dict[str, int] = {}
+        self._members: set[int] = set()
+        self._scores: list[float] = []
+        self.rates = RateSummary(
+            min_count=setting("PUBLIC_RATING_MIN_COUNT"),
+            participation_min=setting("PARTICIPATION_MIN_RATINGS"),
+        )
+
+    def add(self, row: LedgerRow) -> None:
+        state = CommitmentState(row.state)
+        if row.is_withdrawn:
+            self.withdrawn += 1
         else:
-            by_state[CommitmentState(state)] = by_state.get(CommitmentState(state), 0) + n
-    members, avg_score = db.session.execute(
-        sa.select(
-            sa.func.count(sa.distinct(Commitment.member_id)), sa.func.avg(Commitment.score)
-        ).where(kept)
-    ).one()
-    grades = dict(
-        db.session.execute(
-            sa.select(Commitment.grade, sa.func.count(Commitment.id))
-            .where(kept, Commitment.grade.is_not(None))
-            .group_by(Commitment.grade)
-        ).all()
-    )
-    # 参评率 and 满意率 exactly as the public board shows them, over the ledger's own rows.
-    public = rates.rates(among=ids)
-    return {
-        "by_state": by_state,
-        "withdrawn": withdrawn,
-        "members": members or 0,
-        "avg_score": avg_score,
-        "grades": grades,
-        "rates": public,
-    }
+            self.by_state[state] = self.by_state.get(state, 0) + 1
+            self._members.add(row.member_id)
+            if row.score is not None:
+                self._scores.append(float(row.score))
+            if row.grade is not None:
+                self.grades[row.grade] = self.grades.get(row.grade, 0) + 1
+        if row.published_at is not None and not row.is_withdrawn and state in PUBLIC_STATES:
+            self.rates.published += 1
+            if row.ratings >= self.rates.participation_min:
+                self.rates.rated += 1
+            for level in RatingLevel:
+                self.rates.counts[level.value] += getattr(row, level.value)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "by_state": self.by_state,
+            "withdrawn": self.withdrawn,
+            "members": len(self._members),
+            "avg_score": sum(self._scores) / len(self._scores) if self._scores else None,
+            "grades": self.grades,
+            "rates": self.rates,
+        }
 
 
 # Every ledger commitment has been published (亮诺), so "其中已亮诺N项" would read as a
@@ -228,14 +244,19 @@ def build(params: ReportParams, progress: Progress) -> BuiltReport:
     doc = OfficialDocument(f"{params.scope_name}{LABEL}", issuer=params.issuer, landscape=True)
     if params.period is not None:
         doc.paragraph(f"（{params.period.label}）", indent=False, align="center")
-    for line in summary_text(params, _figures(params)):
-        doc.summary(line)
+    # The summary comes first on the page but is added up while the rows stream into
+    # the table; it is then written at the mark left for it.
+    summary_at = doc.mark()
+    figures = LedgerFigures()
     rows = doc.table(
         columns(params),
-        tracked(table_rows(params), total, progress),
+        tracked(table_rows(params, figures), total, progress),
         landscape_section=True,
         font_size_pt=TABLE_FONT_PT,
     )
+    with doc.writing_at(summary_at):
+        for line in summary_text(params, figures.as_dict()):
+            doc.summary(line)
     doc.paragraph(
         "说明：群众满意度为满意、基本满意、不满意的人次；得分为党员述、支部讲、"
         "领导点、群众评的百分制综合得分。"

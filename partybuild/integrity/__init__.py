@@ -1,0 +1,1 @@
+"""Integrity-risk checkpoints (廉政风险防控): ledger, controls, reviews, rectifications."""

@@ -1,0 +1,82 @@
+"""廉政风险防控点台账 (Word): the common columns, GB/T 9704 layout, overdue marked, the
+branch scope, and the CLI ``reports export risks``."""
+
+from datetime import timedelta
+
+import pytest
+
+from partybuild.core.service import PermissionDenied
+from partybuild.extensions import db
+from partybuild.reports import service
+from partybuild.reports.models import ExportStatus
+from tests.reports.docx_checks import assert_official_layout, header, open_docx, table_data
+
+COMMON = [
+    "序号",
+    "科室",
+    "风险类别",
+    "风险点",
+    "表现形式",
+    "风险等级",
+    "防控措施",
+    "责任人",
+    "责任领导",
+]
+
+
+def export(user, **data):
+    record = service.request_export("risks", data, user)
+    db.session.commit()
+    record = service.generate_export(record)
+    db.session.commit()
+    assert record.status == ExportStatus.done, record.error
+    return open_docx(service.stored_file(record))
+
+
+def test_branch_ledger_columns_rows_and_overdue(world):
+    p = world.point()
+    world.point(title="第二个")
+    world.point(branch=world.org.b, title="二支部的")
+    p.next_review_on = world.today - timedelta(days=1)
+    db.session.commit()
+    doc = export(world.users["secretary"], branch="A")
+    assert_official_layout(doc)
+    table = doc.tables[-1]
+    assert header(table)[:9] == COMMON
+    rows = table_data(table)
+    assert len(rows) == 2 and not any("二支部的" in c for r in rows for c in r)
+    assert rows[0][3] == p.title and rows[0][5] == "高" and rows[0][-1] == "逾期"
+    assert "1. 受理登记全程留痕" in rows[0][6]
+    text = "\n".join(par.text for par in doc.paragraphs)
+    assert "廉政风险防控点2个" in text and "排查逾期的风险点1个" in text
+
+
+def test_all_branches_for_reviewer_only(world):
+    world.point()
+    world.point(branch=world.org.b, title="二支部的")
+    doc = export(world.users["reviewer"], branch="all")
+    assert "党支部" in header(doc.tables[-1])
+    assert len(table_data(doc.tables[-1])) == 2
+    with pytest.raises(PermissionDenied):
+        service.request_export("risks", {"branch": "B"}, world.users["secretary"])
+
+
+def test_cli_export(world, runner, tmp_path):
+    world.point()
+    out = tmp_path / "risks.docx"
+    result = runner.invoke(
+        args=[
+            "reports",
+            "export",
+            "risks",
+            "--branch",
+            "A",
+            "--period",
+            "2026",
+            "--output",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "廉政风险防控点台账" in result.output
+    assert_official_layout(open_docx(out))
