@@ -33,11 +33,10 @@ from partybuild.commitments.models import (
     SupervisionNote,
     check_transition,
 )
-from partybuild.core import audit, storage
+from partybuild.core import audit, public_rating, storage
 from partybuild.core.db import utcnow
 from partybuild.core.notifications import notify
 from partybuild.core.permissions import Role
-from partybuild.core.ratelimit import keyed_hash
 from partybuild.core.service import (
     PermissionDenied,
     ServiceError,
@@ -766,6 +765,9 @@ def withdraw_commitment(c: Commitment, reason: str, actor: Any) -> None:
 # --- public ratings (群众评) ----------------------------------------------------------------
 
 
+DUPLICATE_RATING = "您今天已经评价过这项承诺，感谢参与！"
+
+
 def add_public_rating(
     c: Commitment,
     level: str,
@@ -782,38 +784,31 @@ def add_public_rating(
         level = RatingLevel(level)
     except ValueError:
         raise ValidationFailed({"level": "请选择“满意”“基本满意”或“不满意”"}) from None
-    comment = (comment or "").strip()
-    limit = setting("PUBLIC_RATING_COMMENT_MAX")
-    if len(comment) > limit:
-        raise ValidationFailed({"comment": f"留言不能超过{limit}个字"})
-    if not browser_id:
-        raise ServiceError("请允许浏览器保存 Cookie 后重新打开本页面再评价")
+    comment = public_rating.clean_comment(comment)
+    rater = public_rating.identify(browser_id, ip)
     today = today or local_today()
-    browser_hash = keyed_hash(browser_id, "rating-browser")
-    ip_hash = keyed_hash(ip, "rating-ip")
     same = sa.select(sa.func.count(PublicRating.id)).where(
         PublicRating.commitment_id == c.id, PublicRating.rated_on == today
     )
-    if db.session.scalar(same.where(PublicRating.browser_hash == browser_hash)):
-        raise ServiceError("您今天已经评价过这项承诺，感谢参与！", code="duplicate")
-    if db.session.scalar(same.where(PublicRating.ip_hash == ip_hash)) >= setting(
-        "PUBLIC_RATING_PER_IP_DAILY"
-    ):
-        raise ServiceError("来自同一网络的评价过多，请明天再试", code="too_many")
+    public_rating.refuse_repeat(
+        same_browser=db.session.scalar(same.where(PublicRating.browser_hash == rater.browser_hash)),
+        same_ip_today=db.session.scalar(same.where(PublicRating.ip_hash == rater.ip_hash)),
+        duplicate=DUPLICATE_RATING,
+    )
     rating = PublicRating(
         commitment_id=c.id,
         level=level,
         comment=comment,
         comment_state=CommentState.pending if comment else CommentState.none,
-        browser_hash=browser_hash,
-        ip_hash=ip_hash,
+        browser_hash=rater.browser_hash,
+        ip_hash=rater.ip_hash,
         rated_on=today,
     )
     try:
         with db.session.begin_nested():
             db.session.add(rating)
     except sa.exc.IntegrityError:  # a double click raced the check above
-        raise ServiceError("您今天已经评价过这项承诺，感谢参与！", code="duplicate") from None
+        raise ServiceError(DUPLICATE_RATING, code="duplicate") from None
     logger.info("public rating %s on commitment %s", level, c.id)
     return rating
 

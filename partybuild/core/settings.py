@@ -715,3 +715,43 @@ declare(
     ],
     order=95,
 )
+
+# Shared by every public rating form (the commitments board, the model-post pages):
+# see core/public_rating.py.
+declare(
+    "public_rating",
+    "群众评价（公开页面）防刷",
+    [
+        Setting(
+            "PUBLIC_RATE_LIMIT",
+            10,
+            Int(1, 1000, "次"),
+            "同一网络地址评价次数上限",
+            "在下面的时间窗口内，同一网络地址最多提交的评价次数（承诺公示栏与示范岗页面合计）。",
+            editable=True,
+        ),
+        Setting(
+            "PUBLIC_RATE_WINDOW",
+            600,
+            Int(10, 86400, "秒"),
+            "评价次数限制的时间窗口",
+            editable=True,
+        ),
+        Setting(
+            "PUBLIC_RATING_PER_IP_DAILY",
+            20,
+            Int(1, 1000, "次"),
+            "同一网络地址每天对同一项目的评价上限",
+            "同一承诺或同一示范岗。防止清除浏览器记录后反复评价。",
+            editable=True,
+        ),
+        Setting(
+            "PUBLIC_RATING_COMMENT_MAX",
+            200,
+            Int(10, 2000, "字"),
+            "群众评价留言字数上限",
+            editable=True,
+        ),
+    ],
+    order=15,
+)

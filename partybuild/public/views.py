@@ -8,7 +8,6 @@ branch secretary approves them.
 
 import hashlib
 import logging
-import secrets
 import time
 from collections import defaultdict
 
@@ -38,7 +37,7 @@ from partybuild.commitments.models import (
     FulfilmentRecord,
     PublicRating,
 )
-from partybuild.core import pagecache, ratelimit
+from partybuild.core import pagecache, public_rating
 from partybuild.core.boundary import boundary
 from partybuild.core.errors import error_response
 from partybuild.core.permissions import public
@@ -51,24 +50,14 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
-RATER_COOKIE = "pb_rater"
 COMMENTS_SHOWN = 20
 BOARD_MEMBERS_PER_PAGE = 20  # members (with all their commitments) per board page
 
 
 @bp.after_request
 def give_rater_cookie(response):  # noqa: ANN001, ANN201
-    """A random browser id, so one browser rates a commitment once a day."""
-    if RATER_COOKIE not in request.cookies:
-        response.set_cookie(
-            RATER_COOKIE,
-            secrets.token_urlsafe(18),
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-            path="/public",
-        )
+    """A random browser id, so one browser rates an item once (core.public_rating)."""
+    public_rating.give_rater_cookie(response)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -332,15 +321,8 @@ def commitment(code: str, commitment_id: int):
 @public
 def rate(code: str, commitment_id: int):
     c = _public_commitment(code, commitment_id)
-    ip = ratelimit.client_ip()
-    with boundary():  # every attempt counts, whatever becomes of the rating
-        allowed = ratelimit.hit(
-            f"public-rate:{ratelimit.keyed_hash(ip, 'rate-limit')}",
-            setting("PUBLIC_RATE_LIMIT"),
-            setting("PUBLIC_RATE_WINDOW"),
-        )
-    if not allowed:
-        return error_response(429, "评价提交过于频繁，请稍后再试。")
+    if not public_rating.allow_submission():  # every attempt counts
+        return error_response(429, public_rating.TOO_FAST)
     form = RatingForm()
     if not form.validate_on_submit():
         return _render_commitment(c, form, 400)
@@ -355,8 +337,8 @@ def rate(code: str, commitment_id: int):
             c,
             form.level.data,
             form.comment.data or "",
-            browser_id=request.cookies.get(RATER_COOKIE, ""),
-            ip=ip,
+            browser_id=request.cookies.get(public_rating.RATER_COOKIE, ""),
+            ip=public_rating.client_ip(),
         )
         done.success = (
             "感谢您的评价！您的留言将在审核后公开。" if rating.comment else "感谢您的评价！"
@@ -384,3 +366,7 @@ def meeting_feed(token: str):
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# The model posts' public pages share this blueprint (and its browser cookie).
+from partybuild.public import model_posts  # noqa: E402, F401

@@ -117,5 +117,6 @@ def test_kinds_lists_every_registered_document(app, runner) -> None:
         ("commitments", "党员承诺践诺台账"),
         ("letter", "党员承诺书"),
         ("roster", "党员名册"),
+        ("ratings", "党员示范岗测评结果"),
     ):
         assert key in result.output and label in result.output

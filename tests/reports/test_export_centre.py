@@ -54,7 +54,8 @@ def option_values(html: str, name: str) -> list[str]:
 def test_secretary_sees_own_branch_and_every_kind(client, auth, ledger: SimpleNamespace) -> None:
     auth.login(ledger.users.secretary)
     html = text(client.get("/reports/"))
-    # Added by later issues: 廉政风险防控点台账 (risks), 会议记录 (minutes), 重点任务责任清单 (tasks).
+    # Added by later issues: 廉政风险防控点台账 (risks), 会议记录 (minutes),
+    # 重点任务责任清单 (tasks), 党员示范岗测评结果 (ratings).
     assert option_values(html, "kind") == [
         "commitments",
         "letter",
@@ -62,6 +63,7 @@ def test_secretary_sees_own_branch_and_every_kind(client, auth, ledger: SimpleNa
         "roster",
         "minutes",
         "tasks",
+        "ratings",
     ]
     assert option_values(html, "branch") == ["A"]
     # Members are found by name (type-ahead), never listed whole: none until searched.
