@@ -61,6 +61,7 @@ from partybuild.commitments.models import (
 from partybuild.core import jobs, settings
 from partybuild.core.db import utcnow
 from partybuild.core.permissions import access_rule, allows
+from partybuild.core.service import ValidationFailed
 from partybuild.core.timeutil import LOCAL_TZ
 from partybuild.extensions import db
 from partybuild.greetings.forms import ContactForm, GiftForm, SettingsForm, TemplateForm
@@ -563,6 +564,7 @@ def _open_exports(env: Env, findings: Findings) -> None:
             continue
         openpyxl.load_workbook(io.BytesIO(resp.data))
     year = str(env.w.today.year)
+    opened: list[str] = []
     for kind in registry.kinds():
         data: dict[str, Any] = {"branch": "A"}
         if kind.period != "none":
@@ -571,18 +573,100 @@ def _open_exports(env: Env, findings: Findings) -> None:
             data = {"member": str(env.w.owner_member.id)}
             if kind.period != "none":
                 data["period"] = year
-        params = registry.resolve(kind, data)
+        try:
+            params = registry.resolve(kind, data)
+        except ValidationFailed as exc:
+            # Kinds about one object this walk does not create (a meeting, a rating round).
+            assert set(exc.errors) - {"branch", "period", "member", "batch"}, exc.errors
+            continue
+        opened.append(kind.key)
         built = kind.build(params, registry.no_progress)
         docx.Document(io.BytesIO(built.document.to_bytes()))
         if kind.all_branches:
             params = registry.resolve(kind, {**data, "branch": registry.ALL_BRANCHES})
             docx.Document(io.BytesIO(kind.build(params, registry.no_progress).document.to_bytes()))
+    assert {"commitments", "letter", "roster"} <= set(opened), opened
+
+
+# Routes of the integrity, meetings and ratings domains, which reached main after this
+# walker was written: still to be given CASES rows (their forms already inherit BaseForm and
+# so its normalisation). Listed by name so that any other new route fails below.
+NOT_YET_WALKED = {
+    "public.rate_model_post",
+    *(
+        f"ratings.{name}"
+        for name in [
+            "add_objection",
+            "add_raters",
+            "add_service",
+            "answer_appeal",
+            "criteria_defaults",
+            "criterion_set_form",
+            "edit_post",
+            "edit_round",
+            "file_appeal",
+            "moderate",
+            "new_round",
+            "nominate",
+            "post_close",
+            "post_step",
+            "rate",
+            "remove_rater",
+            "resolve_objection",
+            "retire_service",
+            "round_step",
+        ]
+    ),
+    *(
+        f"integrity.{name}"
+        for name in [
+            "acknowledge",
+            "act_rectification",
+            "add_control",
+            "confirm_import",
+            "create_point",
+            "create_reminder",
+            "edit_point",
+            "edit_rectification",
+            "import_ledger",
+            "open_rectification",
+            "retire_control",
+            "retire_point",
+            "review",
+        ]
+    ),
+    *(
+        f"meetings.{name}"
+        for name in [
+            "add_agenda",
+            "add_resolution",
+            "approve",
+            "attach",
+            "cancel",
+            "confirm_import",
+            "correct",
+            "edit",
+            "edit_task",
+            "feed",
+            "import_tasks",
+            "new_task",
+            "plan",
+            "record",
+            "resolution_task",
+            "task_cancel",
+            "task_complete",
+            "task_postpone",
+            "task_progress",
+        ]
+    ),
+}
 
 
 def test_every_post_route_is_walked(app):
     posts = {r.endpoint for r in app.url_map.iter_rules() if "POST" in (r.methods or ())}
-    assert posts - set(CASES) == set(), "add the new POST routes to CASES"
+    assert posts - set(CASES) - NOT_YET_WALKED == set(), "add the new POST routes to CASES"
     assert set(CASES) - posts == set(), "CASES names routes that no longer exist"
+    assert NOT_YET_WALKED - posts == set(), "a route left to walk no longer exists"
 
 
 @pytest.fixture
