@@ -58,6 +58,21 @@ def coerce_id(value: object) -> int | None:
     return parse_id(value)
 
 
+def bounded_int(value: object) -> int:
+    """SelectField ``coerce`` for an id choice where 0 may mean "none": ``int``, but a
+    number beyond any table's range is refused like junk (ValueError, a form error)
+    instead of overflowing in the database."""
+    number = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if number is None:
+        text = str(value) if value is not None else ""
+        if not _ASCII_DIGITS.fullmatch(text):
+            raise ValueError(f"not an id: {text[:20]!r}")
+        number = int(text)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError("id out of range")
+    return number
+
+
 def not_in_future(message: str = "日期不能晚于今天"):
     from partybuild.core.timeutil import local_today
 

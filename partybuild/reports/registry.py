@@ -231,8 +231,8 @@ def resolve(kind: ReportKind, data: Mapping[str, Any]) -> ReportParams:
         if not meeting_value:
             errors["meeting"] = f"“{kind.label}”需要指定会议（在会议页面导出，或 --meeting 编号）"
         elif (
-            not meeting_value.isdigit()
-            or (found := kind.meeting_branch(int(meeting_value))) is None
+            parse_id(meeting_value) is None
+            or (found := kind.meeting_branch(parse_id(meeting_value))) is None
         ):
             errors["meeting"] = f"找不到编号为“{meeting_value}”的会议"
         elif branch is not None and found.id != branch.id:
