@@ -54,8 +54,15 @@ def parse_id(value: object) -> int | None:
 
 
 def coerce_id(value: object) -> int | None:
-    """SelectField ``coerce`` for an optional id: empty, junk and out-of-range ids are None."""
-    return parse_id(value)
+    """SelectField ``coerce`` for an optional id: nothing chosen is None; junk and ids
+    beyond any table's range are refused (ValueError, shown as an invalid choice)
+    instead of reaching the database."""
+    if value is None or value in ("", "None", "0", 0):
+        return None
+    number = parse_id(value)
+    if number is None:
+        raise ValueError("not an id")
+    return number
 
 
 def bounded_int(value: object) -> int:
