@@ -83,9 +83,10 @@ def _finish_config(app: Flask, root: Path) -> None:
 
 def register_extensions(app: Flask) -> None:
     from partybuild.core import db as core_db
-    from partybuild.core import permissions, security, settings, templating
+    from partybuild.core import permissions, security, settings, templating, urls
     from partybuild.extensions import csrf, db, login_manager, migrate
 
+    urls.init_app(app)  # first: bounded <int:> ids, and NUL refused before CSRF or views
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)

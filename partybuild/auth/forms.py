@@ -1,7 +1,7 @@
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from partybuild.core.forms import BaseForm
+from partybuild.core.forms import BaseForm, coerce_id
 from partybuild.core.permissions import ROLE_LABELS
 
 
@@ -33,12 +33,8 @@ class UserForm(BaseForm):
     )
     display_name = StringField("显示名称", validators=[Optional(), Length(max=60)])
     role = SelectField("角色", choices=_role_choices(), validators=[DataRequired()])
-    branch_id = SelectField(
-        "所属党支部", coerce=lambda v: int(v) if v else None, validate_choice=False
-    )
-    member_id = SelectField(
-        "关联党员", coerce=lambda v: int(v) if v else None, validate_choice=False
-    )
+    branch_id = SelectField("所属党支部", coerce=coerce_id, validate_choice=False)
+    member_id = SelectField("关联党员", coerce=coerce_id, validate_choice=False)
     password = PasswordField("初始密码", validators=[DataRequired(), Length(max=128)])
     acts_for_secretaries = BooleanField("代上级党组织处理支部书记本人的承诺（回避）")
 

@@ -5,7 +5,6 @@ streams rows from a single SELECT (aggregates and the latest record come from
 subqueries), so 10,000 rows cost one query and little memory.
 """
 
-import io
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from partybuild.commitments.models import (
     RatingLevel,
 )
 from partybuild.core.settings import setting
+from partybuild.core.xlsx import Sheet
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Department, Member, Post
 
@@ -233,32 +233,13 @@ COLUMNS = [
 
 
 def ledger_xlsx(rows: Iterable[LedgerRow], title: str) -> bytes:
-    """承诺践诺台账 as .xlsx; write-only mode keeps memory flat for long ledgers."""
-    from openpyxl import Workbook  # heavy: imported where used
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("承诺践诺台账")
-    for i, (_name, width) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A3"
-    from openpyxl.cell import WriteOnlyCell
-
-    def cell(value, *, bold: bool = False, fill: bool = False, wrap: bool = False):  # noqa: ANN001, ANN202
-        c = WriteOnlyCell(ws, value=value)
-        if bold:
-            c.font = Font(bold=True, size=14 if not fill else 11)
-        if fill:
-            c.fill = PatternFill("solid", fgColor="F2DCDB")
-        if wrap:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-        return c
-
-    ws.append([cell(title, bold=True)])
-    ws.append([cell(name, bold=True, fill=True) for name, _ in COLUMNS])
+    """承诺践诺台账 as .xlsx, through core's safe writer (member text stays text)."""
+    sheet = Sheet("承诺践诺台账", [width for _name, width in COLUMNS], freeze="A3")
+    cell = sheet.cell
+    sheet.append([cell(title, bold=True, size=14)])
+    sheet.append([cell(name, bold=True, size=11, fill="F2DCDB") for name, _ in COLUMNS])
     for i, r in enumerate(rows, start=1):
-        ws.append(
+        sheet.append(
             [
                 i,
                 r.branch,
@@ -284,6 +265,4 @@ def ledger_xlsx(rows: Iterable[LedgerRow], title: str) -> bytes:
                 r.closed_reason,
             ]
         )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return sheet.to_bytes()

@@ -11,12 +11,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from partybuild.commitments.models import EvaluationKind, RatingLevel
-from partybuild.core.forms import BaseForm, not_in_future
+from partybuild.core.forms import BaseForm, coerce_id, not_in_future
 from partybuild.core.settings import setting
 
 
 class BatchForm(BaseForm):
-    branch_id = SelectField("党支部", coerce=int, validate_choice=False)
+    branch_id = SelectField("党支部", coerce=coerce_id, validate_choice=False)
     title = StringField("批次名称", validators=[DataRequired(), Length(max=120)])
     commit_start = DateField("承诺开始日期", validators=[DataRequired()])
     commit_end = DateField("承诺截止日期", validators=[DataRequired()])

@@ -39,6 +39,7 @@ from partybuild.core import workbench as core_workbench
 from partybuild.core.boundary import Outcome, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
+from partybuild.core.lists import int_arg
 from partybuild.core.permissions import Role, access, can_open
 from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
@@ -449,8 +450,7 @@ def _visible_batches() -> list[CommitmentBatch]:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int_arg(request.args, name)
 
 
 @bp.get("/overview")

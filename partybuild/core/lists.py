@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from partybuild.core.audit import AuditEntry
+from partybuild.core.forms import parse_id
 from partybuild.core.timeutil import LOCAL_TZ
 from partybuild.extensions import db
 
@@ -31,9 +32,8 @@ def contains(
 
 
 def int_arg(args: Mapping[str, str], name: str) -> int | None:
-    """A non-negative integer (an id) from the query string; junk is None."""
-    value = args.get(name) or ""
-    return int(value) if value.isdigit() else None
+    """An id from the query string; junk and ids beyond any table's range are None."""
+    return parse_id(args.get(name))
 
 
 def text_arg(args: Mapping[str, str], name: str) -> str:

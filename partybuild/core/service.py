@@ -42,6 +42,10 @@ class ValidationFailed(ServiceError):
 
 
 def check_version(obj: object, submitted: int | None, what: str) -> None:
-    """Optimistic locking for edit forms: refuse a save made from an outdated page."""
+    """Optimistic locking for edit forms: refuse a save made from an outdated page.
+
+    Views pass ``core.forms.submitted_version(form)``, which is 0 (never a saved
+    version) when the form came without its version, so that is refused too; None
+    is for callers that are not a form (jobs, tests)."""
     if submitted is not None and submitted != obj.version_id:  # type: ignore[attr-defined]
         raise ServiceError(f"{what}已被他人修改，请刷新页面后重新编辑", code="conflict")

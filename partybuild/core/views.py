@@ -22,6 +22,7 @@ from partybuild.core.boundary import boundary
 from partybuild.core.notifications import Notification, mark_read
 from partybuild.core.permissions import Role, access, authenticated, public
 from partybuild.core.security import safe_next, same_site_referrer
+from partybuild.core.text import clean_formdata
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 
@@ -315,10 +316,12 @@ def edit_setting(key: str):
     if request.method == "GET":
         return _setting_page(s, s.type.form_fields(settings.setting(key)), {})
     errors: dict[str, str] = {}
+    # Not a WTForm: the same text normalisation as every form (values may be multi-line).
+    submitted = clean_formdata(request.form, multiline=request.form.keys())
     with boundary(errors, success=f"“{s.label}”已保存，立即生效。") as done:
-        settings.change_setting(key, s.type.from_form(request.form), current_user)
+        settings.change_setting(key, s.type.from_form(submitted), current_user)
     if not done:
-        return _setting_page(s, request.form.to_dict(), errors, done.status)
+        return _setting_page(s, submitted.to_dict(), errors, done.status)
     return redirect(url_for("core.system_settings", _anchor=f"setting-{key}"))
 
 

@@ -19,11 +19,6 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 __all__ = ["Sheet", "looks_like_formula", "sheet_text"]
 
 # Everything outside XML 1.0's Char production.
@@ -50,6 +45,9 @@ class Sheet:
     ones), then ``sheet.to_bytes()``."""
 
     def __init__(self, title: str, widths: Sequence[float] = (), *, freeze: str | None = None):
+        from openpyxl import Workbook  # heavy: imported where used
+        from openpyxl.utils import get_column_letter
+
         self.workbook = Workbook(write_only=True)
         self.worksheet = self.workbook.create_sheet(title)
         for index, width in enumerate(widths, start=1):
@@ -65,8 +63,11 @@ class Sheet:
         size: float | None = None,
         fill: str | None = None,
         wrap: bool = False,
-    ) -> WriteOnlyCell:
+    ) -> Any:
         """A cell holding ``value`` safely, with optional bold/size, fill colour and wrap."""
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font, PatternFill
+
         cell = WriteOnlyCell(self.worksheet)
         if isinstance(value, str):
             value = sheet_text(value)

@@ -109,9 +109,9 @@ MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 def _scope_branch_ids() -> list[int] | None:
     """Branches the current user may list: None means all."""
-    branch = request.args.get("branch", "")
-    if current_user.reads_all_branches and branch.isdigit():
-        return [int(branch)]
+    branch = int_arg(request.args, "branch")
+    if current_user.reads_all_branches and branch is not None:
+        return [branch]
     return current_user.branch_scope
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from partybuild.core import audit
 from partybuild.core.db import utcnow
+from partybuild.core.forms import parse_id
 from partybuild.core.notifications import notify
 from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed, check_version
 from partybuild.core.timeutil import cn_date, local_today
@@ -124,8 +125,8 @@ def _point_fields(branch_id: int, data: dict[str, Any], actor: Any) -> dict[str,
     errors: dict[str, str] = {}
     fields: dict[str, Any] = {}
     post = (
-        db.session.get(Post, int(data["post_id"]))
-        if str(data.get("post_id") or "").isdigit()
+        db.session.get(Post, parse_id(data["post_id"]))
+        if parse_id(data.get("post_id")) is not None
         else None
     )
     if post is None:
@@ -141,8 +142,8 @@ def _point_fields(branch_id: int, data: dict[str, Any], actor: Any) -> dict[str,
     fields["basis"] = _check_text(errors, data, "basis", "制度依据", TEXT_MAX, False)
     fields["leader_name"] = _check_text(errors, data, "leader_name", "责任领导", NAME_MAX, False)
     owner = None
-    if str(data.get("owner_id") or "").isdigit():
-        owner = db.session.get(Member, int(data["owner_id"]))
+    if parse_id(data.get("owner_id")) is not None:
+        owner = db.session.get(Member, parse_id(data["owner_id"]))
         if owner is None or owner.branch_id != branch_id or not owner.is_active:
             errors["owner_id"] = "责任人须为本支部在册党员"
             owner = None
@@ -363,8 +364,8 @@ def _rectification_fields(point: RiskPoint, data: dict[str, Any], opened_on: dat
         "measure": _check_text(errors, data, "measure", "整改措施", TEXT_MAX, True),
     }
     responsible = None
-    if str(data.get("responsible_id") or "").isdigit():
-        responsible = db.session.get(Member, int(data["responsible_id"]))
+    if parse_id(data.get("responsible_id")) is not None:
+        responsible = db.session.get(Member, parse_id(data["responsible_id"]))
     if responsible is None or responsible.branch_id != point.branch_id or not responsible.is_active:
         errors["responsible_id"] = "请选择本支部在册党员为整改责任人"
     else:
@@ -475,8 +476,8 @@ def record_reminder(branch: Branch, data: dict[str, Any], actor: Any) -> Reminde
         raise PermissionDenied("只有本支部书记可以记录提醒谈话")
     errors: dict[str, str] = {}
     member = None
-    if str(data.get("member_id") or "").isdigit():
-        member = db.session.get(Member, int(data["member_id"]))
+    if parse_id(data.get("member_id")) is not None:
+        member = db.session.get(Member, parse_id(data["member_id"]))
     if member is None or member.branch_id != branch.id:
         errors["member_id"] = "请选择本支部党员"
     day = data.get("talked_on")
@@ -485,8 +486,8 @@ def record_reminder(branch: Branch, data: dict[str, Any], actor: Any) -> Reminde
     elif day > local_today():
         errors["talked_on"] = "谈话日期不能晚于今天"
     point = None
-    if str(data.get("risk_point_id") or "").isdigit():
-        point = db.session.get(RiskPoint, int(data["risk_point_id"]))
+    if parse_id(data.get("risk_point_id")) is not None:
+        point = db.session.get(RiskPoint, parse_id(data["risk_point_id"]))
         if point is None or point.branch_id != branch.id:
             errors["risk_point_id"] = "请选择本支部的风险点"
     reminder = dict(

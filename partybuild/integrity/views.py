@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from partybuild.core import navigation, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
-from partybuild.core.forms import submitted_version
+from partybuild.core.forms import parse_id, submitted_version
 from partybuild.core.permissions import Role, access
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
@@ -522,8 +522,8 @@ def reminder(reminder_id: int):
 def heatmap():
     branches = db.session.scalars(lists.branches(current_user)).all()
     branch_id = None
-    if current_user.branch_scope is None and request.args.get("branch", "").isdigit():
-        branch_id = int(request.args["branch"])
+    if current_user.branch_scope is None:
+        branch_id = parse_id(request.args.get("branch"))
     residual = request.args.get("basis") == "residual"
     counts = lists.heat_counts(current_user, branch_id, residual)
     dist = lists.distribution(current_user, branch_id)

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from partybuild.core.forms import BaseForm
+from partybuild.core.forms import BaseForm, bounded_int
 from partybuild.core.timeutil import LOCAL_TZ
 from partybuild.meetings.models import MeetingType, ResolutionResult
 
@@ -30,7 +30,7 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 class MeetingForm(BaseForm):
-    branch_id = SelectField("党支部", coerce=int, validate_choice=False)
+    branch_id = SelectField("党支部", coerce=bounded_int, validate_choice=False)
     type = SelectField(
         "会议类型", choices=[(t.value, t.label) for t in MeetingType], validate_choice=False
     )
@@ -38,7 +38,7 @@ class MeetingForm(BaseForm):
     starts_at = DateTimeLocalField("开始时间", format=MINUTE, validators=[DataRequired()])
     ends_at = DateTimeLocalField("结束时间", format=MINUTE, validators=[Optional()])
     place = StringField("地点", validators=[Optional(), Length(max=120)])
-    party_group_id = SelectField("党小组（党小组会）", coerce=int, validate_choice=False)
+    party_group_id = SelectField("党小组（党小组会）", coerce=bounded_int, validate_choice=False)
     host = StringField(
         "主持人", validators=[Optional(), Length(max=40)], render_kw={"list": "member-names"}
     )
@@ -94,7 +94,7 @@ class AttachmentForm(BaseForm):
 
 
 class TaskForm(BaseForm):
-    branch_id = SelectField("党支部", coerce=int, validate_choice=False)
+    branch_id = SelectField("党支部", coerce=bounded_int, validate_choice=False)
     title = StringField("任务名称", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("任务内容", validators=[Optional(), Length(max=2000)])
     lead_member = StringField(
@@ -102,8 +102,8 @@ class TaskForm(BaseForm):
         validators=[DataRequired(message="请选择责任领导")],
         render_kw={"list": "member-options", "autocomplete": "off", "placeholder": "输入姓名查找"},
     )
-    department_id = SelectField("责任科室", coerce=int, validate_choice=False)
-    supporter_ids = SelectMultipleField("配合科室", coerce=int, validate_choice=False)
+    department_id = SelectField("责任科室", coerce=bounded_int, validate_choice=False)
+    supporter_ids = SelectMultipleField("配合科室", coerce=bounded_int, validate_choice=False)
     deadline = DateField("完成时限", validators=[DataRequired()])
     is_party_building = BooleanField("党建专项")
     version_id = HiddenField()

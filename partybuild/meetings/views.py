@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from partybuild.core import navigation, storage, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
-from partybuild.core.forms import submitted_version
+from partybuild.core.forms import parse_id, submitted_version
 from partybuild.core.lists import contains, int_arg
 from partybuild.core.permissions import Role, access
 from partybuild.core.service import ValidationFailed
@@ -155,8 +155,8 @@ def _meeting_form(branch: Branch | None, meeting: Meeting | None = None) -> Meet
 @access(*WRITE_ROLES)
 def plan():
     branch = None if current_user.is_admin else db.session.get(Branch, current_user.branch_id)
-    if current_user.is_admin and request.values.get("branch_id", "").isdigit():
-        branch = db.session.get(Branch, int(request.values["branch_id"]))
+    if current_user.is_admin and parse_id(request.values.get("branch_id")) is not None:
+        branch = db.session.get(Branch, parse_id(request.values["branch_id"]))
     form = _meeting_form(branch)
     if request.method == "GET" and request.args.get("type") in MeetingType.__members__:
         form.type.data = request.args["type"]
@@ -237,9 +237,9 @@ def edit(meeting_id: int):
 def _attendance_from_request() -> list[tuple[int, str, str]]:
     entries = []
     for raw in request.form.getlist("member"):
-        if not raw.isdigit():
+        member_id = parse_id(raw)
+        if member_id is None:
             continue
-        member_id = int(raw)
         entries.append(
             (
                 member_id,
@@ -271,12 +271,12 @@ def record(meeting_id: int):
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         entries = _attendance_from_request()
-        if form.extra_member.data and form.extra_member.data.isdigit():
-            entries.append((int(form.extra_member.data), AttendanceStatus.present.value, ""))
+        if parse_id(form.extra_member.data) is not None:
+            entries.append((parse_id(form.extra_member.data), AttendanceStatus.present.value, ""))
         notes = {
-            int(key.removeprefix("notes-")): value
+            parse_id(key.removeprefix("notes-")): value
             for key, value in request.form.items()
-            if key.startswith("notes-") and key.removeprefix("notes-").isdigit()
+            if key.startswith("notes-") and parse_id(key.removeprefix("notes-")) is not None
         }
         data = {"attendance": entries, "minutes": form.minutes.data, "notes": notes}
         with boundary(errors, success="出席情况和会议记录已保存。") as done:
@@ -567,8 +567,8 @@ def _member_label(member_id: int, name: str, branch: str, title: str = "") -> st
 def _lead_id(text: str, branch: Branch) -> int | None:
     """``张三（…）#12`` from the type-ahead, or a name unique in the organisation."""
     text = (text or "").strip()
-    if "#" in text and text.rsplit("#", 1)[1].isdigit():
-        return int(text.rsplit("#", 1)[1])
+    if "#" in text and parse_id(text.rsplit("#", 1)[1]) is not None:
+        return parse_id(text.rsplit("#", 1)[1])
     ids = db.session.scalars(
         sa.select(Member.id)
         .join(Branch, Branch.id == Member.branch_id)

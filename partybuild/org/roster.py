@@ -25,6 +25,8 @@ from partybuild.core import audit, imports
 from partybuild.core.imports import ImportPreview, RowError, blank_row
 from partybuild.core.service import ServiceError
 from partybuild.core.settings import setting
+from partybuild.core.text import clean_text
+from partybuild.core.xlsx import Sheet
 from partybuild.extensions import db
 from partybuild.org.models import (
     Branch,
@@ -267,7 +269,10 @@ def preview_import(
     for rownum, raw in sheet.body:
         preview.total += 1
         values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
-        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+        # The same normalisation as typed input: no control or invisible-only text.
+        values = {
+            k: (clean_text(v).strip() if isinstance(v, str) else v) for k, v in values.items()
+        }
         problems: list[str] = []
         bad_fields: set[str] = set()  # already explained; member_problems would repeat it
         data: dict[str, Any] = {
@@ -384,52 +389,25 @@ def confirm_import(token: str, actor: Any) -> list[Member]:
     return members
 
 
-def _text_cell(ws: Any, value: Any) -> Any:
-    """Text that looks like a formula ("=HYPERLINK(...)") stays text in Excel."""
-    from openpyxl.cell import WriteOnlyCell
-
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
 def export_xlsx(members: list[Member], viewer: Any) -> bytes:
     """The roster in the import's own column layout; phones masked per viewer."""
-    from openpyxl import Workbook  # heavy: imported where used
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("党员名册")
-    for idx, (_, width) in enumerate(EXPORT_COLUMNS):
-        ws.column_dimensions[chr(ord("A") + idx)].width = width
-    ws.freeze_panes = "A2"
-    header_font = Font(bold=True)
-    from openpyxl.cell import WriteOnlyCell
-
-    header = []
-    for title, _ in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = header_font
-        header.append(cell)
-    ws.append(header)
+    sheet = Sheet("党员名册", [width for _, width in EXPORT_COLUMNS], freeze="A2")
+    sheet.append([sheet.cell(title, bold=True) for title, _ in EXPORT_COLUMNS])
     for m in members:
-        values = [
-            m.name,
-            m.gender.label,
-            m.birth_on,
-            m.joined_on,
-            m.full_member_on,
-            m.status.label,
-            m.branch.name,
-            m.party_group.name if m.party_group else "",
-            m.department.name if m.department else "",
-            m.post.name if m.post else "",
-            m.title,
-            m.phone_for(viewer),
-        ]
-        ws.append([_text_cell(ws, v) for v in values])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        sheet.append(
+            [
+                m.name,
+                m.gender.label,
+                m.birth_on,
+                m.joined_on,
+                m.full_member_on,
+                m.status.label,
+                m.branch.name,
+                m.party_group.name if m.party_group else "",
+                m.department.name if m.department else "",
+                m.post.name if m.post else "",
+                m.title,
+                m.phone_for(viewer),
+            ]
+        )
+    return sheet.to_bytes()

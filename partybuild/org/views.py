@@ -21,6 +21,7 @@ from partybuild.core.forms import submitted_version
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.settings import setting
+from partybuild.core.text import clean_text
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org import lists, roster, service
@@ -363,7 +364,8 @@ def rename_unit(kind: str, unit_id: int):
         abort(404)
     unit = db.get_or_404(STRUCTURE_MODELS[kind], unit_id)
     with boundary(success="名称已修改。"):
-        service.rename_unit(kind, unit, request.form.get("name", ""), current_user)
+        name = clean_text(request.form.get("name", ""))
+        service.rename_unit(kind, unit, name, current_user)
     return redirect(url_for("org.structure"))
 
 

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from partybuild.core.forms import BaseForm, not_in_future
+from partybuild.core.forms import BaseForm, bounded_int, not_in_future
 from partybuild.ratings.models import PostKind
 
 
@@ -22,7 +22,7 @@ class ModelPostForm(BaseForm):
     )
     post_id = SelectField("对应岗位", coerce=str, validate_choice=False)
     # Holders: chosen among the branch's members (never the whole roster).
-    holder_ids = SelectMultipleField("示范岗党员", coerce=int, validate_choice=False)
+    holder_ids = SelectMultipleField("示范岗党员", coerce=bounded_int, validate_choice=False)
     duties = TextAreaField("岗位职责", validators=[DataRequired(), Length(max=1000)])
     promises = TextAreaField("服务承诺", validators=[DataRequired(), Length(max=1000)])
     version_id = HiddenField()
@@ -45,7 +45,7 @@ class ServiceForm(BaseForm):
 
 class RoundForm(BaseForm):
     title = StringField("测评名称", validators=[DataRequired(), Length(max=80)])
-    criterion_set_id = SelectField("测评标准", coerce=int, validate_choice=False)
+    criterion_set_id = SelectField("测评标准", coerce=bounded_int, validate_choice=False)
     leader_weight = IntegerField(
         "领导测评权重（%）", validators=[InputRequired(), NumberRange(0, 100)]
     )
@@ -57,7 +57,7 @@ class RoundForm(BaseForm):
     )
     opens_on = DateField("开始日期", validators=[DataRequired()])
     closes_on = DateField("结束日期", validators=[DataRequired()])
-    post_ids = SelectMultipleField("参加测评的示范岗", coerce=int, validate_choice=False)
+    post_ids = SelectMultipleField("参加测评的示范岗", coerce=bounded_int, validate_choice=False)
     version_id = HiddenField()
 
 

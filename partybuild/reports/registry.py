@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
+from partybuild.core.forms import parse_id
 from partybuild.core.permissions import Role
 from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
 from partybuild.core.timeutil import local_today
@@ -176,15 +177,14 @@ def get(key: str) -> ReportKind:
 def _find_branch(value: str) -> Branch | None:
     stmt = sa.select(Branch).where(Branch.code == value)
     branch = db.session.scalar(stmt)
-    if branch is None and value.isdigit():
-        branch = db.session.get(Branch, int(value))
+    if branch is None and parse_id(value) is not None:
+        branch = db.session.get(Branch, parse_id(value))
     return branch
 
 
 def _find_member(value: str) -> Member | None:
-    if value.isdigit():
-        return db.session.get(Member, int(value))
-    return None
+    member_id = parse_id(value)
+    return db.session.get(Member, member_id) if member_id is not None else None
 
 
 def organization_for(branch: Branch | None) -> Organization | None:
@@ -231,8 +231,8 @@ def resolve(kind: ReportKind, data: Mapping[str, Any]) -> ReportParams:
         if not meeting_value:
             errors["meeting"] = f"“{kind.label}”需要指定会议（在会议页面导出，或 --meeting 编号）"
         elif (
-            not meeting_value.isdigit()
-            or (found := kind.meeting_branch(int(meeting_value))) is None
+            parse_id(meeting_value) is None
+            or (found := kind.meeting_branch(parse_id(meeting_value))) is None
         ):
             errors["meeting"] = f"找不到编号为“{meeting_value}”的会议"
         elif branch is not None and found.id != branch.id:
@@ -264,10 +264,10 @@ def resolve(kind: ReportKind, data: Mapping[str, Any]) -> ReportParams:
     if batch_value:
         if not kind.batch:
             errors["batch"] = f"“{kind.label}”不按批次导出，请不要指定批次"
-        elif not batch_value.isdigit():
+        elif parse_id(batch_value) is None:
             errors["batch"] = f"批次编号应为数字，而不是“{batch_value}”"
         else:
-            batch_id = int(batch_value)
+            batch_id = parse_id(batch_value)
 
     if errors:
         raise ValidationFailed(errors)

@@ -23,6 +23,7 @@ from partybuild.commitments.models import CommitmentBatch
 from partybuild.core import navigation, storage
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import content_disposition
+from partybuild.core.forms import parse_id
 from partybuild.core.permissions import Role, access
 from partybuild.extensions import db
 from partybuild.org import lists as org_lists
@@ -75,8 +76,8 @@ def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
     query = request.args.get("member_q", "").strip()[:40]
     if query:
         stmt = org_lists.member_choices(current_user, query)
-    elif chosen.isdigit():
-        stmt = org_lists.member_choices(current_user, ids=[int(chosen)])
+    elif parse_id(chosen) is not None:
+        stmt = org_lists.member_choices(current_user, ids=[parse_id(chosen)])
     else:
         stmt = None
     found = db.session.scalars(stmt).all() if stmt is not None else []

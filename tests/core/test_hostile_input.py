@@ -1,0 +1,693 @@
+"""Hostile input everywhere at once (issue 9).
+
+Every form the URL map exposes (each POST route, as a role its access rule admits) is
+submitted once per hostile string, with that string in every text field and valid
+values everywhere else, so the text reaches validation, storage and the pages that
+show it. Then: no response was a 500, no HTML page carried a payload unescaped (nor a
+NUL byte or a bidi override), and every export (.xlsx ledger and roster, every .docx
+report of the registry) still opens.
+
+A new POST route fails ``test_every_post_route_is_walked`` until it gets a row in
+``CASES``.
+"""
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import docx
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+
+from partybuild.auth.forms import (
+    ChangePasswordForm,
+    EditUserForm,
+    LoginForm,
+    ResetPasswordForm,
+    UserForm,
+)
+from partybuild.commitments import service as commitment_service
+from partybuild.commitments.forms import (
+    BatchForm,
+    CommitmentForm,
+    EvaluationForm,
+    FinaliseForm,
+    RatingForm,
+    RecordForm,
+    TextForm,
+)
+from partybuild.commitments.models import (
+    Commitment,
+    CommitmentState,
+    FulfilmentRecord,
+    RecordEvidence,
+)
+from partybuild.core import jobs, settings
+from partybuild.core.db import utcnow
+from partybuild.core.permissions import access_rule, allows
+from partybuild.core.service import ValidationFailed
+from partybuild.core.timeutil import LOCAL_TZ
+from partybuild.extensions import db
+from partybuild.greetings.forms import ContactForm, GiftForm, SettingsForm, TemplateForm
+from partybuild.greetings.models import Greeting, GreetingTemplate
+from partybuild.greetings.service import ensure_default_templates
+from partybuild.org.forms import MemberForm, RetireForm, RosterUploadForm, UnitForm
+from partybuild.org.models import Department, Member
+from partybuild.reports import registry
+from partybuild.reports.forms import ExportForm
+from tests.commitments import conftest as commitment_fixtures
+
+S = CommitmentState
+world = commitment_fixtures.world  # users around branch A, commitments in any state
+
+SCRIPT = "<script>alert(1)</script>"
+SVG = '<svg onload="alert(1)"><svg/onload=alert(1)>'
+CORPUS = {
+    "nul": "张\x00三\x00",
+    "controls": "记录\x01\x07\x0b\x0c\x1b\x7f\x85\x9f内容",
+    "rtl": "\u202e伟大王\u202c\u2066x\u2069",
+    "zero_width": "\u200b\u200c\u200d\u2060\ufeff",
+    "one_mb": "长" * (1024 * 1024 // 3),  # 1 MB of UTF-8
+    "near_limit": "x" * 400_000,  # just under the form parser's field limit
+    "formula": '=HYPERLINK("http://evil.example","click")',
+    "formula_fullwidth": "＝1+1＠SUM(A1)",
+    "formula_leading": "\t=cmd|' /C calc'!A0",
+    "script": SCRIPT,
+    "svg": SVG,
+    "sql": "' OR 1=1 --",
+    "like": "%_\\%' ESCAPE '\\",
+    "crlf": "第一行\r\n第二行\r第三行",
+}
+RAW_PAYLOADS = (SCRIPT, "<svg onload", "<svg/onload")
+
+
+@dataclass
+class Env:
+    """The fixture world plus the few extra objects some forms need."""
+
+    w: Any
+    client: Any
+    auth: Any
+    greeting: Any
+    template: Any
+    spare_user: Any
+    department: Any
+
+    def commitment(self, state: CommitmentState, **kw: Any) -> Any:
+        return self.w.commitment(state, **kw)
+
+    def member(self, **kw: Any) -> Any:
+        m = Member(
+            branch_id=self.w.org.a.id,
+            name=kw.pop("name", "李四"),
+            gender="male",
+            birth_on=date(1980, 1, 1),
+            joined_on=date(2005, 7, 1),
+            full_member_on=date(2006, 7, 1),
+            status="full",
+            phone="13800000000",
+            **kw,
+        )
+        db.session.add(m)
+        db.session.commit()
+        return m
+
+
+def _batch_dates(env: Env) -> dict[str, str]:
+    t = env.w.today
+    return {
+        "commit_start": (t - timedelta(days=1)).isoformat(),
+        "commit_end": (t + timedelta(days=10)).isoformat(),
+        "evaluation_start": (t + timedelta(days=11)).isoformat(),
+        "evaluation_end": (t + timedelta(days=40)).isoformat(),
+    }
+
+
+def _member_fields(env: Env) -> dict[str, str]:
+    org = env.w.org
+    return {
+        "gender": "male",
+        "birth_on": "1985-03-01",
+        "joined_on": "2008-07-01",
+        "full_member_on": "2009-07-01",
+        "status": "full",
+        "branch_id": str(org.a.id),
+        "party_group_id": str(org.group_a.id),
+        "department_id": str(org.department.id),
+        "post_id": str(org.post.id),
+        "phone": "13912345678",
+    }
+
+
+def _roster_csv(_env: Env, payload: str) -> dict[str, Any]:
+    content = f"姓名,性别,出生日期,入党日期,党员状态\n{payload},男,1980-01-01,2005-07-01,正式党员\n"
+    stream = io.BytesIO(content.encode("utf-8"))
+    return {"file": FileStorage(stream, filename="名册.csv", content_type="text/csv")}
+
+
+def _evidence(c: Any) -> int:
+    return db.session.scalar(
+        sa.select(RecordEvidence.file_id)
+        .join(FulfilmentRecord, RecordEvidence.record_id == FulfilmentRecord.id)
+        .where(FulfilmentRecord.commitment_id == c.id)
+    )
+
+
+def _rating(env: Env) -> int:
+    c = env.commitment(S.in_progress)
+    rating = commitment_service.add_public_rating(
+        c, "satisfied", "很好", browser_id=f"b{c.id}", ip=f"10.0.0.{c.id % 250}"
+    )
+    db.session.commit()
+    return rating.id
+
+
+@dataclass
+class Case:
+    """How to post to one endpoint: as whom, where, which form, valid non-text values."""
+
+    role: str  # a key of World.users, or "admin"/"anonymous"
+    url: Callable[[Env], dict[str, Any]] = lambda env: {}
+    form: type | None = None  # the WTForms class the view uses
+    prefix: str = ""
+    fixed: Callable[[Env], dict[str, Any]] = lambda env: {}
+    files: Callable[[Env, str], dict[str, Any]] | None = None
+    text: tuple[str, ...] = ()  # free-text fields of a view without a WTForm
+    no_text: tuple[str, ...] = ()  # form fields that must stay valid (honeypot…)
+
+
+def _c(state: CommitmentState, key: str = "commitment_id") -> Callable[[Env], dict]:
+    return lambda env: {key: env.commitment(state).id}
+
+
+CASES: dict[str, Case] = {
+    # core
+    "core.edit_setting": Case("admin"),  # walked per editable setting, see below
+    "core.reset_setting": Case("admin", lambda env: {"key": "PUBLIC_RATE_LIMIT"}),
+    "core.job_run_now": Case("admin", lambda env: {"name": "greetings"}),
+    # auth
+    "auth.login": Case("anonymous", form=LoginForm),
+    "auth.logout": Case("secretary"),
+    "auth.change_password": Case("secretary", form=ChangePasswordForm),
+    "auth.set_active": Case(
+        "admin", lambda env: {"user_id": env.spare_user.id}, fixed=lambda env: {"active": "1"}
+    ),
+    "auth.edit_user": Case(
+        "admin",
+        lambda env: {"user_id": env.spare_user.id},
+        form=EditUserForm,
+        fixed=lambda env: {"role": "member", "branch_id": "", "member_id": ""},
+    ),
+    "auth.reset_password": Case(
+        "admin", lambda env: {"user_id": env.spare_user.id}, form=ResetPasswordForm, prefix="reset"
+    ),
+    "auth.create_user": Case(
+        "admin",
+        form=UserForm,
+        fixed=lambda env: {"role": "reviewer", "branch_id": "", "member_id": ""},
+    ),
+    # commitments
+    "commitments.close": Case("secretary", _c(S.in_progress), form=TextForm),
+    "commitments.edit": Case(
+        "owner",
+        lambda env: {"commitment_id": env.commitment(S.draft).id},
+        form=CommitmentForm,
+        fixed=lambda env: {
+            "version_id": "1",
+            "category": "工作",
+            "deadline": (env.w.today + timedelta(days=30)).isoformat(),
+        },
+    ),
+    "commitments.evaluate": Case(
+        "owner",
+        _c(S.awaiting_evaluation),
+        form=EvaluationForm,
+        fixed=lambda env: {"kind": "self", "score": "85"},
+    ),
+    "commitments.retire_evidence": Case(
+        "owner",
+        lambda env: (lambda c: {"commitment_id": c.id, "file_id": _evidence(c)})(
+            env.commitment(S.in_progress)
+        ),
+        form=TextForm,
+    ),
+    "commitments.finalise": Case("secretary", _c(S.awaiting_evaluation), form=FinaliseForm),
+    "commitments.publish": Case("secretary", _c(S.submitted)),
+    "commitments.add_record": Case(
+        "owner",
+        _c(S.published),
+        form=RecordForm,
+        fixed=lambda env: {"recorded_on": env.w.today.isoformat(), "progress": "40"},
+    ),
+    "commitments.reopen": Case("secretary", _c(S.awaiting_evaluation), form=TextForm),
+    "commitments.request_evaluation": Case("owner", _c(S.in_progress)),
+    "commitments.return_for_revision": Case("secretary", _c(S.submitted), form=TextForm),
+    "commitments.submit": Case("owner", _c(S.draft)),
+    "commitments.supervise": Case("secretary", _c(S.published), form=TextForm),
+    "commitments.withdraw": Case("secretary", _c(S.published), form=TextForm),
+    "commitments.edit_batch": Case(
+        "secretary",
+        lambda env: {"batch_id": env.w.batch.id},
+        form=BatchForm,
+        fixed=lambda env: {
+            "branch_id": str(env.w.org.a.id),
+            "version_id": str(env.w.batch.version_id),
+            **_batch_dates(env),
+        },
+    ),
+    "commitments.create": Case(
+        "other_member",
+        lambda env: {"batch_id": env.w.batch.id},
+        form=CommitmentForm,
+        fixed=lambda env: {
+            "category": "工作",
+            "deadline": (env.w.today + timedelta(days=30)).isoformat(),
+        },
+    ),
+    "commitments.batch_status": Case(
+        "secretary", lambda env: {"batch_id": env.w.batch.id}, fixed=lambda env: {"status": "open"}
+    ),
+    "commitments.submit_all": Case("owner", lambda env: {"batch_id": env.w.batch.id}),
+    "commitments.create_batch": Case(
+        "secretary",
+        form=BatchForm,
+        fixed=lambda env: {"branch_id": str(env.w.org.a.id), **_batch_dates(env)},
+    ),
+    "commitments.moderate": Case(
+        "secretary",
+        lambda env: {"rating_id": _rating(env)},
+        fixed=lambda env: {"decision": "approve"},
+        text=("back",),
+    ),
+    # greetings
+    "greetings.record_gift": Case(
+        "secretary",
+        lambda env: {"greeting_id": env.greeting.id},
+        form=GiftForm,
+        fixed=lambda env: {"gift_handed_on": env.w.today.isoformat()},
+    ),
+    "greetings.contact": Case(
+        "secretary", lambda env: {"member_id": env.member().id}, form=ContactForm
+    ),
+    "greetings.settings": Case("admin", form=SettingsForm),
+    "greetings.edit_template": Case(
+        "admin",
+        lambda env: {"template_id": env.template.id},
+        form=TemplateForm,
+        fixed=lambda env: {
+            "years": str(env.template.years),
+            "version_id": str(db.session.get(GreetingTemplate, env.template.id).version_id),
+        },
+    ),
+    "greetings.new_template": Case("admin", form=TemplateForm, fixed=lambda env: {"years": "10"}),
+    # org
+    "org.edit_member": Case(
+        "secretary",
+        lambda env: {"member_id": env.member().id},
+        form=MemberForm,
+        fixed=lambda env: {**_member_fields(env), "version_id": "1"},
+    ),
+    "org.reinstate_member": Case(
+        "secretary",
+        lambda env: {
+            "member_id": env.member(is_active=False, retired_at=utcnow(), retired_reason="调离").id
+        },
+    ),
+    "org.retire_member": Case(
+        "secretary", lambda env: {"member_id": env.member().id}, form=RetireForm
+    ),
+    "org.import_members": Case(
+        "secretary",
+        form=RosterUploadForm,
+        fixed=lambda env: {"branch_id": str(env.w.org.a.id)},
+        files=_roster_csv,
+    ),
+    "org.confirm_import": Case("secretary", text=("token",)),
+    "org.create_member": Case("secretary", form=MemberForm, fixed=_member_fields),
+    "org.create_unit": Case(
+        "admin",
+        lambda env: {"kind": "department"},
+        form=UnitForm,
+        fixed=lambda env: {"parent_id": ""},
+    ),
+    "org.rename_unit": Case(
+        "admin", lambda env: {"kind": "department", "unit_id": env.department.id}, text=("name",)
+    ),
+    "org.set_branch_active": Case(
+        "admin", lambda env: {"unit_id": env.w.org.b.id}, fixed=lambda env: {"active": "1"}
+    ),
+    # public
+    "public.rate": Case(
+        "anonymous",
+        lambda env: {"code": "A", "commitment_id": env.commitment(S.in_progress).id},
+        form=RatingForm,
+        fixed=lambda env: {"level": "satisfied", "website": ""},
+        no_text=("website",),
+    ),
+    # reports
+    "reports.index": Case(
+        "secretary",
+        form=ExportForm,
+        fixed=lambda env: {"kind": "commitment_ledger"},
+        text=("branch", "member", "batch"),
+    ),
+}
+
+TEXT_FIELDS = (StringField,)  # TextAreaField, PasswordField and HiddenField are StringFields
+
+
+def _form_data(app: Any, env: Env, case: Case, payload: str) -> dict[str, Any]:
+    """Valid values for every field of ``case.form`` and ``payload`` in each text field."""
+    data: dict[str, Any] = {}
+    if case.form is not None:
+        with app.test_request_context():
+            form = case.form(formdata=None, prefix=case.prefix)
+        for f in form:
+            if f.short_name == "csrf_token":
+                continue
+            if isinstance(f, HiddenField):
+                continue  # only version_id: given by ``fixed`` where the form has one
+            if isinstance(f, SelectField | RadioField):
+                choices = [c[0] for c in (f.choices or [])]
+                data[f.name] = str(choices[0]) if choices else ""
+            elif isinstance(f, DateField):
+                data[f.name] = env.w.today.isoformat()
+            elif isinstance(f, IntegerField):
+                data[f.name] = "50"
+            elif isinstance(f, BooleanField):
+                data[f.name] = "y"
+            elif isinstance(f, TEXT_FIELDS) and f.short_name not in case.no_text:
+                assert isinstance(f, StringField | TextAreaField | PasswordField)
+                data[f.name] = payload
+    for name, value in case.fixed(env).items():
+        data[f"{case.prefix}-{name}" if case.prefix else name] = value
+    for name in case.text:
+        data[name] = payload
+    if case.files is not None:
+        data.update(case.files(env, payload))
+    return data
+
+
+@dataclass
+class Findings:
+    problems: list[str] = field(default_factory=list)
+
+    def check(self, what: str, resp: Any, payload_name: str) -> None:
+        if resp.status_code >= 500:
+            self.problems.append(f"{what} [{payload_name}]: {resp.status_code}")
+            return
+        if not resp.mimetype.startswith("text/html"):
+            return
+        body = resp.get_data(as_text=True)
+        for raw in RAW_PAYLOADS:
+            if raw in body:
+                self.problems.append(f"{what} [{payload_name}]: unescaped {raw!r}")
+        for ch, label in (("\x00", "NUL"), ("\u202e", "RTL override")):
+            if ch in body:
+                self.problems.append(f"{what} [{payload_name}]: {label} in the page")
+
+
+def _make_env(w: Any, client: Any, auth: Any, make_user: Any) -> Env:
+    ensure_default_templates()
+    day = w.today
+    joined_on = date(day.year - 10, day.month, 28 if (day.month, day.day) == (2, 29) else day.day)
+    celebrant = Member(
+        branch_id=w.org.a.id,
+        name="王周年",
+        gender="female",
+        birth_on=date(1980, 1, 1),
+        joined_on=joined_on,
+        full_member_on=joined_on + timedelta(days=366),
+        status="full",
+        phone="13700000000",
+    )
+    db.session.add(celebrant)
+    db.session.commit()
+    jobs.run_job(
+        "greetings",
+        datetime.combine(day, time(8), LOCAL_TZ),
+        day=day,
+        trigger=jobs.Trigger.manual,
+    )
+    db.session.commit()
+    greeting = db.session.scalar(sa.select(Greeting).where(Greeting.member_id == celebrant.id))
+    assert greeting is not None
+    template = db.session.scalar(sa.select(GreetingTemplate).order_by(GreetingTemplate.id))
+    return Env(
+        w=w,
+        client=client,
+        auth=auth,
+        greeting=greeting,
+        template=template,
+        spare_user=make_user("member", branch=w.org.a),
+        department=db.session.scalar(sa.select(Department)),
+    )
+
+
+def _login(env: Env, role: str) -> Any:
+    env.auth.logout()
+    if role == "anonymous":
+        return None
+    user = env.w.users[role]
+    env.auth.login(user)
+    return user
+
+
+def _post(app: Any, env: Env, findings: Findings, endpoint: str, case: Case, payload_name: str):
+    payload = CORPUS[payload_name]
+    user = _login(env, case.role)
+    rule = access_rule(app, endpoint)
+    assert allows(rule, user), f"{case.role} may not use {endpoint}"
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **case.url(env))
+    data = _form_data(app, env, case, payload)
+    if case.files is None:
+        resp = env.client.post(url, data=data)
+    else:
+        # Encoded here: the test client would spool a body this large to a temporary
+        # file that it never closes (a ResourceWarning, an error under our filters).
+        boundary, body = encode_multipart(MultiDict(data))
+        resp = env.client.post(
+            url, data=body, content_type=f"multipart/form-data; boundary={boundary}"
+        )
+    findings.check(f"POST {endpoint}", resp, payload_name)
+    if resp.status_code in (301, 302, 303) and payload_name in ("script", "svg", "rtl", "nul"):
+        if case.role != "anonymous" and endpoint != "auth.logout":
+            _login(env, case.role)
+        findings.check(f"GET after {endpoint}", env.client.get(resp.location), payload_name)
+    db.session.rollback()
+    db.session.expire_all()
+
+
+def _walk_settings(app: Any, env: Env, findings: Findings, payload_name: str) -> None:
+    payload = CORPUS[payload_name]
+    _login(env, "admin")
+    for s in settings.REGISTRY.values():
+        if not s.editable:
+            continue
+        with app.test_request_context():
+            fields = s.type.form_fields(settings.setting(s.key))
+        data = dict.fromkeys(fields or {"value": ""}, payload)
+        resp = env.client.post(f"/admin/settings/{s.key}", data=data)
+        findings.check(f"POST core.edit_setting {s.key}", resp, payload_name)
+        db.session.rollback()
+
+
+def _scan_pages(env: Env, findings: Findings) -> None:
+    pages = {
+        "admin": [
+            "/org/members",
+            "/org/members?active=0",
+            "/org/structure",
+            "/auth/users",
+            "/audit",
+            "/greetings/templates",
+            "/admin/settings",
+            "/commitments/overview",
+            "/commitments/batches",
+            "/notifications",
+        ],
+        "secretary": [
+            "/commitments/review",
+            "/commitments/moderation?state=pending",
+            "/commitments/moderation?state=approved",
+            "/greetings/",
+            "/reports/",
+            "/notifications",
+        ],
+        "owner": ["/commitments/mine", "/notifications"],
+        "reviewer": ["/commitments/overview", "/org/members"],
+    }
+    for role, urls in pages.items():
+        _login(env, role)
+        for url in urls:
+            findings.check(f"GET {url}", env.client.get(url), "after the walk")
+    _login(env, "admin")
+    ids = db.session.scalars(sa.select(Commitment.id)).all()
+    for cid in ids:
+        findings.check(f"GET commitment {cid}", env.client.get(f"/commitments/{cid}"), "after")
+    env.auth.logout()
+    for url in ["/public/A", "/public/B"] + [f"/public/A/c/{cid}" for cid in ids]:
+        resp = env.client.get(url)
+        findings.check(f"GET {url}", resp, "after the walk")
+
+
+def _open_exports(env: Env, findings: Findings) -> None:
+    for role, url in [
+        ("secretary", "/commitments/export.xlsx"),
+        ("reviewer", "/commitments/export.xlsx"),
+        ("admin", "/org/members/export.xlsx"),
+        ("secretary", "/org/members/export.xlsx"),
+    ]:
+        _login(env, role)
+        resp = env.client.get(url)
+        if resp.status_code != 200:
+            findings.problems.append(f"{role} {url}: {resp.status_code}")
+            continue
+        openpyxl.load_workbook(io.BytesIO(resp.data))
+    year = str(env.w.today.year)
+    opened: list[str] = []
+    for kind in registry.kinds():
+        data: dict[str, Any] = {"branch": "A"}
+        if kind.period != "none":
+            data["period"] = year
+        if kind.member:
+            data = {"member": str(env.w.owner_member.id)}
+            if kind.period != "none":
+                data["period"] = year
+        try:
+            params = registry.resolve(kind, data)
+        except ValidationFailed as exc:
+            # Kinds about one object this walk does not create (a meeting, a rating round).
+            assert set(exc.errors) - {"branch", "period", "member", "batch"}, exc.errors
+            continue
+        opened.append(kind.key)
+        built = kind.build(params, registry.no_progress)
+        docx.Document(io.BytesIO(built.document.to_bytes()))
+        if kind.all_branches:
+            params = registry.resolve(kind, {**data, "branch": registry.ALL_BRANCHES})
+            docx.Document(io.BytesIO(kind.build(params, registry.no_progress).document.to_bytes()))
+    assert {"commitments", "letter", "roster"} <= set(opened), opened
+
+
+# Routes of the integrity, meetings and ratings domains, which reached main after this
+# walker was written: still to be given CASES rows (their forms already inherit BaseForm and
+# so its normalisation). Listed by name so that any other new route fails below.
+NOT_YET_WALKED = {
+    "public.rate_model_post",
+    *(
+        f"ratings.{name}"
+        for name in [
+            "add_objection",
+            "add_raters",
+            "add_service",
+            "answer_appeal",
+            "criteria_defaults",
+            "criterion_set_form",
+            "edit_post",
+            "edit_round",
+            "file_appeal",
+            "moderate",
+            "new_round",
+            "nominate",
+            "post_close",
+            "post_step",
+            "rate",
+            "remove_rater",
+            "resolve_objection",
+            "retire_service",
+            "round_step",
+        ]
+    ),
+    *(
+        f"integrity.{name}"
+        for name in [
+            "acknowledge",
+            "act_rectification",
+            "add_control",
+            "confirm_import",
+            "create_point",
+            "create_reminder",
+            "edit_point",
+            "edit_rectification",
+            "import_ledger",
+            "open_rectification",
+            "retire_control",
+            "retire_point",
+            "review",
+        ]
+    ),
+    *(
+        f"meetings.{name}"
+        for name in [
+            "add_agenda",
+            "add_resolution",
+            "approve",
+            "attach",
+            "cancel",
+            "confirm_import",
+            "correct",
+            "edit",
+            "edit_task",
+            "feed",
+            "import_tasks",
+            "new_task",
+            "plan",
+            "record",
+            "resolution_task",
+            "task_cancel",
+            "task_complete",
+            "task_postpone",
+            "task_progress",
+        ]
+    ),
+}
+
+
+def test_every_post_route_is_walked(app):
+    posts = {r.endpoint for r in app.url_map.iter_rules() if "POST" in (r.methods or ())}
+    assert posts - set(CASES) - NOT_YET_WALKED == set(), "add the new POST routes to CASES"
+    assert set(CASES) - posts == set(), "CASES names routes that no longer exist"
+    assert NOT_YET_WALKED - posts == set(), "a route left to walk no longer exists"
+
+
+@pytest.fixture
+def env(world, client, auth, make_user):  # noqa: F811 - the shared fixture above
+    return _make_env(world, client, auth, make_user)
+
+
+def test_hostile_input_walk(app, env):
+    findings = Findings()
+    for payload_name in CORPUS:
+        for endpoint, case in CASES.items():
+            if endpoint == "core.edit_setting":
+                continue
+            _post(app, env, findings, endpoint, case, payload_name)
+    # Settings last: a hostile value accepted there would change the walk itself.
+    for payload_name in CORPUS:
+        _walk_settings(app, env, findings, payload_name)
+    _scan_pages(env, findings)
+    _open_exports(env, findings)
+    assert findings.problems == []
+    # The walk did reach storage: hostile text was saved, normalised.
+    stored = db.session.scalars(sa.select(Member.name)).all()
+    assert "张三" in stored
+    assert not any("\x00" in n or "\u202e" in n for n in stored)
