@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from partybuild.core import audit, navigation
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
-from partybuild.core.forms import submitted_version
+from partybuild.core.forms import parse_id, submitted_version
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.settings import setting
@@ -391,8 +391,7 @@ def branch_deputy(branch_id: int):
         abort(404)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        raw = request.form.get("member_id", "")
-        member_id = int(raw) if raw.isdigit() else None
+        member_id = parse_id(request.form.get("member_id"))
         with boundary(errors, success="已保存代行审核的支委。") as done:
             service.set_branch_deputy(
                 branch, member_id, request.form.get("title", ""), current_user
