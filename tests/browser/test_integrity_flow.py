@@ -3,6 +3,8 @@ responsible member reports it done; the secretary (another user) verifies it."""
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.integrity.models import ControlMeasure, RiskPoint
@@ -57,8 +59,8 @@ def test_review_rectify_verify(live_server, page, phone_page, login):
     page.get_by_label("整改责任人").select_option(label="李岗位")
     page.get_by_label("整改期限").fill(deadline)
     page.get_by_role("button", name="保存排查记录").click()
-    assert page.get_by_text("排查已记录，整改已下达").is_visible()
-    assert page.get_by_test_id("reviews").get_by_text("3月登记缺两项").is_visible()
+    expect(page.get_by_text("排查已记录，整改已下达")).to_be_visible()
+    expect(page.get_by_test_id("reviews").get_by_text("3月登记缺两项")).to_be_visible()
     page.get_by_test_id("point-rects").get_by_role("link", name="3月登记缺两项").click()
     rect_url = page.url
 
@@ -68,13 +70,13 @@ def test_review_rectify_verify(live_server, page, phone_page, login):
     assert not phone_page.get_by_role("button", name="验收销号").count()
     phone_page.get_by_label("说明").fill("已补录并建立周检查记录")
     phone_page.get_by_role("button", name="报告整改完成").click()
-    assert phone_page.get_by_text("已报告整改完成").is_visible()
+    expect(phone_page.get_by_text("已报告整改完成")).to_be_visible()
 
     # The secretary, another user, verifies it.
     page.goto(rect_url)
     page.get_by_label("说明").fill("抽查无误")
     page.get_by_role("button", name="验收销号").click()
-    assert page.get_by_test_id("verified").is_visible()
-    assert page.get_by_text("已验收销号").first.is_visible()
+    expect(page.get_by_test_id("verified")).to_be_visible()
+    expect(page.get_by_text("已验收销号").first).to_be_visible()
     page.goto(live_server(f"/integrity/points/{point_id}"))
-    assert page.get_by_test_id("point-rects").get_by_text("已验收销号").is_visible()
+    expect(page.get_by_test_id("point-rects").get_by_text("已验收销号")).to_be_visible()

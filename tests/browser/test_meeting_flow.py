@@ -3,6 +3,8 @@ records a resolution, turns it into a key task and approves the minutes."""
 
 from datetime import date
 
+from playwright.sync_api import expect
+
 from partybuild.extensions import db
 from partybuild.org.models import (
     Branch,
@@ -47,7 +49,7 @@ def test_secretary_runs_a_meeting_to_approved_minutes(live_server, page, phone_p
     page.get_by_label("记录人").fill("王委员")
     page.get_by_label("议题（每行一项）").fill("研究信访积案化解工作")
     page.get_by_role("button", name="保存").click()
-    assert page.get_by_text("会议已安排").is_visible()
+    expect(page.get_by_text("会议已安排")).to_be_visible()
     assert page.get_by_test_id("meeting-title").inner_text() == "3月支部委员会"
 
     page.get_by_role("link", name="登记出席和会议记录").click()
@@ -59,7 +61,7 @@ def test_secretary_runs_a_meeting_to_approved_minutes(live_server, page, phone_p
     page.get_by_label("1. 研究信访积案化解工作").fill("李局长：积案化解要包案到人。")
     page.get_by_label("会议记录（发言要点）").fill("会议研究了积案化解工作。")
     page.get_by_role("button", name="保存").click()
-    assert page.get_by_text("出席情况和会议记录已保存").is_visible()
+    expect(page.get_by_text("出席情况和会议记录已保存")).to_be_visible()
     assert "出席 2，请假 1，缺席 0" in page.get_by_test_id("attendance-counts").inner_text()
 
     page.get_by_label("决议内容").fill("开展信访积案化解专项行动")
@@ -68,8 +70,7 @@ def test_secretary_runs_a_meeting_to_approved_minutes(live_server, page, phone_p
     page.get_by_label("反对").fill("0")
     page.get_by_label("弃权").fill("0")
     page.get_by_role("button", name="保存决议").click()
-    assert page.get_by_text("决议已记录").is_visible()
-
+    expect(page.get_by_text("决议已记录")).to_be_visible()
     page.get_by_role("link", name="转为重点任务").click()
     lead = page.get_by_label("责任领导")
     lead.fill("李")
@@ -80,12 +81,12 @@ def test_secretary_runs_a_meeting_to_approved_minutes(live_server, page, phone_p
     page.get_by_label("完成时限").fill("2026-06-30")
     page.get_by_label("党建专项").check()
     page.get_by_role("button", name="保存").click()
-    assert page.get_by_text("决议已转为重点任务").is_visible()
+    expect(page.get_by_text("决议已转为重点任务")).to_be_visible()
     assert page.get_by_test_id("task-title").inner_text() == "开展信访积案化解专项行动"
     page.get_by_role("link", name="3月支部委员会").click()
 
     page.get_by_test_id("approve").click()
-    assert page.get_by_text("会议记录已审定并锁定").is_visible()
+    expect(page.get_by_text("会议记录已审定并锁定")).to_be_visible()
     fingerprint = page.get_by_test_id("fingerprint").inner_text()
     assert "SHA-256" in fingerprint
     assert page.get_by_role("link", name="登记出席和会议记录").count() == 0
@@ -93,6 +94,6 @@ def test_secretary_runs_a_meeting_to_approved_minutes(live_server, page, phone_p
     # The same page on a phone.
     login(phone_page, "sec")
     phone_page.goto(page.url)
-    assert phone_page.get_by_test_id("minutes").is_visible()
+    expect(phone_page.get_by_test_id("minutes")).to_be_visible()
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Gender, Member, MemberStatus, Organization
@@ -69,15 +71,14 @@ def test_peer_rates_secretary_closes_ranking_shows(live_server, page, phone_page
     for label in ("信念坚定", "为民服务", "勤政务实", "敢于担当", "清正廉洁"):
         phone_page.get_by_label(label).select_option("9")
     phone_page.get_by_role("button", name="提交测评").click()
-    assert phone_page.get_by_text("已完成对“信访接待示范岗”的测评").is_visible()
-    assert phone_page.get_by_test_id("my-ratings").get_by_text("已测评").is_visible()
-
+    expect(phone_page.get_by_text("已完成对“信访接待示范岗”的测评")).to_be_visible()
+    expect(phone_page.get_by_test_id("my-ratings").get_by_text("已测评")).to_be_visible()
     # The secretary sees progress (not scores by person), closes the round.
     login(page, "sec")
     page.goto(live_server(f"/ratings/rounds/{round_id}"))
-    assert page.get_by_test_id("progress").get_by_text("已完成 0 / 1 人").is_visible()
+    expect(page.get_by_test_id("progress").get_by_text("已完成 0 / 1 人")).to_be_visible()
     page.get_by_test_id("round-close").click()
-    assert page.get_by_text("测评已结束，结果已固定").is_visible()
+    expect(page.get_by_text("测评已结束，结果已固定")).to_be_visible()
     assert page.get_by_test_id("round-state").inner_text() == "已结束"
     ranking = page.get_by_test_id("ranking")
     first = ranking.locator("tbody tr").first

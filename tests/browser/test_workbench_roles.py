@@ -4,6 +4,8 @@ and a chart on a phone."""
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from partybuild.commitments.models import Commitment, CommitmentBatch, CommitmentState
 from partybuild.core.db import utcnow
 from partybuild.core.timeutil import local_today
@@ -68,7 +70,7 @@ def test_deputy_approves_the_secretarys_own_commitment(browser, live_server, pag
     panel = page.get_by_test_id("panel-commitments.stead")
     panel.get_by_role("link", name="待审核：李书记的承诺").click()
     page.get_by_role("button", name="审核通过并亮诺").click()
-    assert page.get_by_text("已审核通过").is_visible()
+    expect(page.get_by_text("已审核通过")).to_be_visible()
     assert "由副书记" in page.get_by_test_id("in-stead").first.inner_text()
 
 
@@ -77,7 +79,7 @@ def test_reviewer_sees_branch_table_and_chart_on_a_phone(live_server, phone_page
     login(phone_page, "rev")
     phone_page.goto(live_server("/"))
     panel = phone_page.get_by_test_id("panel-commitments.branches")
-    assert panel.get_by_test_id("branch-list").get_by_text("第一党支部").is_visible()
+    expect(panel.get_by_test_id("branch-list").get_by_text("第一党支部")).to_be_visible()
     chart = panel.get_by_test_id("branch-chart")
     chart.locator("canvas").first.wait_for()
     assert chart.bounding_box()["height"] > 200
