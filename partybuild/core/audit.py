@@ -49,8 +49,20 @@ ACTION_LABELS: dict[str, str] = {
 }  # fmt: skip
 
 
-def register_action_labels(labels: dict[str, str]) -> None:
-    ACTION_LABELS.update({str(k): v for k, v in labels.items()})
+# Labels that hold only for one object type, where an action name is shared by domains
+# (a meeting's "edit" is not a commitment's).
+_TYPED_LABELS: dict[tuple[str, str], str] = {}
+
+
+def register_action_labels(labels: dict[str, str], *, object_type: str | None = None) -> None:
+    if object_type is None:
+        ACTION_LABELS.update({str(k): v for k, v in labels.items()})
+    else:
+        _TYPED_LABELS.update({(object_type, str(k)): v for k, v in labels.items()})
+
+
+def action_label_of(object_type: str | None, action: str) -> str:
+    return _TYPED_LABELS.get((object_type or "", action)) or ACTION_LABELS.get(action, action)
 
 
 def key_id_of(key: bytes) -> str:
@@ -151,7 +163,7 @@ class AuditEntry(db.Model):
 
     @property
     def action_label(self) -> str:
-        return ACTION_LABELS.get(self.action, self.action)
+        return action_label_of(self.object_type, self.action)
 
     @property
     def changes(self) -> list[tuple[str, Any, Any]]:

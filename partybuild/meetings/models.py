@@ -163,7 +163,6 @@ del TS, TA, _state
 TASK_LIFECYCLE = Lifecycle(TASK_TRANSITIONS, actions=TaskAction, noun="重点任务")
 
 ACTION_LABELS = {
-    **MeetingAction.labels(),
     **{f"task_{a.value}": a.label for a in TaskAction},
     "plan": "安排会议",
     "task_create": "新建重点任务",
@@ -172,6 +171,8 @@ ACTION_LABELS = {
     "feed_revoke": "停用日历订阅地址",
 }
 audit.register_action_labels(ACTION_LABELS)
+# Meeting verbs share names with other domains' ("edit"): labelled for meetings only.
+audit.register_action_labels(MeetingAction.labels(), object_type="meeting")
 
 
 def _secretary_actors(branch_id: int, user: "User | None") -> set[Actor]:

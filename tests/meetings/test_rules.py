@@ -302,3 +302,10 @@ def test_exactly_half_is_not_a_quorum(world, make_member):
     service.record_meeting(m, {"attendance": entries, "minutes": "x"}, world.secretary)
     assert (m.entitled_count, m.present_count) == (6, 3)
     assert m.quorum_met is False
+
+
+def test_meeting_audit_labels_do_not_rename_other_domains_actions(app):
+    from partybuild.core.audit import AuditEntry
+
+    assert AuditEntry(action="edit", object_type="meeting").action_label == "修改会议信息"
+    assert AuditEntry(action="edit", object_type="commitment").action_label == "修改承诺"
