@@ -116,6 +116,7 @@ def _import_models() -> None:
     for _module in domain_modules("models"):
         pass
     importlib.import_module("partybuild.core.audit")
+    importlib.import_module("partybuild.core.imports")
     importlib.import_module("partybuild.core.notifications")
     importlib.import_module("partybuild.core.settings")
 

@@ -1,4 +1,4 @@
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from partybuild.core.forms import BaseForm, coerce_id
@@ -36,6 +36,7 @@ class UserForm(BaseForm):
     branch_id = SelectField("所属党支部", coerce=coerce_id, validate_choice=False)
     member_id = SelectField("关联党员", coerce=coerce_id, validate_choice=False)
     password = PasswordField("初始密码", validators=[DataRequired(), Length(max=128)])
+    acts_for_secretaries = BooleanField("代上级党组织处理支部书记本人的承诺（回避）")
 
 
 class EditUserForm(UserForm):

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from partybuild.auth.models import User
+from partybuild.core.db import utcnow
 from partybuild.core.lists import contains, text_arg
 from partybuild.core.permissions import Role
 
@@ -15,11 +16,16 @@ from partybuild.core.permissions import Role
 class UserFilters:
     q: str = ""  # part of the username or display name
     role: Role | None = None
+    locked: bool = False  # only accounts locked now (too many failed logins)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "UserFilters":
         role = args.get("role")
-        return cls(q=text_arg(args, "q"), role=Role(role) if role in Role.__members__ else None)
+        return cls(
+            q=text_arg(args, "q"),
+            role=Role(role) if role in Role.__members__ else None,
+            locked=args.get("locked") == "1",
+        )
 
 
 def users(filters: UserFilters) -> sa.Select:
@@ -29,4 +35,6 @@ def users(filters: UserFilters) -> sa.Select:
         stmt = stmt.where(contains([User.username, User.display_name], filters.q))
     if filters.role is not None:
         stmt = stmt.where(User.role == filters.role)
+    if filters.locked:
+        stmt = stmt.where(User.locked_until > utcnow())
     return stmt.order_by(User.username)

@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
     # Demo accounts may keep the published demo password; nobody else may.
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # 回避: a reviewer who acts for a secretary on her own commitments where her branch
+    # names no deputy (the higher-level organisation's right, granted by an admin).
+    acts_for_secretaries: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
@@ -54,6 +57,7 @@ class User(UserMixin, db.Model):
         "branch_id",
         "member_id",
         "is_active_account",
+        "acts_for_secretaries",
     )
 
     def get_id(self) -> str:

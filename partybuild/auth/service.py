@@ -161,6 +161,12 @@ def _check_scope(data: dict[str, Any]) -> tuple[Branch | None, Member | None]:
     return branch, member
 
 
+def _acts_for(data: dict[str, Any]) -> bool:
+    """回避: only a reviewer (the higher-level organisation) is granted the right to act
+    for a secretary on her own commitments; admins have it anyway."""
+    return bool(data.get("acts_for_secretaries")) and Role(data["role"]) == Role.reviewer
+
+
 def create_user(data: dict[str, Any], actor: User) -> User:
     _require_admin(actor)
     username = data["username"].strip()
@@ -184,6 +190,7 @@ def create_user(data: dict[str, Any], actor: User) -> User:
         branch_id=branch.id if branch else None,
         member_id=member.id if member else None,
         password_changed_at=utcnow(),
+        acts_for_secretaries=_acts_for(data),
     )
     db.session.add(user)
     db.session.flush()
@@ -217,6 +224,7 @@ def update_user(user: User, data: dict[str, Any], actor: User) -> User:
     user.role = Role(data["role"])
     user.branch_id = branch.id if branch else None
     user.member_id = member.id if member else None
+    user.acts_for_secretaries = _acts_for(data)
     db.session.flush()
     if (user.role, user.branch_id, user.member_id) != scope_before:
         end_sessions(user)  # open sessions must not keep the old rights

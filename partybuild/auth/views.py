@@ -13,7 +13,7 @@ from partybuild.auth.forms import (
     UserForm,
 )
 from partybuild.auth.models import User
-from partybuild.core import navigation, ratelimit
+from partybuild.core import navigation, ratelimit, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.db import utcnow
 from partybuild.core.permissions import Role, access, authenticated, public
@@ -25,6 +25,47 @@ from partybuild.org.models import Branch, Member
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 navigation.register(navigation.Entry("auth.users", "账户管理", "账户、角色与权限范围", order=90))
+
+
+def _accounts_panel(user: User, today: object) -> workbench.PanelData:  # noqa: ARG001
+    """One query: accounts, active ones and those locked now."""
+    now = utcnow()
+    total, active, locked = db.session.execute(
+        sa.select(
+            sa.func.count(User.id),
+            sa.func.sum(sa.case((User.is_active_account.is_(True), 1), else_=0)),
+            sa.func.sum(sa.case((User.locked_until > now, 1), else_=0)),
+        )
+    ).one()
+    return workbench.PanelData(
+        items=[
+            workbench.Item(
+                "全部账户",
+                total,
+                url_for("auth.users"),
+                tone="secondary",
+                hint=f"其中启用 {int(active or 0)} 个",
+            ),
+            workbench.Item(
+                "登录失败次数过多、已锁定的账户",
+                int(locked or 0),
+                url_for("auth.users", locked="1"),
+                tone="danger",
+            ),
+        ]
+    )
+
+
+workbench.register(
+    workbench.Panel(
+        "auth.accounts",
+        "账户",
+        _accounts_panel,
+        roles=frozenset({Role.admin}),
+        order=12,
+        link="auth.users",
+    )
+)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录。"

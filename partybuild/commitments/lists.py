@@ -150,8 +150,11 @@ def overview(filters: OverviewFilters, user: "User", today: date) -> sa.Select:
 # --- public comments --------------------------------------------------------------------
 
 
-def moderation_queue(state: CommentState, user: "User") -> sa.Select:
-    """Public comments in one moderation state, newest first."""
+def moderation_queue(
+    state: CommentState, user: "User", stead: sa.ColumnElement[bool] | None = None
+) -> sa.Select:
+    """Public comments in one moderation state, newest first; ``stead`` (回避): only
+    the secretaries' own commitments a deputy or granted reviewer moderates."""
     stmt = (
         sa.select(PublicRating)
         .join(Commitment, PublicRating.commitment_id == Commitment.id)
@@ -159,6 +162,8 @@ def moderation_queue(state: CommentState, user: "User") -> sa.Select:
         .options(selectinload(PublicRating.commitment).selectinload(Commitment.member))
         .order_by(PublicRating.created_at.desc(), PublicRating.id.desc())
     )
+    if stead is not None:
+        return stmt.where(stead)
     return _scoped(stmt, Commitment.branch_id, user)
 
 

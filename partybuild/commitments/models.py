@@ -379,16 +379,29 @@ class Commitment(Stateful, db.Model):
     def actors(self, user: "User | None") -> set[Actor]:
         if user is None or not user.is_authenticated:
             return set()
+        from partybuild.commitments import conflicts
+
         found = set()
-        if (
-            user.member_id is not None
-            and user.member_id == self.member_id
-            and user.role in (Role.member, Role.secretary, Role.admin)
-        ):
+        own = user.member_id is not None and user.member_id == self.member_id
+        if own and user.role in (Role.member, Role.secretary, Role.admin):
             found.add(Actor.owner)
-        if user.manages_branch(self.branch_id):
+        # 回避: nobody acts as the secretary on their own commitment; on the secretary's
+        # own, her deputy (or the higher-level organisation) acts in her stead.
+        if own:
+            return found
+        if user.manages_branch(self.branch_id) or conflicts.stead_role(self, user):
             found.add(Actor.secretary)
         return found
+
+    def in_stead(self, user: "User | None") -> str:
+        """ "由副书记 王五 代为…" when ``user`` acts for the secretary on her own
+        commitment, else "" (for the timeline)."""
+        from partybuild.commitments import conflicts
+
+        if user is None or not getattr(user, "is_authenticated", False):
+            return ""
+        role = conflicts.stead_role(self, user)
+        return f"由{role} {user.label} 代为" if role else ""
 
     def can_view(self, user: "User | None") -> bool:
         if user is None or not user.is_authenticated:
@@ -470,6 +483,8 @@ class CommitmentEvent(db.Model):
     to_state: Mapped[CommitmentState | None] = mapped_column(str_enum(CommitmentState))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    # 回避: "由副书记 王五 代为审核" when someone acted in the secretary's stead.
+    in_stead: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fulfilment_records.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

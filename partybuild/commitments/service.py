@@ -33,7 +33,7 @@ from partybuild.commitments.models import (
     SupervisionNote,
     check_transition,
 )
-from partybuild.core import audit, public_rating, storage
+from partybuild.core import audit, jobs, public_rating, storage
 from partybuild.core.db import utcnow
 from partybuild.core.notifications import notify
 from partybuild.core.permissions import Role
@@ -80,12 +80,27 @@ def _event(
         to_state=c.state,
         actor_id=getattr(actor, "id", None) if not isinstance(actor, str) else None,
         actor_name=_actor_name(actor),
+        in_stead=_in_stead(c, action, actor),
         comment=comment,
         record=record,
         created_at=at or utcnow(),
     )
     db.session.add(event)
     return event
+
+
+def _in_stead(c: Commitment, action: str, actor: Any) -> str:
+    """ "由副书记 王五 代为审核通过并亮诺" when the actor stands in for the secretary."""
+    if actor is None or isinstance(actor, str):
+        return ""
+    prefix = c.in_stead(actor)
+    if not prefix:
+        return ""
+    try:
+        label = Action(str(action)).label
+    except ValueError:
+        label = "办理"
+    return f"{prefix}{label}（回避：本人承诺）"[:120]
 
 
 def _audit(c: Commitment, action: str, actor: Any, before: dict, after: dict, summary: str = ""):
@@ -101,9 +116,36 @@ def _audit(c: Commitment, action: str, actor: Any, before: dict, after: dict, su
     )
 
 
-def _notify_owner(c: Commitment, title: str, body: str = "") -> None:
-    for user_id in db.session.scalars(sa.select(User.id).where(User.member_id == c.member_id)):
-        notify(user_id, "commitment", title, body=body, link=f"/commitments/{c.id}")
+def _notify_owner(c: Commitment, title: str, body: str = "", *, key: str = "") -> None:
+    """Tell the member; ``key`` names the step (with the row's version it makes the
+    dedupe key: the same step notified twice in one change is one notification)."""
+    dedupe = f"commitment-{key}:{c.id}:{c.version_id}" if key else None
+    for user_id in db.session.scalars(
+        sa.select(User.id).where(User.member_id == c.member_id, User.is_active_account.is_(True))
+    ):
+        notify(
+            user_id,
+            "commitment",
+            title,
+            body=body,
+            link=jobs.url_path("commitments.detail", commitment_id=c.id),
+            dedupe_key=dedupe,
+        )
+
+
+def acting_secretary_ids(c: Commitment) -> list[int]:
+    """The accounts that act as the branch secretary on ``c``: the branch's secretaries,
+    or, on a secretary's own commitment, whoever acts in her stead (回避)."""
+    from partybuild.commitments import conflicts
+
+    return conflicts.acting_user_ids(c)
+
+
+def _notify_secretaries(
+    c: Commitment, kind: str, title: str, body: str, link: str, dedupe_key: str
+) -> None:
+    for user_id in acting_secretary_ids(c):
+        notify(user_id, kind, title, body=body, link=link, dedupe_key=dedupe_key)
 
 
 def _move(c: Commitment, action: Action, actor: Any, comment: str = "", **audit_after: Any):
@@ -379,6 +421,15 @@ def submit_commitment(c: Commitment, actor: Any) -> None:
         )
     c.submitted_at = utcnow()
     _move(c, Action.submit, actor)
+    # One notification per member, batch and day: "submit all" sends several at once.
+    _notify_secretaries(
+        c,
+        "commitment_submitted",
+        f"{c.member.name}提交了承诺，待审核",
+        f"“{c.batch.title}”：{c.content[:60]}",
+        jobs.url_path("commitments.review"),
+        f"commitment-submitted:{c.batch_id}:{c.member_id}:{local_today().isoformat()}",
+    )
 
 
 def submit_all(batch: CommitmentBatch, member: Member, actor: Any) -> int:
@@ -408,7 +459,7 @@ def return_for_revision(c: Commitment, comment: str, actor: Any) -> None:
     comment = _required_text(comment, "comment", "退回意见", TEXT_MAX)
     c.return_comment = comment
     _move(c, Action.return_for_revision, actor, comment)
-    _notify_owner(c, "您的承诺被退回修改", comment)
+    _notify_owner(c, "您的承诺被退回修改", comment, key="returned")
 
 
 def publish_commitment(c: Commitment, actor: Any) -> None:
@@ -417,7 +468,7 @@ def publish_commitment(c: Commitment, actor: Any) -> None:
     c.published_by_id = getattr(actor, "id", None)
     c.return_comment = ""
     _move(c, Action.publish, actor)
-    _notify_owner(c, "您的承诺已审核通过并公开亮诺", c.content[:80])
+    _notify_owner(c, "您的承诺已审核通过并公开亮诺", c.content[:80], key="published")
 
 
 # --- keeping the commitment (践诺) -------------------------------------------------------
@@ -561,6 +612,14 @@ def request_evaluation(c: Commitment, actor: Any) -> None:
     c.evaluation_requested_at = utcnow()
     c.requested_days_left = (c.deadline - local_today()).days
     _move(c, Action.request_evaluation, actor)
+    _notify_secretaries(
+        c,
+        "commitment_evaluation",
+        f"{c.member.name}申请评诺",
+        f"“{c.content[:60]}”，进度 {c.progress}%，请组织评诺",
+        jobs.url_path("commitments.detail", commitment_id=c.id),
+        f"commitment-evaluation-requested:{c.id}:{c.version_id}",
+    )
 
 
 def reopen_fulfilment(c: Commitment, comment: str, actor: Any) -> None:
@@ -568,7 +627,7 @@ def reopen_fulfilment(c: Commitment, comment: str, actor: Any) -> None:
     check_transition(c, Action.reopen, actor)
     comment = _required_text(comment, "comment", "退回理由", TEXT_MAX)
     _move(c, Action.reopen, actor, comment)
-    _notify_owner(c, "评诺申请被退回，请继续践诺", comment)
+    _notify_owner(c, "评诺申请被退回，请继续践诺", comment, key="reopened")
 
 
 def close_not_fulfilled(c: Commitment, reason: str, actor: Any) -> None:
@@ -611,7 +670,15 @@ def record_evaluation(
     comment = (comment or "").strip()
     if len(comment) > TEXT_MAX:
         raise ValidationFailed({"comment": f"评语不能超过{TEXT_MAX}个字"})
-    evaluator_name = (evaluator_name or "").strip()[:80] or _actor_name(actor)
+    evaluator_name = (evaluator_name or "").strip()[:80]
+    if kind == EvaluationKind.leader:
+        # 领导点 is the leader's own comment: it is recorded under the leader's name, and
+        # the leader is not the member being evaluated (回避).
+        if not evaluator_name:
+            raise ValidationFailed({"evaluator_name": "领导点评须填写点评领导的姓名"})
+        if evaluator_name == c.member.name:
+            raise ValidationFailed({"evaluator_name": "点评领导不能是承诺党员本人"})
+    evaluator_name = evaluator_name or _actor_name(actor)
     existing = db.session.scalar(
         sa.select(Evaluation).where(Evaluation.commitment_id == c.id, Evaluation.kind == kind)
     )
@@ -701,8 +768,38 @@ def _window(c: Commitment) -> str:
     return f"本批次评诺期为 {b.evaluation_start:%Y-%m-%d} 至 {b.evaluation_end:%Y-%m-%d}"
 
 
-def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> ScoreBreakdown:
-    """Lock in the grade. Not before the evaluation window; after it only with a note."""
+def finalise_gaps(c: Commitment, breakdown: ScoreBreakdown | None = None) -> list[str]:
+    """What is missing when the grade is fixed now, in words for the confirmation:
+    progress below 100%, too few public ratings (the public part is left out and the
+    weights renormalised), parts not entered."""
+    breakdown = breakdown or score_breakdown(c)
+    gaps = []
+    if c.progress < 100:
+        gaps.append(f"践诺进度为 {c.progress}%，未达到 100%")
+    least = setting("PUBLIC_RATING_MIN_COUNT")
+    weights = breakdown.weights
+    if breakdown.parts.get("public") is None and weights.get("public", 0) > 0:
+        gaps.append(
+            f"群众评价 {breakdown.public_count} 条，少于最低 {least} 条："
+            "群众评不计入，其余部分按权重比例折算"
+        )
+    missing = [
+        breakdown.LABELS[k]
+        for k in ("self", "branch", "leader")
+        if breakdown.parts.get(k) is None and weights.get(k, 0) > 0
+    ]
+    if missing:
+        gaps.append(f"未录入：{'、'.join(missing)}（不计入，其余部分按权重比例折算）")
+    return gaps
+
+
+def finalise_evaluation(
+    c: Commitment, actor: Any, late_note: str = "", *, explain_gaps: bool = False
+) -> ScoreBreakdown:
+    """Lock in the grade. Not before the evaluation window; after it only with a note.
+
+    ``explain_gaps`` (the page's confirmation): when something is missing
+    (``finalise_gaps``) a note explaining it is required and kept on the timeline."""
     check_transition(c, Action.finalise, actor)
     phase = c.batch.evaluation_phase(local_today())
     if phase == "before":
@@ -712,12 +809,15 @@ def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> Score
         raise ValidationFailed({"text": f"{_window(c)}，已经结束；逾期确定评诺结果须填写逾期说明"})
     if len(late_note) > TEXT_MAX:
         raise ValidationFailed({"text": f"逾期说明不能超过{TEXT_MAX}个字"})
-    if phase != "after":
-        late_note = ""
     have = {ev.kind for ev in c.evaluations}
     missing = [k.label for k in (EvaluationKind.self_, EvaluationKind.branch) if k not in have]
     if missing:
         raise ServiceError(f"确定评诺结果前，须先完成：{'、'.join(missing)}")
+    gaps = finalise_gaps(c) if explain_gaps else []
+    if gaps and not late_note:
+        raise ValidationFailed({"text": "以下情况须填写说明后再确定：" + "；".join(gaps)})
+    if phase != "after" and not gaps:
+        late_note = ""
     breakdown = score_breakdown(c)
     total = breakdown.total
     if total is None:
@@ -727,16 +827,23 @@ def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> Score
     c.evaluated_at = utcnow()
     c.evaluated_by_id = getattr(actor, "id", None)
     result = f"综合得分 {total} 分，等次“{c.grade}”"
+    if gaps:
+        label = "逾期说明" if phase == "after" else "说明"
+        result += f"。缺项：{'；'.join(gaps)}。{label}：{late_note}"
+    elif late_note:
+        result += f"。逾期说明：{late_note}"
     _move(
         c,
         Action.finalise,
         actor,
-        f"{result}。逾期说明：{late_note}" if late_note else result,
+        result,
         score=total,
         grade=c.grade,
         **({"late_note": late_note} if late_note else {}),
     )
-    _notify_owner(c, "您的承诺评诺结果已确定", f"综合得分 {total} 分，等次“{c.grade}”")
+    _notify_owner(
+        c, "您的承诺评诺结果已确定", f"综合得分 {total} 分，等次“{c.grade}”", key="evaluated"
+    )
     return breakdown
 
 

@@ -65,3 +65,49 @@ jobs.register(
     description="承诺完成时限前7天起提醒党员本人（每个承诺每个时限提醒一次）。",
     count_labels={"due_soon": "即将到期", "reminded": "发出提醒"},
 )
+
+
+def digest_pending_comments(now: datetime) -> dict[str, int]:
+    """Once a day, tell whoever moderates each commitment's public comments how many
+    wait (one notification per person and day; a secretary's own commitments go to her
+    deputy or the higher-level organisation, 回避)."""
+    from partybuild.commitments import conflicts
+    from partybuild.commitments.models import CommentState, PublicRating
+
+    today = local_today(now)
+    rows = db.session.execute(
+        sa.select(Commitment.id, sa.func.count(PublicRating.id))
+        .join(PublicRating, PublicRating.commitment_id == Commitment.id)
+        .where(PublicRating.comment_state == CommentState.pending)
+        .group_by(Commitment.id)
+        .order_by(Commitment.id)
+    ).all()
+    waiting: dict[int, int] = {}
+    for commitment_id, n in rows:
+        c = db.session.get(Commitment, commitment_id)
+        for user_id in conflicts.acting_user_ids(c):
+            waiting[user_id] = waiting.get(user_id, 0) + n
+    sent = 0
+    for user_id, n in sorted(waiting.items()):
+        note = notify(
+            user_id,
+            "comment_digest",
+            f"有 {n} 条群众留言待审核",
+            body="群众留言审核后才会在公示栏公开；请及时处理。",
+            link=jobs.url_path("commitments.moderation", state="pending"),
+            dedupe_key=f"comment-digest:{today.isoformat()}",
+        )
+        sent += note is not None
+    db.session.commit()
+    return {"pending": sum(n for _, n in rows), "notified": sent}
+
+
+jobs.register(
+    "commitment-comment-digest",
+    digest_pending_comments,
+    label="群众留言待审核汇总",
+    hour=8,
+    minute=30,
+    description="每天一次，告诉支部书记（本人承诺则为代行的支委或上级党组织）有多少群众留言待审核。",
+    count_labels={"pending": "待审核留言", "notified": "发出提醒"},
+)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from partybuild.commitments import export, lists, rates, service
+from partybuild.commitments import export, lists, rates, service, workbench
 from partybuild.commitments.forms import (
     BatchForm,
     CommitmentForm,
@@ -35,6 +35,7 @@ from partybuild.commitments.models import (
     RecordEvidence,
 )
 from partybuild.core import audit, navigation, qr, storage
+from partybuild.core import workbench as core_workbench
 from partybuild.core.boundary import Outcome, boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import submitted_version
@@ -54,11 +55,15 @@ navigation.register(
     navigation.Entry("commitments.mine", "我的承诺", "填写承诺、记录践诺、申请评诺", order=40),
     navigation.Entry("commitments.overview", "承诺践诺", "审核亮诺、督促践诺、组织评诺", order=45),
 )
+core_workbench.register(*workbench.PANELS)
 
 OWNER_ROLES = (Role.member, Role.secretary)
 WRITE_ROLES = (Role.admin, Role.secretary)
 READ_ROLES = (Role.admin, Role.secretary, Role.reviewer)
 ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
+# The secretary's actions on one commitment: the service decides who acts (回避: on a
+# secretary's own commitment a deputy member or a granted reviewer acts in her stead).
+ACTING_ROLES = ALL_ROLES
 PER_PAGE = 30
 QR_PER_PAGE = 24  # codes per printed sheet
 
@@ -213,6 +218,7 @@ def _detail_context(c: Commitment, **forms) -> dict:
         .order_by(CommitmentEvent.created_at, CommitmentEvent.id)
     ).all()
     counts = rates.rating_counts([c.id])[c.id]
+    breakdown = service.score_breakdown(c, counts)
     actions = set(c.allowed_actions(current_user))
     actors = c.actors(current_user)
     today = local_today()
@@ -232,7 +238,9 @@ def _detail_context(c: Commitment, **forms) -> dict:
         c=c,
         events=events,
         actions=actions,
-        breakdown=service.score_breakdown(c, counts),
+        breakdown=breakdown,
+        finalise_gaps=service.finalise_gaps(c, breakdown) if "finalise" in actions else [],
+        grade_bands=sorted(setting("COMMITMENT_GRADES"), key=lambda g: -g[0]),
         counts=counts,
         flags=c.flags(today),
         phase=phase,
@@ -282,7 +290,7 @@ def submit(commitment_id: int):
 
 
 @bp.post("/<int:commitment_id>/publish")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def publish(commitment_id: int):
     c = _load(commitment_id)
     with boundary(success=f"已审核通过，{c.member.name}的承诺已在公示栏亮诺。"):
@@ -291,7 +299,7 @@ def publish(commitment_id: int):
 
 
 @bp.post("/<int:commitment_id>/return")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def return_for_revision(commitment_id: int):
     c = _load(commitment_id)
     form = TextForm()
@@ -314,7 +322,7 @@ def add_record(commitment_id: int):
 
 
 @bp.post("/<int:commitment_id>/supervise")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def supervise(commitment_id: int):
     c = _load(commitment_id)
     form = TextForm()
@@ -333,7 +341,7 @@ def request_evaluation(commitment_id: int):
 
 
 @bp.post("/<int:commitment_id>/reopen")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def reopen(commitment_id: int):
     c = _load(commitment_id)
     form = TextForm()
@@ -343,7 +351,7 @@ def reopen(commitment_id: int):
 
 
 @bp.post("/<int:commitment_id>/close")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def close(commitment_id: int):
     c = _load(commitment_id)
     form = TextForm()
@@ -353,7 +361,7 @@ def close(commitment_id: int):
 
 
 @bp.post("/<int:commitment_id>/withdraw")
-@access(*WRITE_ROLES, Role.member)
+@access(*ACTING_ROLES)
 def withdraw(commitment_id: int):
     c = _load(commitment_id)
     form = TextForm()
@@ -363,7 +371,7 @@ def withdraw(commitment_id: int):
 
 
 @bp.post("/<int:commitment_id>/evaluate")
-@access(*OWNER_ROLES, Role.admin)
+@access(*ACTING_ROLES)
 def evaluate(commitment_id: int):
     c = _load(commitment_id)
     form = EvaluationForm()
@@ -382,14 +390,16 @@ def evaluate(commitment_id: int):
 
 
 @bp.post("/<int:commitment_id>/finalise")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def finalise(commitment_id: int):
     c = _load(commitment_id)
     form = FinaliseForm()
     with boundary(form) as done:
         if not form.validate_on_submit():
             raise ValidationFailed({})
-        result = service.finalise_evaluation(c, current_user, form.text.data or "")
+        result = service.finalise_evaluation(
+            c, current_user, form.text.data or "", explain_gaps=True
+        )
         done.success = f"评诺结果已确定：综合得分 {result.total} 分，等次“{result.grade}”。"
     return _detail_again(c, done, text_form=form, failed="finalise")
 
@@ -570,18 +580,25 @@ def batch_status(batch_id: int):
 
 
 @bp.get("/moderation")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def moderation():
+    from partybuild.commitments.conflicts import stead_condition
+
     state = request.args.get("state", "pending")
     if state not in ("pending", "approved", "hidden"):
         state = "pending"
-    stmt = lists.moderation_queue(CommentState(state), current_user)
+    stead = None
+    if current_user.role not in WRITE_ROLES:  # a deputy or a granted reviewer (回避)
+        stead = stead_condition(current_user)
+        if stead is None:
+            abort(403)
+    stmt = lists.moderation_queue(CommentState(state), current_user, stead)
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
     return render_template("commitments/moderation.html", page=page, state=state)
 
 
 @bp.post("/moderation/<int:rating_id>")
-@access(*WRITE_ROLES)
+@access(*ACTING_ROLES)
 def moderate(rating_id: int):
     rating = db.get_or_404(PublicRating, rating_id)
     _load(rating.commitment_id)

@@ -46,7 +46,6 @@ PERMISSIONS_POLICY = {
         "payment",
         "usb",
         "serial",
-        "bluetooth",
         "midi",
         "magnetometer",
         "gyroscope",

@@ -41,11 +41,80 @@ navigation.register(
 logger = logging.getLogger(__name__)
 
 
+def _notifications_panel(user, today) -> workbench.PanelData:  # noqa: ANN001, ARG001
+    """One query: the latest unread notifications (the count comes with them)."""
+    rows = db.session.execute(
+        sa.select(Notification.id, Notification.title, sa.func.count().over())
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(4)
+    ).all()
+    total = rows[0][2] if rows else 0
+    items = [
+        workbench.Item(title, None, url_for("core.open_notification", note_id=note_id))
+        for note_id, title, _ in rows
+    ]
+    items.append(
+        workbench.Item(
+            "全部通知" if total else "没有未读通知",
+            total,
+            url_for("core.notifications"),
+            tone="warning",
+        )
+    )
+    return workbench.PanelData(items=items)
+
+
+def _system_panel(user, today) -> workbench.PanelData:  # noqa: ANN001, ARG001
+    from partybuild.core.jobs import scheduler_warnings
+
+    warnings = scheduler_warnings()
+    items = [
+        workbench.Item(text, None, url_for("core.job_runs"), tone="danger") for text in warnings
+    ]
+    if not warnings:
+        items.append(
+            workbench.Item(
+                "定时任务运行正常", None, url_for("core.job_runs"), hint="调度器按时运行"
+            )
+        )
+    items.append(
+        workbench.Item(
+            "系统设置",
+            None,
+            url_for("core.system_settings"),
+            hint="承诺类别、评诺权重与等次、登录锁定等",
+        )
+    )
+    return workbench.PanelData(items=items)
+
+
+workbench.register(
+    workbench.Panel(
+        "core.notifications",
+        "未读通知",
+        _notifications_panel,
+        roles=frozenset(Role),
+        order=90,
+        link="core.notifications",
+    ),
+    workbench.Panel(
+        "core.system",
+        "系统运行",
+        _system_panel,
+        roles=frozenset({Role.admin}),
+        order=15,
+        link="core.job_runs",
+    ),
+)
+
+
 @bp.get("/")
 @authenticated
 def home():
     panels = workbench.panels_for(current_user, local_today())
-    return render_template("core/home.html", panels=panels)
+    scripts = list(dict.fromkeys(s for _, data in panels for s in data.scripts))
+    return render_template("core/home.html", panels=panels, scripts=scripts)
 
 
 @bp.get("/favicon.ico")

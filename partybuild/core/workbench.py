@@ -45,6 +45,7 @@ class PanelData:
     items: list[Item] = field(default_factory=list)
     template: str | None = None  # a partial rendered inside the panel, with ``context``
     context: dict[str, Any] = field(default_factory=dict)
+    scripts: tuple[str, ...] = ()  # static paths the page loads once (e.g. a chart)
 
     @property
     def is_empty(self) -> bool:
@@ -62,6 +63,7 @@ class Panel:
     roles: frozenset[Role]
     order: int = 50
     link: str | None = None  # endpoint of the domain's main page, for the panel's title
+    wide: bool = False  # the full width (a table, a chart) instead of half
 
 
 _PANELS: dict[str, Panel] = {}

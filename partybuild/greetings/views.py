@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from partybuild.core import navigation
+from partybuild.core import navigation, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import send_bytes
 from partybuild.core.forms import submitted_version
@@ -41,6 +41,67 @@ bp = Blueprint("greetings", __name__, url_prefix="/greetings")
 
 navigation.register(
     navigation.Entry("greetings.index", "政治生日", "党员政治生日提醒与电子贺卡", order=60)
+)
+
+
+def _week_panel(user, today: date) -> workbench.PanelData:  # noqa: ANN001
+    """Two queries: this week's political birthdays (light member columns of the
+    months the week touches) and this month's greetings whose gift is not recorded."""
+    from datetime import timedelta
+
+    start = today - timedelta(days=today.weekday())
+    days = [start + timedelta(days=i) for i in range(7)]
+    months = {d.month for d in days}
+    if 3 in months:
+        months.add(2)  # 29 February falls on 1 March in common years under one rule
+    rule = service.leap_day_rule()
+    stmt = sa.select(Member.joined_on).where(
+        Member.is_active.is_(True), sa.extract("month", Member.joined_on).in_(sorted(months))
+    )
+    scope = user.branch_scope
+    if scope is not None:
+        stmt = stmt.where(Member.branch_id.in_(scope))
+    week = 0
+    for (joined,) in db.session.execute(stmt):
+        if any(service.years_on(joined, d, rule) for d in days):
+            week += 1
+    gifts = sa.select(sa.func.count(Greeting.id)).where(
+        Greeting.gift_kind.is_(None),
+        Greeting.anniversary_on >= today.replace(day=1),
+        Greeting.anniversary_on <= today,
+    )
+    if scope is not None:
+        gifts = gifts.where(Greeting.branch_id.in_(scope))
+    month = url_for("greetings.index", month=f"{today:%Y-%m}")
+    return workbench.PanelData(
+        items=[
+            workbench.Item(
+                "本周的政治生日",
+                week,
+                month,
+                tone="info",
+                hint=f"{cn_date(days[0])}至{cn_date(days[-1])}",
+            ),
+            workbench.Item(
+                "本月已过生日、尚未登记礼物的党员",
+                db.session.scalar(gifts) or 0,
+                month,
+                tone="warning",
+                hint="在本月名单中逐人“登记礼物”",
+            ),
+        ]
+    )
+
+
+workbench.register(
+    workbench.Panel(
+        "greetings.week",
+        "政治生日",
+        _week_panel,
+        roles=frozenset({Role.secretary, Role.admin}),
+        order=30,
+        link="greetings.index",
+    )
 )
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")

@@ -9,18 +9,15 @@ merge those cells). 防控措施 holds one measure per line.
 """
 
 import io
-import json
 import logging
 import re
-import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from partybuild.core import audit
+from partybuild.core import audit, imports
+from partybuild.core.imports import ImportPreview, RowError, blank_row
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.settings import setting
 from partybuild.core.xlsx import Sheet
@@ -57,23 +54,6 @@ class LedgerFileError(ServiceError):
     code = "risk_file_invalid"
 
 
-@dataclass
-class RowError:
-    row: int
-    message: str
-
-
-@dataclass
-class ImportPreview:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    total: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and self.total > 0
-
-
 def level_words() -> dict[str, RiskLevel]:
     """Texts accepted for a level: 高/中/低 (with or without 风险) and the 一级… labels
     of the display setting in force."""
@@ -82,10 +62,6 @@ def level_words() -> dict[str, RiskLevel]:
         words[level.label] = words[f"{level.label}风险"] = level
         words[level_label(level)] = level
     return words
-
-
-def _blank(row: list[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
 
 
 def _read_rows(filename: str, content: bytes, max_rows: int) -> list[list[Any]]:
@@ -103,7 +79,7 @@ def _read_rows(filename: str, content: bytes, max_rows: int) -> list[list[Any]]:
         for raw in wb.worksheets[0].iter_rows(values_only=True):
             row = list(raw)
             rows.append(row)
-            if not _blank(row):
+            if not blank_row(row):
                 filled += 1
                 if filled > max_rows + 1:
                     raise LedgerFileError(f"一次最多导入 {max_rows} 行，请拆分文件")
@@ -141,7 +117,7 @@ def preview_import(filename: str, content: bytes, branch: Branch, actor: Any) ->
     if not branch.can_manage(actor):
         raise ServiceError("只有本支部书记可以导入本支部的风险点台账", "forbidden")
     rows = _read_rows(filename, content, setting("RISK_IMPORT_MAX_ROWS"))
-    while rows and _blank(rows[-1]):
+    while rows and blank_row(rows[-1]):
         rows.pop()
     if not rows:
         raise LedgerFileError("文件是空的")
@@ -185,7 +161,7 @@ def preview_import(filename: str, content: bytes, branch: Branch, actor: Any) ->
     carried = {"department": "", "post": ""}
     for offset, raw in enumerate(rows[head + 1 :]):
         rownum = head + offset + 2
-        if _blank(raw):
+        if blank_row(raw):
             continue
         values = {f: _cell_text(raw[i] if i < len(raw) else None) for i, f in columns.items()}
         for key in ("department", "post"):
@@ -276,46 +252,25 @@ def preview_import(filename: str, content: bytes, branch: Branch, actor: Any) ->
     return preview
 
 
-def _pending_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+KIND = "risk_points"
 
 
 def save_pending(preview: ImportPreview, branch: Branch, actor: Any, filename: str) -> str:
-    token = secrets.token_urlsafe(16)
-    payload = {
-        "kind": "risk_points",
-        "user_id": actor.id,
-        "branch_id": branch.id,
-        "filename": filename,
-        "rows": preview.rows,
-    }
-    (_pending_dir() / f"risks-{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
-    return token
-
-
-def _load_pending(token: str, actor: Any) -> dict[str, Any]:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token or ""):
-        raise LedgerFileError("导入批次无效，请重新上传文件")
-    path = _pending_dir() / f"risks-{token}.json"
-    if not path.exists():
-        raise LedgerFileError("导入批次已过期或已完成，请重新上传文件")
-    payload = json.loads(path.read_text())
-    if payload.get("user_id") != actor.id or payload.get("kind") != "risk_points":
-        raise LedgerFileError("导入批次无效，请重新上传文件")
-    return payload
+    """Keep the checked rows until the user confirms them; returns the confirm token."""
+    return imports.save_pending(KIND, preview.rows, actor, filename, branch.id)
 
 
 def confirm_import(token: str, actor: Any) -> list[RiskPoint]:
     """Create every previewed point in the caller's transaction: all or none (the
-    boundary rolls back on the first refused row). One audit entry for the file."""
-    payload = _load_pending(token, actor)
-    branch = db.session.get(Branch, payload["branch_id"])
+    boundary rolls back on the first refused row). The import is claimed first, so a
+    confirm sent twice imports once. One audit entry for the file."""
+    pending = imports.load_pending(KIND, token, actor)
+    branch = db.session.get(Branch, pending.branch_id) if pending.branch_id else None
     if branch is None or not branch.can_manage(actor):
         raise LedgerFileError("导入批次无效，请重新上传文件")
+    filename = pending.filename
     points = []
-    for row in payload["rows"]:
+    for row in imports.claim(pending):
         data = {k: v for k, v in row.items() if k != "controls"}
         try:
             fields = service.point_fields(branch, data, actor)
@@ -335,15 +290,9 @@ def confirm_import(token: str, actor: Any) -> list[RiskPoint]:
         actor=actor,
         branch_id=branch.id,
         after={"ids": [p.id for p in points]},
-        summary=f"导入风险点台账 {payload['filename']}：{len(points)} 个风险点",
+        summary=f"导入风险点台账 {filename}：{len(points)} 个风险点",
     )
-    (_pending_dir() / f"risks-{token}.json").unlink(missing_ok=True)
     return points
-
-
-def discard_pending(token: str) -> None:
-    if re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token or ""):
-        (_pending_dir() / f"risks-{token}.json").unlink(missing_ok=True)
 
 
 def export_xlsx(points: Any) -> bytes:

@@ -574,7 +574,10 @@ def import_ledger():
                     upload.filename, upload.read(), branch, current_user
                 )
             if done and preview.ok:
-                token = spreadsheet.save_pending(preview, branch, current_user, upload.filename)
+                with boundary(form) as saved:
+                    token = spreadsheet.save_pending(preview, branch, current_user, upload.filename)
+                if not saved:
+                    token = None
     return render_template(
         "integrity/import.html", form=form, preview=preview, token=token, branch=branch
     ), (400 if preview is not None and not preview.ok else form_status(form))

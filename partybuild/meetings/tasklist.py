@@ -2,19 +2,16 @@
 (upload → preview → confirm, all or nothing, row-numbered Chinese errors)."""
 
 import io
-import json
 import logging
 import re
-import secrets
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from partybuild.core import audit
+from partybuild.core import audit, imports
+from partybuild.core.imports import ImportPreview, RowError, blank_row
 from partybuild.core.service import ServiceError
 from partybuild.core.settings import setting
 from partybuild.core.xlsx import Sheet
@@ -78,23 +75,6 @@ def template_xlsx() -> bytes:
     return export_xlsx([], date.today())
 
 
-@dataclass
-class RowError:
-    row: int
-    message: str
-
-
-@dataclass
-class Preview:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    total: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and self.total > 0
-
-
 def _parse_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -131,17 +111,13 @@ def _read(content: bytes, filename: str, max_rows: int) -> list[list[Any]]:
         wb.close()
 
 
-def _blank(row: list[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
-
-
-def preview_import(branch: Branch, filename: str, content: bytes, actor: Any) -> Preview:
+def preview_import(branch: Branch, filename: str, content: bytes, actor: Any) -> ImportPreview:
     """Check every row; nothing is written."""
     if not branch.can_manage(actor):
         raise ServiceError("只有本支部书记可以导入重点任务", code="forbidden")
     limit = setting("KEY_TASK_IMPORT_MAX_ROWS")
     rows = _read(content, filename, limit)
-    while rows and _blank(rows[-1]):
+    while rows and blank_row(rows[-1]):
         rows.pop()
     if not rows:
         raise TaskFileError("文件是空的")
@@ -150,7 +126,7 @@ def preview_import(branch: Branch, filename: str, content: bytes, actor: Any) ->
     missing = [label for key, label in REQUIRED.items() if key not in columns.values()]
     if missing:
         raise TaskFileError(f"表头缺少必需的列：{'、'.join(missing)}（第1行应为表头）")
-    body = [r for r in rows[1:] if not _blank(r)]
+    body = [r for r in rows[1:] if not blank_row(r)]
     if len(body) > limit:
         raise TaskFileError(f"一次最多导入 {limit} 行，请拆分文件")
 
@@ -172,11 +148,11 @@ def preview_import(branch: Branch, filename: str, content: bytes, actor: Any) ->
             sa.select(KeyTask.year, KeyTask.title).where(KeyTask.branch_id == branch.id)
         ).all()
     )
-    preview = Preview()
+    preview = ImportPreview()
     seen: dict[tuple[int, str], int] = {}
     for offset, raw in enumerate(rows[1:]):
         rownum = offset + 2
-        if _blank(raw):
+        if blank_row(raw):
             continue
         preview.total += 1
         values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
@@ -246,45 +222,24 @@ def preview_import(branch: Branch, filename: str, content: bytes, actor: Any) ->
     return preview
 
 
-def _pending_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+KIND = "key_tasks"
 
 
-def save_pending(preview: Preview, branch: Branch, actor: Any, filename: str) -> str:
-    token = secrets.token_urlsafe(16)
-    payload = {
-        "kind": "key_tasks",
-        "user_id": actor.id,
-        "branch_id": branch.id,
-        "filename": filename,
-        "rows": audit.json_safe(preview.rows),
-    }
-    (_pending_dir() / f"tasks-{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
-    return token
-
-
-def _load_pending(token: str, actor: Any) -> dict[str, Any]:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token or ""):
-        raise TaskFileError("导入批次无效，请重新上传文件")
-    path = _pending_dir() / f"tasks-{token}.json"
-    if not path.exists():
-        raise TaskFileError("导入批次已过期或已完成，请重新上传文件")
-    payload = json.loads(path.read_text())
-    if payload.get("user_id") != actor.id or payload.get("kind") != "key_tasks":
-        raise TaskFileError("导入批次无效，请重新上传文件")
-    return payload
+def save_pending(preview: ImportPreview, branch: Branch, actor: Any, filename: str) -> str:
+    """Keep the checked rows until the user confirms them; returns the confirm token."""
+    return imports.save_pending(KIND, preview.rows, actor, filename, branch.id)
 
 
 def confirm_import(token: str, actor: Any) -> list[KeyTask]:
-    """Create every previewed task in the caller's transaction; any failure fails all."""
-    payload = _load_pending(token, actor)
-    branch = db.session.get(Branch, payload["branch_id"])
+    """Create every previewed task in the caller's transaction; any failure fails all.
+    The import is claimed first, so a confirm sent twice imports once."""
+    pending = imports.load_pending(KIND, token, actor)
+    branch = db.session.get(Branch, pending.branch_id) if pending.branch_id else None
     if branch is None or not branch.can_manage(actor):
         raise TaskFileError("导入批次无效，请重新上传文件")
+    filename = pending.filename
     created = []
-    for row in payload["rows"]:
+    for row in imports.claim(pending):
         data = dict(row)
         data["deadline"] = date.fromisoformat(data["deadline"])
         try:
@@ -299,11 +254,7 @@ def confirm_import(token: str, actor: Any) -> list[KeyTask]:
         None,
         actor=actor,
         branch_id=branch.id,
-        after={"ids": [t.id for t in created], "filename": payload["filename"]},
-        summary=f"导入重点任务 {len(created)} 项：{payload['filename']}"[:120],
+        after={"ids": [t.id for t in created], "filename": filename},
+        summary=f"导入重点任务 {len(created)} 项：{filename}"[:120],
     )
     return created
-
-
-def discard_pending(token: str) -> None:
-    (_pending_dir() / f"tasks-{token}.json").unlink(missing_ok=True)

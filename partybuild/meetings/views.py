@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.core import navigation, storage, workbench
-from partybuild.core.boundary import after_commit, boundary, form_status
+from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import parse_id, submitted_version
 from partybuild.core.lists import contains, int_arg
@@ -787,7 +787,10 @@ def import_tasks():
                     raise ValidationFailed({"file": "文件不能超过 20 MB"})
                 preview = tasklist.preview_import(branch, upload.filename, content, current_user)
             if done and preview.ok:
-                token = tasklist.save_pending(preview, branch, current_user, upload.filename)
+                with boundary(form) as saved:
+                    token = tasklist.save_pending(preview, branch, current_user, upload.filename)
+                if not saved:
+                    token = None
     return render_template(
         "meetings/import.html",
         form=form,
@@ -804,7 +807,6 @@ def confirm_import():
     token = request.form.get("token", "")
     with boundary() as done:
         created = tasklist.confirm_import(token, current_user)
-        after_commit(lambda: tasklist.discard_pending(token))
         done.success = f"已导入 {len(created)} 项重点任务。"
     if done:
         return redirect(url_for("meetings.tasks"))

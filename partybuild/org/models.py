@@ -215,29 +215,19 @@ def mask_phone(phone: str) -> str:
     return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]
 
 
-class ImportState(LabelledEnum):
-    pending = "pending", "待确认"
-    done = "done", "已导入"
+class BranchDeputy(db.Model):
+    """回避: the 副书记 or 支委委员 a branch names to act for its secretary on her own
+    commitments (approving, scoring, moderating comments on them). One per branch."""
+
+    __tablename__ = "branch_deputies"
+
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(20))  # 副书记 or 支委委员
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    member: Mapped["Member"] = relationship()
 
 
-class RosterImport(db.Model):
-    """A previewed roster import waiting for its confirmation.
-
-    Confirming claims the row with a conditional UPDATE (pending → done) in the same
-    transaction that creates the members, so a confirm sent twice (or four times at
-    once) imports once; the others find it done. Kept in the database, not on one
-    instance's disk, so any app instance can confirm it.
-    """
-
-    __tablename__ = "roster_imports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(sa.String(255), default="")
-    row_count: Mapped[int] = mapped_column(default=0)
-    # The checked rows, cleared once imported.
-    rows: Mapped[list | None] = mapped_column(sa.JSON)
-    state: Mapped[ImportState] = mapped_column(str_enum(ImportState), default=ImportState.pending)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    confirmed_at: Mapped[datetime | None]
+DEPUTY_TITLES = ("副书记", "支委委员")

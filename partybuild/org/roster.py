@@ -12,18 +12,17 @@ import csv
 import io
 import logging
 import re
-import secrets
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
 
-from partybuild.core import audit
-from partybuild.core.db import utcnow
+from partybuild.core import audit, imports
+from partybuild.core.imports import ImportPreview, RowError, blank_row
 from partybuild.core.service import ServiceError
 from partybuild.core.settings import setting
 from partybuild.core.text import clean_text
@@ -33,12 +32,10 @@ from partybuild.org.models import (
     Branch,
     Department,
     Gender,
-    ImportState,
     Member,
     MemberStatus,
     PartyGroup,
     Post,
-    RosterImport,
 )
 from partybuild.org.service import create_member, member_problems
 
@@ -79,23 +76,6 @@ class RosterFileError(ServiceError):
     code = "roster_file_invalid"
 
 
-@dataclass
-class RowError:
-    row: int
-    message: str
-
-
-@dataclass
-class ImportPreview:
-    rows: list[dict[str, Any]] = field(default_factory=list)  # valid parsed rows
-    errors: list[RowError] = field(default_factory=list)
-    total: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and self.total > 0
-
-
 def parse_date(value: Any) -> date | None:
     if value is None or value == "":
         return None
@@ -110,10 +90,6 @@ def parse_date(value: Any) -> date | None:
     if not m:
         raise ValueError(text)
     return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-
-
-def _blank(row: Iterable[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
 
 
 @dataclass
@@ -240,7 +216,7 @@ def _take_rows(source: Iterable[Any], max_rows: int, *, numbered: bool = False) 
         if rownum == 1:
             found.header = list(raw)
             continue
-        if _blank(raw):
+        if blank_row(raw):
             continue
         if len(found.body) >= max_rows:
             raise RosterFileError(f"一次最多导入 {max_rows} 行，请拆分文件")
@@ -279,7 +255,7 @@ def preview_import(
     sheet = _read_rows(
         filename, stream, setting("ROSTER_IMPORT_MAX_ROWS"), setting("ROSTER_IMPORT_MAX_BYTES")
     )
-    if not sheet.body and (sheet.header is None or _blank(sheet.header)):
+    if not sheet.body and (sheet.header is None or blank_row(sheet.header)):
         raise RosterFileError("文件是空的")
     header = [str(c).strip() if c is not None else "" for c in sheet.header or []]
     columns = {i: HEADERS[h] for i, h in enumerate(header) if h in HEADERS}
@@ -376,58 +352,23 @@ def preview_import(
     return preview
 
 
-# Pending imports wait in the database between preview and confirm.
-PENDING_DAYS = 2  # a preview not confirmed within this many days is dropped
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{10,64}")
+KIND = "roster"
 
 
 def save_pending(preview: ImportPreview, actor: Any, filename: str) -> str:
     """Keep the checked rows until the user confirms them; returns the confirm token."""
-    db.session.execute(
-        sa.delete(RosterImport).where(RosterImport.created_at < utcnow() - timedelta(PENDING_DAYS))
-    )
-    token = secrets.token_urlsafe(16)
-    db.session.add(
-        RosterImport(
-            token=token,
-            user_id=actor.id,
-            filename=(filename or "")[:255],
-            row_count=len(preview.rows),
-            rows=audit.json_safe(preview.rows),
-        )
-    )
-    db.session.flush()
-    return token
+    return imports.save_pending(KIND, preview.rows, actor, filename)
 
 
 def confirm_import(token: str, actor: Any) -> list[Member]:
-    """Create every previewed member in one transaction (the view commits).
-
-    The import is claimed first with a conditional UPDATE (pending → done): on
-    PostgreSQL a concurrent confirm waits on the row and then finds it done; on
-    SQLite the UPDATE takes the database's write lock. A failure rolls the claim
-    back with everything else, so the import stays pending.
-    """
-    if not _TOKEN_RE.fullmatch(token or ""):
-        raise RosterFileError("导入批次无效，请重新上传文件")
-    found = db.session.execute(
-        sa.select(RosterImport.id, RosterImport.user_id).where(RosterImport.token == token)
-    ).one_or_none()
-    if found is None or found.user_id != actor.id:
-        raise RosterFileError("导入批次无效或已过期，请重新上传文件")
-    table = RosterImport.__table__
-    claimed = db.session.execute(
-        sa.update(table)
-        .where(table.c.id == found.id, table.c.state == ImportState.pending.value)
-        .values(state=ImportState.done.value, confirmed_at=utcnow())
-    ).rowcount
-    if claimed != 1:
-        raise RosterFileError("该导入已完成，不能重复确认。")
-    filename, rows = db.session.execute(
-        sa.select(table.c.filename, table.c.rows).where(table.c.id == found.id)
-    ).one()
+    """Create every previewed member in one transaction (the view commits). The import
+    is claimed first (core.imports.claim): a confirm sent twice imports once, and a
+    failure rolls the claim back with everything else, so the import stays pending."""
+    pending = imports.load_pending(KIND, token, actor)
+    filename = pending.filename
+    rows = imports.claim(pending)
     members = []
-    for row in rows or []:
+    for row in rows:
         data = dict(row)
         for key in ("birth_on", "joined_on", "full_member_on"):
             data[key] = date.fromisoformat(data[key]) if data[key] else None
@@ -437,7 +378,6 @@ def confirm_import(token: str, actor: Any) -> list[Member]:
             raise RosterFileError(
                 f"第{row['row']}行：{exc.message}（数据已变化，请重新上传）"
             ) from exc
-    db.session.execute(sa.update(table).where(table.c.id == found.id).values(rows=None))
     audit.record(
         "import",
         "member",

@@ -346,3 +346,55 @@ def set_branch_active(branch: Branch, active: bool, actor: Any) -> None:
         before={"is_active": not active},
         after={"is_active": active},
     )
+
+
+def set_branch_deputy(branch: Branch, member_id: int | None, title: str, actor: Any) -> None:
+    """Name (or clear, ``member_id`` None) the branch's deputy for 回避: the 副书记 or a
+    支委委员 who acts for the secretary on her own commitments. Admin or the branch's
+    secretary; the deputy is an active member of the branch and holds no secretary
+    account of it (then she would act on her own)."""
+    from partybuild.auth.models import User
+    from partybuild.core.permissions import Role
+    from partybuild.org.models import DEPUTY_TITLES, BranchDeputy
+
+    if not branch.can_manage(actor):
+        raise PermissionDenied("只有系统管理员或本支部书记可以指定代行审核的支委")
+    current = db.session.get(BranchDeputy, branch.id)
+    before = {"member_id": current.member_id, "title": current.title} if current else {}
+    if member_id is None:
+        if current is None:
+            return
+        db.session.delete(current)
+        after: dict[str, Any] = {}
+    else:
+        member = db.session.get(Member, member_id)
+        if member is None or member.branch_id != branch.id or not member.is_active:
+            raise ValidationFailed({"member_id": "请选择本支部的在册党员"})
+        if title not in DEPUTY_TITLES:
+            raise ValidationFailed({"title": "请选择副书记或支委委员"})
+        is_secretary = db.session.scalar(
+            sa.select(sa.func.count(User.id)).where(
+                User.member_id == member_id,
+                User.role == Role.secretary,
+                User.branch_id == branch.id,
+            )
+        )
+        if is_secretary:
+            raise ValidationFailed({"member_id": "支部书记本人不能担任代行审核的支委"})
+        if current is None:
+            current = BranchDeputy(branch_id=branch.id)
+            db.session.add(current)
+        current.member_id, current.title = member_id, title
+        current.updated_by_id = getattr(actor, "id", None)
+        after = {"member_id": member_id, "title": title}
+    db.session.flush()
+    audit.record(
+        "set_deputy",
+        "branch",
+        branch.id,
+        actor=actor,
+        branch_id=branch.id,
+        before=before,
+        after=after,
+        summary=f"{branch.name}回避代行：{title} {member.name}" if member_id else branch.name,
+    )

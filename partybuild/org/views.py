@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from partybuild.core import audit, navigation
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
-from partybuild.core.forms import submitted_version
+from partybuild.core.forms import parse_id, submitted_version
 from partybuild.core.permissions import Role, access, authenticated
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.settings import setting
@@ -376,3 +376,38 @@ def set_branch_active(unit_id: int):
     with boundary(success="党支部状态已更新。"):
         service.set_branch_active(branch, request.form.get("active") == "1", current_user)
     return redirect(url_for("org.structure"))
+
+
+# --- 回避: the branch's deputy for the secretary's own commitments ----------------------
+
+
+@bp.route("/branches/<int:branch_id>/deputy", methods=["GET", "POST"])
+@access(Role.admin, Role.secretary)
+def branch_deputy(branch_id: int):
+    from partybuild.org.models import DEPUTY_TITLES, BranchDeputy
+
+    branch = db.get_or_404(Branch, branch_id)
+    if not branch.can_manage(current_user):
+        abort(404)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        member_id = parse_id(request.form.get("member_id"))
+        with boundary(errors, success="已保存代行审核的支委。") as done:
+            service.set_branch_deputy(
+                branch, member_id, request.form.get("title", ""), current_user
+            )
+        if done:
+            return redirect(url_for("org.branch_deputy", branch_id=branch.id))
+    members = db.session.scalars(
+        sa.select(Member)
+        .where(Member.branch_id == branch.id, Member.is_active.is_(True))
+        .order_by(Member.name)
+    ).all()
+    return render_template(
+        "org/branch_deputy.html",
+        branch=branch,
+        deputy=db.session.get(BranchDeputy, branch.id),
+        members=members,
+        titles=DEPUTY_TITLES,
+        errors=errors,
+    ), (400 if errors else 200)

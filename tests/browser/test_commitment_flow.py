@@ -112,7 +112,12 @@ def test_commitment_from_draft_to_evaluated(
     sec.get_by_label("评分（0–100）").fill("98")
     sec.get_by_label("点评人").fill("王局长")
     sec.get_by_role("button", name="保存评价").click()
-    sec.get_by_role("button", name="确定评诺结果").click()
+    # One public rating, below the minimum: the confirmation says so and asks for a
+    # note (issue 10: finalising explains itself).
+    gaps = sec.get_by_test_id("finalise-gaps")
+    assert "少于最低" in gaps.inner_text()
+    gaps.get_by_role("textbox").fill("群众评价尚少，按支部评议确定")
+    gaps.get_by_role("button", name="确定评诺结果").click()
     assert sec.get_by_text("评诺结果已确定").is_visible()
     assert sec.get_by_test_id("final-score").inner_text() == "96.1 分 · 好"
     timeline = sec.get_by_test_id("timeline").inner_text()

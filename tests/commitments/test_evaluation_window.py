@@ -146,6 +146,8 @@ def test_open_window_finalise_button_is_a_plain_button(client, auth, world):
     auth.login(world.secretary)
     page = text(client.get(f"/commitments/{c.id}"))
     assert f'action="/commitments/{c.id}/finalise"' in page and "逾期说明" not in page
-    assert client.post(f"/commitments/{c.id}/finalise").status_code == 302
+    # Progress 50%, no public part, no 领导点: a note is asked for (issue 10).
+    assert client.post(f"/commitments/{c.id}/finalise").status_code == 400
+    assert client.post(f"/commitments/{c.id}/finalise", data={"text": "按现状"}).status_code == 302
     db.session.expire_all()
     assert c.state == S.evaluated

@@ -339,6 +339,12 @@ CASES: dict[str, Case] = {
         files=_roster_csv,
     ),
     "org.confirm_import": Case("secretary", text=("token",)),
+    "org.branch_deputy": Case(
+        "secretary",
+        lambda env: {"branch_id": env.w.org.a.id},
+        fixed=lambda env: {"member_id": str(env.member().id)},
+        text=("title",),
+    ),
     "org.create_member": Case("secretary", form=MemberForm, fixed=_member_fields),
     "org.create_unit": Case(
         "admin",

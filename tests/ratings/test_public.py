@@ -107,7 +107,7 @@ def test_comments_show_only_after_approval(client, auth, app, rw):
     assert sheet.comment_state == CommentState.pending
     staff = app.test_client()
     with staff.session_transaction() as sess:
-        sess["_user_id"], sess["_fresh"] = str(rw.other_secretary.id), True
+        sess["_user_id"], sess["_fresh"] = rw.other_secretary.get_id(), True
     assert (
         staff.post(f"/ratings/moderation/{sheet.id}", data={"decision": "approve"}).status_code
         == 404

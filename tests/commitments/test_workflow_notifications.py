@@ -1,0 +1,82 @@
+"""Workflow notifications: each step tells the person who acts next, with a link to the
+page where they act; the daily digest of comments awaiting moderation is sent once."""
+
+import sqlalchemy as sa
+
+from partybuild.commitments import service, tasks
+from partybuild.commitments.models import CommentState, CommitmentState, PublicRating
+from partybuild.core.db import utcnow
+from partybuild.core.notifications import Notification
+from partybuild.extensions import db
+
+S = CommitmentState
+
+
+def notes(user):
+    return db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+    ).all()
+
+
+def test_submission_tells_the_secretary_once_per_member_and_day(app, world):
+    world.commitment(S.draft)
+    world.commitment(S.draft)
+    with app.test_request_context("/"):
+        n = service.submit_all(world.batch, world.owner_member, world.owner)
+    db.session.commit()
+    assert n == 2
+    got = notes(world.secretary)
+    assert len(got) == 1
+    assert "张承诺提交了承诺" in got[0].title and got[0].link == "/commitments/review"
+    assert notes(world.users["other_secretary"]) == []
+
+
+def test_publish_and_return_tell_the_member(app, world):
+    a = world.commitment(S.submitted)
+    b = world.commitment(S.submitted)
+    with app.test_request_context("/"):
+        service.publish_commitment(a, world.secretary)
+        service.return_for_revision(b, "目标要量化", world.secretary)
+    db.session.commit()
+    got = notes(world.owner)
+    assert [n.title for n in got] == ["您的承诺已审核通过并公开亮诺", "您的承诺被退回修改"]
+    assert got[0].link == f"/commitments/{a.id}" and got[1].link == f"/commitments/{b.id}"
+
+
+def test_evaluation_request_tells_the_secretary_and_the_result_tells_the_member(app, world):
+    c = world.commitment(S.in_progress)
+    with app.test_request_context("/"):
+        service.request_evaluation(c, world.owner)
+        got = notes(world.secretary)
+        assert got[-1].title == "张承诺申请评诺" and got[-1].link == f"/commitments/{c.id}"
+        from partybuild.commitments.models import EvaluationKind
+
+        service.record_evaluation(c, EvaluationKind.self_, 90, "好", world.owner)
+        service.record_evaluation(c, EvaluationKind.branch, 90, "好", world.secretary)
+        service.finalise_evaluation(c, world.secretary, "")
+    db.session.commit()
+    assert notes(world.owner)[-1].title == "您的承诺评诺结果已确定"
+
+
+def test_daily_digest_of_comments_awaiting_moderation(app, world):
+    c = world.commitment(S.published)
+    for i in range(3):
+        db.session.add(
+            PublicRating(
+                commitment_id=c.id,
+                level="satisfied",
+                comment=f"留言{i}",
+                comment_state=CommentState.pending,
+                browser_hash=f"b{i}",
+                ip_hash="i",
+                rated_on=world.today,
+            )
+        )
+    db.session.commit()
+    now = utcnow()
+    assert tasks.digest_pending_comments(now) == {"pending": 3, "notified": 1}
+    assert tasks.digest_pending_comments(now) == {"pending": 3, "notified": 0}  # once a day
+    got = notes(world.secretary)
+    assert got[0].title == "有 3 条群众留言待审核"
+    assert got[0].link == "/commitments/moderation?state=pending"
+    assert notes(world.users["other_secretary"]) == []
