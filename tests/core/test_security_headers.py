@@ -171,6 +171,9 @@ def test_login_with_hostile_next_lands_home_never_off_site(client, make_user):
             data={"username": user.username, "password": "Correct-horse-9"},
             query_string={"next": target},
         )
+        if "\x00" in target:  # NUL in a query is refused outright (issue 9): no redirect
+            assert resp.status_code == 400 and "Location" not in resp.headers, target
+            continue
         assert resp.status_code == 302, target
         assert resp.headers["Location"] == "/", target
         client.post("/auth/logout")
