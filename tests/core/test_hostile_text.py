@@ -81,7 +81,7 @@ def _store_bad_rows(world, make_member):
     record = db.session.scalar(
         sa.select(FulfilmentRecord).where(FulfilmentRecord.commitment_id == c.id)
     )
-    record.text = "第一段\x0b第二段\x01\x00完"
+    record.text = "第一段\x0b第二段\x01\x1f完"  # PostgreSQL stores no NUL at all
     world.owner_member.name = "张\x01三\x0b"
     make_member(name="李\x0b四", title="科员\x1f\ufffe")
     db.session.commit()
