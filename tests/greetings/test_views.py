@@ -198,6 +198,7 @@ def test_admin_edits_template_and_unknown_placeholder_is_refused(client, auth):
             "title": "政治生日快乐",
             "body": "{姓名}同志，{职务}好",
             "is_active": "y",
+            "version_id": str(row.version_id),  # edit forms must send it (issue 9)
         },
     )
     html = resp.get_data(as_text=True)
@@ -213,6 +214,7 @@ def test_admin_edits_template_and_unknown_placeholder_is_refused(client, auth):
             "title": "祝贺",
             "body": "{姓名}同志：入党{入党周年}年！",
             "is_active": "y",
+            "version_id": str(row.version_id),  # edit forms must send it (issue 9)
         },
     )
     assert resp.status_code == 302
