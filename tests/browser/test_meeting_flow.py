@@ -75,7 +75,7 @@ def test_secretary_runs_a_meeting_to_approved_minutes(live_server, page, phone_p
     lead = page.get_by_label("责任领导")
     lead.fill("李")
     option = page.locator("#member-options option").first
-    option.wait_for(state="attached")
+    option.wait_for(state="attached", timeout=30_000)  # the search answers after a short pause
     lead.fill(option.get_attribute("value"))
     page.get_by_label("责任科室").select_option(label="督查督办科")
     page.get_by_label("完成时限").fill("2026-06-30")
