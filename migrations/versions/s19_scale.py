@@ -1,0 +1,26 @@
+"""reserved for a parallel branch: s19_scale
+
+Revision ID: s19_scale
+Revises: r18_reports
+Create Date: 2026-11-27 16:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import partybuild.core.db
+
+
+# revision identifiers, used by Alembic.
+revision = 's19_scale'
+down_revision = 'r18_reports'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
