@@ -107,3 +107,60 @@ class User(UserMixin, db.Model):
 
     def can_manage(self, user: "User") -> bool:
         return user.is_authenticated and user.is_admin
+
+
+def _user_names(ids: list[str]) -> dict[str, str]:
+    from partybuild.core.forms import parse_id
+
+    wanted = [i for i in (parse_id(v) for v in ids) if i is not None]
+    rows = db.session.execute(
+        sa.select(User.id, User.display_name, User.username).where(User.id.in_(wanted))
+    )
+    return {str(uid): display or username for uid, display, username in rows}
+
+
+def _staff_choices() -> list[tuple[int, str]]:
+    """People for the audit filter: the accounts that manage or review (few); members
+    are found by typing a name."""
+    rows = db.session.execute(
+        sa.select(User.id, User.display_name, User.username, User.role)
+        .where(User.role != Role.member)
+        .order_by(User.role, User.username)
+        .limit(500)
+    )
+    return [
+        (uid, f"{display or username}（{role.label}）") for uid, display, username, role in rows
+    ]
+
+
+def _search_users(text: str) -> list[int]:
+    from partybuild.core.lists import contains
+
+    return list(
+        db.session.scalars(
+            sa.select(User.id).where(contains([User.username, User.display_name], text)).limit(200)
+        )
+    )
+
+
+def _register_audit_labels() -> None:
+    from partybuild.core import audit
+
+    audit.register_object_type(
+        "user",
+        "账户",
+        fields={
+            "username": "登录名", "display_name": "姓名", "role": "角色",
+            "branch_id": "所属党支部", "member_id": "对应党员", "is_active_account": "账户启用",
+            "is_active": "账户启用", "acts_for_secretaries": "可代行支部书记审核",
+        },
+        values={"role": Role},
+        names=_user_names,
+        link=("auth.edit_user", "user_id"),
+        choices=_staff_choices,
+        search=_search_users,
+        order=5,
+    )  # fmt: skip
+
+
+_register_audit_labels()

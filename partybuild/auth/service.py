@@ -62,7 +62,7 @@ def authenticate(username: str, password: str) -> LoginResult:
     user = db.session.scalar(sa.select(User).where(User.username == name))
     if user is None:
         verify_password(_dummy_hash(), password)
-        audit.record("login_failed", "user", None, summary=f"unknown user {name[:40]}")
+        audit.record("login_failed", "user", None, summary=f"不存在的账号：{name[:40]}")
         return LoginResult(None, LOGIN_FAILED)
     password_ok = verify_password(user.password_hash, password)
     if user.is_locked():

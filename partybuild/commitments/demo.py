@@ -410,7 +410,7 @@ def seed() -> list[str]:
             batch.id,
             actor="seed-demo",
             branch_id=branch.id,
-            summary=f"demo commitments for {branch.code}",
+            summary=f"演示数据：{branch.name}的承诺",
         )
     from partybuild.commitments.rates import rates
 

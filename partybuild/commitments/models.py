@@ -713,3 +713,68 @@ def _expire_branch_versions(session: sa.orm.Session, flush_context) -> None:  # 
             session.expire(obj, ["public_version", "public_changed_at"])
         elif isinstance(obj, Commitment) and obj.id in rated:
             session.expire(obj, [f"ratings_{level.value}" for level in RatingLevel])
+
+
+def _commitment_names(ids: list[str]) -> dict[str, str]:
+    """“姓名：承诺内容（前 20 字）” for the audit page, one query."""
+    from partybuild.core.forms import parse_id
+
+    wanted = [i for i in (parse_id(v) for v in ids) if i is not None]
+    rows = db.session.execute(
+        sa.select(Commitment.id, Member.name, sa.func.substr(Commitment.content, 1, 21))
+        .join(Member, Member.id == Commitment.member_id)
+        .where(Commitment.id.in_(wanted))
+    )
+    return {
+        str(cid): f"{name}：{text[:20]}{'…' if len(text) > 20 else ''}" for cid, name, text in rows
+    }
+
+
+def _rating_names(ids: list[str]) -> dict[str, str]:
+    from partybuild.core.forms import parse_id
+
+    wanted = [i for i in (parse_id(v) for v in ids) if i is not None]
+    rows = db.session.execute(
+        sa.select(PublicRating.id, Member.name, PublicRating.level)
+        .join(Commitment, Commitment.id == PublicRating.commitment_id)
+        .join(Member, Member.id == Commitment.member_id)
+        .where(PublicRating.id.in_(wanted))
+    )
+    return {
+        str(rid): f"对{name}承诺的评价（{RatingLevel(level).label}）" for rid, name, level in rows
+    }
+
+
+audit.register_object_type(
+    "commitment",
+    "党员承诺",
+    fields={
+        "category": "承诺类别", "content": "承诺内容", "target": "目标", "measures": "措施",
+        "deadline": "完成时限", "state": "状态", "is_withdrawn": "已撤回", "progress": "进度（%）",
+        "score": "评诺得分", "grade": "评诺等次",
+    },
+    values={"state": CommitmentState},
+    names=_commitment_names,
+    link=("commitments.detail", "commitment_id"),
+    order=20,
+)  # fmt: skip
+audit.register_object_type(
+    "commitment_batch",
+    "承诺批次",
+    fields={
+        "title": "批次名称", "commit_start": "承诺开始", "commit_end": "承诺截止",
+        "evaluation_start": "评诺开始", "evaluation_end": "评诺截止", "status": "状态",
+    },
+    values={"status": BatchStatus},
+    names=audit.names_from(CommitmentBatch.id, CommitmentBatch.title),
+    actions={"reopen": "重新开放批次", "close": "结束批次"},
+    order=21,
+)  # fmt: skip
+audit.register_object_type(
+    "public_rating",
+    "群众评价",
+    fields={"comment_state": "留言状态", "level": "满意度"},
+    values={"comment_state": CommentState, "level": RatingLevel},
+    names=_rating_names,
+    order=22,
+)

@@ -683,7 +683,7 @@ def export_xlsx():
             None,
             actor=current_user,
             branch_id=current_user.branch_id,
-            summary=f"ledger xlsx, {len(rows)} rows, filters {dict(request.args)}",
+            summary=f"导出承诺践诺台账（Excel），{len(rows)} 行",
         )
     filename = f"承诺践诺台账_{local_today():%Y%m%d}.xlsx"
     return send_bytes(data, filename, XLSX, fallback="ledger.xlsx")

@@ -19,7 +19,7 @@ import hmac
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -63,6 +63,328 @@ def register_action_labels(labels: dict[str, str], *, object_type: str | None = 
 
 def action_label_of(object_type: str | None, action: str) -> str:
     return _TYPED_LABELS.get((object_type or "", action)) or ACTION_LABELS.get(action, action)
+
+
+# --- how entries read on the audit page ----------------------------------------------
+#
+# Each domain registers its object types (Chinese name, field labels, value labels, a
+# batch name loader and a link) with ``register_object_type`` in its own module; core
+# knows none of them. Fields shared by every type (``branch_id`` …) are registered once
+# with ``register_field_labels`` by the domain that owns what they point at.
+
+# A value formatter: a LabelledEnum class, a {stored value: label} mapping, or a callable.
+Formatter = Any
+
+
+@dataclass
+class ObjectType:
+    key: str
+    label: str  # 承诺
+    fields: dict[str, str]
+    values: dict[str, Formatter]
+    refs: dict[str, str]  # field -> object type its value (an id, or a list of ids) names
+    names: Any = None  # Callable[[list[str]], dict[str, str]]: ids -> names, one query
+    link: Any = None  # (endpoint, id argument) or Callable[[str], str | None]
+    order: int = 100
+    # For the page's filters: a short list of (id, name) for a select, and a text search
+    # returning matching ids (both read small tables, never the audit log).
+    choices: Any = None  # Callable[[], list[tuple[int, str]]]
+    search: Any = None  # Callable[[str], list[int]]
+    hidden: set[str] = field(default_factory=set)  # fields the summary already tells
+    listed: bool = True  # offered in the page's filter (False: only names other fields)
+
+
+OBJECT_TYPES: dict[str, ObjectType] = {}
+COMMON_FIELDS: dict[str, str] = {}
+COMMON_VALUES: dict[str, Formatter] = {}
+COMMON_REFS: dict[str, str] = {}
+# Who acted when no account did (``actor="cli"``, the demo seed, the scheduler).
+SYSTEM_ACTORS: dict[str, str] = {
+    "cli": "命令行", "系统": "系统", "seed-demo": "演示数据", "scheduler": "定时任务",
+}  # fmt: skip
+
+
+def register_object_type(
+    key: str,
+    label: str,
+    *,
+    fields: dict[str, str] | None = None,
+    values: dict[str, Formatter] | None = None,
+    refs: dict[str, str] | None = None,
+    names: Any = None,
+    link: Any = None,
+    actions: dict[str, str] | None = None,
+    order: int = 100,
+    choices: Any = None,
+    search: Any = None,
+    hidden: tuple[str, ...] = (),
+    listed: bool = True,
+) -> ObjectType:
+    """Declare an audited object type. Registering a key again adds to it (a domain may
+    register fields next to the model and the loader next to the views)."""
+    t = OBJECT_TYPES.setdefault(key, ObjectType(key, label, {}, {}, {}, order=order))
+    t.label = label
+    t.fields.update(fields or {})
+    t.values.update(values or {})
+    t.refs.update(refs or {})
+    t.names = names or t.names
+    t.link = link or t.link
+    t.choices = choices or t.choices
+    t.search = search or t.search
+    t.hidden.update(hidden)
+    t.listed = listed
+    if actions:
+        register_action_labels(actions, object_type=key)
+    return t
+
+
+def names_from(id_column: Any, *columns: Any, fmt: Any = None) -> Any:
+    """A names loader for ``register_object_type``: ids -> names in one SELECT of the
+    id and ``columns`` (joined by ``fmt(row)``, by default the first column)."""
+
+    def load(ids: list[str]) -> dict[str, str]:
+        from partybuild.core.forms import parse_id
+
+        wanted = [i for i in (parse_id(v) for v in ids) if i is not None]
+        if not wanted:
+            return {}
+        rows = db.session.execute(sa.select(id_column, *columns).where(id_column.in_(wanted)))
+        return {str(r[0]): str(fmt(r[1:]) if fmt else r[1]) for r in rows}
+
+    return load
+
+
+def register_field_labels(
+    fields: dict[str, str],
+    *,
+    values: dict[str, Formatter] | None = None,
+    refs: dict[str, str] | None = None,
+) -> None:
+    """Labels of fields that mean the same for every object type."""
+    COMMON_FIELDS.update(fields)
+    COMMON_VALUES.update(values or {})
+    COMMON_REFS.update(refs or {})
+
+
+def object_type_label(key: str) -> str:
+    t = OBJECT_TYPES.get(key)
+    return t.label if t is not None else key
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """Object types for the audit page's filter, by their Chinese names."""
+    types = sorted(OBJECT_TYPES.values(), key=lambda t: (t.order, t.label))
+    return [(t.key, t.label) for t in types if t.listed]
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """Every registered action once per label (typed labels included)."""
+    seen: dict[str, str] = {}
+    for key, label in ACTION_LABELS.items():
+        seen.setdefault(key, label)
+    for (_, key), label in _TYPED_LABELS.items():
+        seen.setdefault(key, label)
+    return sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+@dataclass
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class EntryView:
+    """An audit entry as the page shows it: every name in Chinese."""
+
+    entry: "AuditEntry"
+    actor: str
+    actor_id: int | None
+    action: str
+    type_label: str
+    object_name: str
+    object_url: str | None
+    branch: str
+    summary: str
+    changes: list[Change]
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+_MAX_VALUE = 120
+
+
+def _type_of(key: str) -> ObjectType | None:
+    return OBJECT_TYPES.get(key)
+
+
+def _ref_type(t: ObjectType | None, field_name: str) -> str | None:
+    return (t.refs.get(field_name) if t else None) or COMMON_REFS.get(field_name)
+
+
+def _field_label(t: ObjectType | None, field_name: str) -> str:
+    return (t.fields.get(field_name) if t else None) or COMMON_FIELDS.get(field_name) or field_name
+
+
+def _formatter(t: ObjectType | None, field_name: str) -> Formatter:
+    return (t.values.get(field_name) if t else None) or COMMON_VALUES.get(field_name)
+
+
+def _ids(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value if v is not None and not isinstance(v, dict | list)]
+    if value is None or isinstance(value, dict | bool):
+        return []
+    return [str(value)]
+
+
+class _Names:
+    """Names of the objects a page of entries mentions: one query per object type."""
+
+    def __init__(self) -> None:
+        self.wanted: dict[str, set[str]] = {}
+        self.found: dict[str, dict[str, str]] = {}
+
+    def want(self, type_key: str | None, ids: list[str]) -> None:
+        if type_key and ids:
+            self.wanted.setdefault(type_key, set()).update(ids)
+
+    def load(self) -> None:
+        for key, ids in self.wanted.items():
+            t = _type_of(key)
+            if t is None or t.names is None:
+                continue
+            try:
+                self.found[key] = {str(k): v for k, v in t.names(sorted(ids)).items()}
+            except (ValueError, sa.exc.DataError):
+                self.found[key] = {}
+
+    def name(self, type_key: str, object_id: str) -> str:
+        found = self.found.get(type_key, {}).get(str(object_id))
+        if found:
+            return found
+        return f"{object_type_label(type_key)}（编号 {object_id}）"
+
+
+def _format_value(t: ObjectType | None, field_name: str, value: Any, names: _Names) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    ref = _ref_type(t, field_name)
+    if ref and _ids(value):
+        return "、".join(names.name(ref, i) for i in _ids(value))
+    fmt = _formatter(t, field_name)
+    if fmt is not None:
+        if isinstance(fmt, type) and issubclass(fmt, Enum):
+            try:
+                member = fmt(value)
+                return getattr(member, "label", str(value))
+            except ValueError:
+                return str(value)
+        if isinstance(fmt, dict):
+            return str(fmt.get(value, value))
+        try:
+            return str(fmt(value))
+        except Exception:  # a formatter must never break the page
+            logger.warning("audit formatter for %s.%s failed", t.key if t else "", field_name)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict):
+        parts = [f"{_field_label(t, k)}：{_format_value(t, k, v, names)}" for k, v in value.items()]
+        return "；".join(parts) or "—"
+    if isinstance(value, list):
+        return "、".join(_format_value(t, field_name, v, names) for v in value) or "—"
+    text = str(value)
+    if isinstance(value, str) and _ISO_DATETIME.match(text):
+        try:
+            from partybuild.core.timeutil import format_datetime
+
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is not None:
+                return format_datetime(moment)
+        except ValueError:
+            pass
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
+
+
+def _want_refs(t: ObjectType | None, data: dict | None, names: _Names) -> None:
+    for k, v in (data or {}).items():
+        if isinstance(v, dict):
+            _want_refs(t, v, names)
+        else:
+            names.want(_ref_type(t, k), _ids(v))
+
+
+def _link(t: ObjectType | None, object_id: str | None) -> str | None:
+    from flask import url_for
+
+    from partybuild.core.permissions import can_open
+
+    if t is None or t.link is None or object_id is None:
+        return None
+    if callable(t.link):
+        return t.link(object_id)
+    endpoint, arg = t.link
+    if not can_open(endpoint):
+        return None
+    try:
+        value: Any = int(object_id) if arg.endswith("_id") else object_id
+        return url_for(endpoint, **{arg: value})
+    except (ValueError, Exception):  # noqa: BLE001 - a stale id must not break the page
+        return None
+
+
+def present(entries: list["AuditEntry"]) -> list[EntryView]:
+    """The page's entries in Chinese, with names of what they mention. A fixed number
+    of queries: one per object type mentioned, whatever the number of entries."""
+    names = _Names()
+    for e in entries:
+        t = _type_of(e.object_type)
+        if e.object_id is not None:
+            names.want(e.object_type, [e.object_id])
+        if e.actor_id is not None:
+            names.want("user", [str(e.actor_id)])
+        if e.branch_id is not None:
+            names.want("branch", [str(e.branch_id)])
+        _want_refs(t, e.before, names)
+        _want_refs(t, e.after, names)
+    names.load()
+    views = []
+    for e in entries:
+        t = _type_of(e.object_type)
+        if e.actor_id is not None:
+            actor = names.found.get("user", {}).get(str(e.actor_id)) or e.actor_name
+        else:
+            actor = SYSTEM_ACTORS.get(e.actor_name, e.actor_name)
+        if e.object_id is not None:
+            object_name = names.found.get(e.object_type, {}).get(e.object_id) or (
+                f"编号 {e.object_id}"
+            )
+        else:
+            object_name = ""
+        changes = [
+            Change(
+                _field_label(t, k),
+                _format_value(t, k, old, names),
+                _format_value(t, k, new, names),
+            )
+            for k, old, new in e.changes
+            if t is None or k not in t.hidden
+        ]
+        views.append(
+            EntryView(
+                entry=e,
+                actor=actor,
+                actor_id=e.actor_id,
+                action=e.action_label,
+                type_label=object_type_label(e.object_type),
+                object_name=object_name,
+                object_url=_link(t, e.object_id),
+                branch=names.name("branch", str(e.branch_id)) if e.branch_id is not None else "",
+                summary=e.summary,
+                changes=changes,
+            )
+        )
+    return views
 
 
 def key_id_of(key: bytes) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from partybuild.core import audit
 from partybuild.core.audit import AuditEntry
 from partybuild.core.forms import parse_id
 from partybuild.core.timeutil import LOCAL_TZ
@@ -53,20 +54,26 @@ def _day_arg(args: Mapping[str, str], name: str) -> datetime | None:
 
 @dataclass(frozen=True)
 class AuditFilters:
-    actor: str = ""
+    actor: str = ""  # name or account typed in the box
+    actor_id: int | None = None  # a person chosen from the list (or a link)
+    branch_id: int | None = None
     action: str = ""
     object_type: str = ""
     object_id: str = ""
+    upto: int | None = None  # start the list at this entry (a broken link found by 校验)
     start: datetime | None = None  # first local day shown
     end: datetime | None = None  # last local day shown
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "AuditFilters":
         return cls(
-            actor=text_arg(args, "actor"),
-            action=args.get("action") or "",
-            object_type=args.get("object_type") or "",
-            object_id=text_arg(args, "object_id"),
+            actor=text_arg(args, "actor")[:40],
+            actor_id=int_arg(args, "actor_id"),
+            branch_id=int_arg(args, "branch_id"),
+            action=(args.get("action") or "")[:64],
+            object_type=(args.get("object_type") or "")[:64],
+            object_id=text_arg(args, "object_id")[:64],
+            upto=int_arg(args, "entry"),
             start=_day_arg(args, "start"),
             end=_day_arg(args, "end"),
         )
@@ -76,13 +83,26 @@ def audit_entries(filters: AuditFilters) -> sa.Select:
     """The audit log, newest first (only admins and reviewers open it: no branch scope)."""
     stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
     if filters.actor:
-        stmt = stmt.where(contains(AuditEntry.actor_name, filters.actor))
+        # The typed text matches the account name kept in the entry, or the person's
+        # name through the accounts table (a short list of ids, not a join on the log).
+        people = audit.OBJECT_TYPES.get("user")
+        ids = people.search(filters.actor) if people is not None and people.search else []
+        matches = contains(AuditEntry.actor_name, filters.actor)
+        if ids:
+            matches = sa.or_(matches, AuditEntry.actor_id.in_(ids))
+        stmt = stmt.where(matches)
+    if filters.actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == filters.actor_id)
+    if filters.branch_id is not None:
+        stmt = stmt.where(AuditEntry.branch_id == filters.branch_id)
     if filters.action:
         stmt = stmt.where(AuditEntry.action == filters.action)
     if filters.object_type:
         stmt = stmt.where(AuditEntry.object_type == filters.object_type)
     if filters.object_id:
         stmt = stmt.where(AuditEntry.object_id == filters.object_id)
+    if filters.upto is not None:
+        stmt = stmt.where(AuditEntry.id <= filters.upto)
     if filters.start:
         stmt = stmt.where(AuditEntry.created_at >= filters.start.replace(tzinfo=LOCAL_TZ))
     if filters.end:
@@ -91,18 +111,6 @@ def audit_entries(filters: AuditFilters) -> sa.Select:
             < datetime.combine(filters.end.date() + timedelta(days=1), time(), LOCAL_TZ)
         )
     return stmt
-
-
-def distinct_values(column: sa.ColumnElement) -> list[Any]:
-    """The distinct values of an indexed column, by skipping through its index (one
-    probe per value: a recursive CTE of ``min(col) WHERE col > previous``), not a
-    DISTINCT over every row. For a column with few values in a large table."""
-    found = sa.select(sa.func.min(column).label("v")).cte("found", recursive=True)
-    following = sa.select(
-        sa.select(sa.func.min(column)).where(column > found.c.v).scalar_subquery()
-    ).where(found.c.v.is_not(None))
-    found = found.union_all(following)
-    return list(db.session.scalars(sa.select(found.c.v).where(found.c.v.is_not(None))))
 
 
 COUNT_CAP = 1000

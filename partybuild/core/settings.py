@@ -566,6 +566,29 @@ def reset_setting(key: str, actor: Any) -> bool:
 audit.register_action_labels({"change_setting": "修改系统设置", "reset_setting": "恢复默认设置"})
 
 
+def _setting_link(key: str) -> str | None:
+    from flask import url_for
+
+    from partybuild.core.permissions import can_open
+
+    s = REGISTRY.get(key)
+    if s is None or not s.editable or not can_open("core.edit_setting"):
+        return None
+    return url_for("core.edit_setting", key=key)
+
+
+# The summary says the new value in words; the stored JSON is not repeated on the page.
+audit.register_object_type(
+    "setting",
+    "系统设置",
+    fields={"value": "取值"},
+    names=lambda keys: {k: REGISTRY[k].label for k in keys if k in REGISTRY},
+    link=lambda key: _setting_link(key),
+    hidden=("value",),
+    order=90,
+)
+
+
 def _forget_on_rollback(session: Session, *args: Any) -> None:
     forget_cached()
 

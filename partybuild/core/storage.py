@@ -147,6 +147,15 @@ def exports_root() -> Path:
 CHUNK = 256 * 1024  # bytes per read when streaming a file out of a store
 
 
+audit.register_object_type(
+    "stored_file",
+    "上传文件",
+    fields={"reason": "停用原因"},
+    names=audit.names_from(StoredFile.id, StoredFile.original_name),
+    order=92,
+)
+
+
 class FileMissing(LookupError):
     """No file under that key in the store."""
 

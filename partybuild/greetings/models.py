@@ -157,3 +157,55 @@ class Greeting(db.Model):
 
     def can_record_gift(self, user: "User") -> bool:
         return user.is_authenticated and user.manages_branch(self.branch_id)
+
+
+def _greeting_names(ids: list[str]) -> dict[str, str]:
+    from partybuild.core.forms import parse_id
+
+    wanted = [i for i in (parse_id(v) for v in ids) if i is not None]
+    rows = db.session.execute(
+        sa.select(Greeting.id, Member.name, Greeting.years)
+        .join(Member, Member.id == Greeting.member_id)
+        .where(Greeting.id.in_(wanted))
+    )
+    return {str(gid): f"{name}入党{years}周年贺卡" for gid, name, years in rows}
+
+
+def _register_audit_labels() -> None:
+    from partybuild.core import audit
+
+    audit.register_object_type(
+        "greeting",
+        "政治生日贺卡",
+        fields={
+            "on": "日期", "count": "张数", "greeted": "祝贺对象", "greeting_ids": "贺卡",
+            "gift_kind": "礼物", "gift_handed_by": "送达人", "gift_handed_on": "送达日期",
+            "gift_note": "备注",
+        },
+        values={"gift_kind": GiftKind},
+        refs={"greeting_ids": "greeting"},
+        names=_greeting_names,
+        link=("greetings.card", "greeting_id"),
+        order=60,
+    )  # fmt: skip
+    audit.register_object_type(
+        "greeting_template",
+        "贺卡模板",
+        fields={"years": "入党周年（0 为通用）", "title": "标题", "body": "祝福语", "is_active": "启用"},
+        names=audit.names_from(GreetingTemplate.id, GreetingTemplate.years, fmt=lambda r: (
+            "通用模板" if r[0] == 0 else f"入党{r[0]}周年模板"
+        )),
+        link=("greetings.edit_template", "template_id"),
+        order=61,
+    )  # fmt: skip
+    audit.register_object_type(
+        "greeting_contact",
+        "贺卡邮箱",
+        fields={"email": "电子邮箱"},
+        names=audit.names_from(Member.id, Member.name),
+        link=("greetings.contact", "member_id"),
+        order=62,
+    )
+
+
+_register_audit_labels()

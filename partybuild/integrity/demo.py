@@ -203,7 +203,7 @@ def seed() -> list[str]:
     db.session.flush()
     audit.record(
         "seed_demo", "risk_point", None, actor="seed-demo",
-        summary=f"demo risk ledger: {len(points)} points, {reviews} reviews",
+        summary=f"演示数据：廉政风险点 {len(points)} 个，排查 {reviews} 次",
     )  # fmt: skip
     open_n = sum(p.open_rectifications for p in points)
     return [

@@ -475,3 +475,57 @@ class Acknowledgement(db.Model):
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
     year: Mapped[int]
     acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _register_audit_labels() -> None:
+    """How integrity objects read on the audit page."""
+    audit.register_object_type(
+        "risk_point",
+        "廉政风险点",
+        fields={
+            "category": "风险类别", "title": "风险点", "manifestation": "表现形式",
+            "basis": "依据", "likelihood": "可能性", "impact": "影响程度", "level": "风险等级",
+            "residual_likelihood": "防控后可能性", "residual_impact": "防控后影响程度",
+            "residual_level": "防控后风险等级", "residual_reason": "等级调整理由",
+            "owner_id": "责任人", "owner_name": "责任人", "leader_name": "分管领导",
+            "review_months": "排查周期（月）", "next_review_on": "下次排查日期",
+            "last_reviewed_on": "上次排查日期", "text": "防控措施", "frequency": "频次",
+            "evidence": "留痕材料", "control": "防控措施编号", "review": "排查记录编号",
+            "findings": "发现的问题",
+        },
+        values={
+            "category": category_label, "level": RiskLevel, "residual_level": RiskLevel,
+        },
+        refs={"owner_id": "member", "ids": "risk_point"},
+        names=audit.names_from(RiskPoint.id, RiskPoint.title),
+        link=("integrity.point", "point_id"),
+        order=40,
+    )  # fmt: skip
+    audit.register_object_type(
+        "rectification",
+        "整改事项",
+        fields={
+            "problem": "发现的问题", "measure": "整改措施", "responsible_id": "整改责任人",
+            "deadline": "整改时限", "state": "状态",
+        },
+        values={"state": RectificationState},
+        refs={"responsible_id": "member"},
+        names=audit.names_from(Rectification.id, Rectification.problem, fmt=lambda r: r[0][:30]),
+        link=("integrity.rectification", "rect_id"),
+        order=41,
+    )  # fmt: skip
+    audit.register_object_type(
+        "risk_reminder",
+        "提醒谈话",
+        fields={"member_id": "谈话对象", "talked_on": "谈话日期"},
+        names=audit.names_from(Reminder.id, Reminder.reason, fmt=lambda r: r[0][:30]),
+        link=("integrity.reminder", "reminder_id"),
+        order=42,
+    )
+    audit.register_object_type(
+        "member", "党员", fields={"year": "年度", "points": "确认知晓的风险点"},
+        refs={"points": "risk_point"},
+    )  # fmt: skip
+
+
+_register_audit_labels()

@@ -578,3 +578,65 @@ class CalendarFeed(db.Model):
     @property
     def is_active(self) -> bool:
         return self.token_sha256 is not None
+
+
+def _attendance_summary(value: dict) -> str:
+    """{member id: status} as counts per status: 出席 12 人，请假 1 人."""
+    counts: dict[str, int] = {}
+    for status in (value or {}).values():
+        try:
+            label = AttendanceStatus(status).label
+        except ValueError:
+            label = str(status)
+        counts[label] = counts.get(label, 0) + 1
+    return "，".join(f"{label} {n} 人" for label, n in counts.items()) or "—"
+
+
+def _register_audit_labels() -> None:
+    audit.register_object_type(
+        "meeting",
+        "会议",
+        fields={
+            "type": "会议类型", "title": "会议名称", "state": "状态", "starts_at": "开始时间",
+            "ends_at": "结束时间", "place": "地点", "host": "主持人", "recorder": "记录人",
+            "lecturer": "授课人", "quorum_met": "到会人数符合规定", "agenda_added": "新增议程",
+            "resolution": "决议", "result": "表决结果", "sha256": "记录指纹（SHA-256）",
+            "reason": "原因", "files": "附件数", "part": "更正部分", "text": "内容",
+            "attendance": "出席情况", "present": "出席人数", "absent": "缺席人数",
+        },
+        values={
+            "type": MeetingType,
+            "state": MeetingState,
+            "result": ResolutionResult,
+            "attendance": _attendance_summary,
+        },
+        names=audit.names_from(Meeting.id, Meeting.title),
+        link=("meetings.detail", "meeting_id"),
+        order=30,
+    )  # fmt: skip
+    audit.register_object_type(
+        "key_task",
+        "重点任务",
+        fields={
+            "title": "任务名称", "description": "任务内容", "lead_member_id": "牵头人",
+            "department_id": "牵头科室", "deadline": "完成时限", "state": "状态",
+            "state_reason": "状态说明", "is_party_building": "党建任务", "completed_on": "完成日期",
+            "days_late": "逾期天数", "progress": "进展", "files": "附件数",
+        },
+        values={"state": TaskState},
+        refs={"lead_member_id": "member", "ids": "key_task"},
+        names=audit.names_from(KeyTask.id, KeyTask.title),
+        link=("meetings.task_detail", "task_id"),
+        order=31,
+    )  # fmt: skip
+    audit.register_object_type(
+        "meeting_feed",
+        "会议日历订阅",
+        names=audit.names_from(
+            CalendarFeed.id, CalendarFeed.branch_id, fmt=lambda r: "支部日历订阅"
+        ),
+        order=32,
+    )
+
+
+_register_audit_labels()

@@ -220,6 +220,6 @@ def seed() -> list[str]:
         "organization",
         org.id,
         actor="seed-demo",
-        summary=f"demo bureau with {len(members)} members",
+        summary=f"演示数据：机关党委及 {len(members)} 名党员",
     )
     return [f"已创建演示组织：{ORG_NAME}，{len(BRANCHES)} 个党支部，{len(members)} 名党员。"]

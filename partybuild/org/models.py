@@ -231,3 +231,60 @@ class BranchDeputy(db.Model):
 
 
 DEPUTY_TITLES = ("副书记", "支委委员")
+
+
+def _register_audit_labels() -> None:
+    """How organisation objects read on the audit page."""
+    from partybuild.core import audit
+
+    audit.register_field_labels(
+        {
+            "branch_id": "党支部", "member_id": "党员", "party_group_id": "党小组",
+            "department_id": "科室", "post_id": "岗位", "name": "名称", "title": "标题",
+            "is_active": "启用", "reason": "原因", "state": "状态", "note": "备注",
+            "filename": "文件名", "ids": "对象", "count": "数量",
+        },
+        refs={
+            "branch_id": "branch", "member_id": "member", "party_group_id": "party_group",
+            "department_id": "department", "post_id": "post",
+        },
+    )  # fmt: skip
+    audit.register_object_type(
+        "organization", "上级组织", names=audit.names_from(Organization.id, Organization.name),
+        order=10,
+    )  # fmt: skip
+    audit.register_object_type(
+        "branch",
+        "党支部",
+        fields={"title": "代行职务", "member_id": "代行审核的支委"},
+        names=audit.names_from(Branch.id, Branch.name),
+        choices=lambda: [
+            (b.id, b.name)
+            for b in db.session.execute(sa.select(Branch.id, Branch.name).order_by(Branch.code))
+        ],
+        order=11,
+    )
+    audit.register_object_type(
+        "party_group", "党小组", names=audit.names_from(PartyGroup.id, PartyGroup.name), order=12
+    )
+    audit.register_object_type(
+        "department", "科室", names=audit.names_from(Department.id, Department.name), order=13
+    )
+    audit.register_object_type("post", "岗位", names=audit.names_from(Post.id, Post.name), order=14)
+    audit.register_object_type(
+        "member",
+        "党员",
+        fields={
+            "name": "姓名", "gender": "性别", "birth_on": "出生日期", "joined_on": "入党日期",
+            "full_member_on": "转正日期", "status": "党员类别", "title": "职务",
+            "is_leader": "领导干部", "phone": "手机号码", "is_active": "在册",
+            "reason": "退出名册原因",
+        },
+        values={"gender": Gender, "status": MemberStatus},
+        names=audit.names_from(Member.id, Member.name),
+        link=("org.member_detail", "member_id"),
+        order=15,
+    )  # fmt: skip
+
+
+_register_audit_labels()

@@ -384,7 +384,7 @@ def confirm_import(token: str, actor: Any) -> list[Member]:
         None,
         actor=actor,
         branch_id=actor.branch_id,
-        summary=f"roster import {filename}: {len(members)} members",
+        summary=f"导入党员名册 {filename}：{len(members)} 人",
     )
     return members
 

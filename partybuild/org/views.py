@@ -305,7 +305,7 @@ def export_members():
             None,
             actor=current_user,
             branch_id=current_user.branch_id,
-            summary=f"roster xlsx, {len(members)} rows, filters {dict(request.args)}",
+            summary=f"导出党员名册（Excel），{len(members)} 人",
         )
     return _xlsx_response(data, f"党员名册_{local_today():%Y%m%d}.xlsx")
 

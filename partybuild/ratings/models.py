@@ -611,3 +611,54 @@ ACTION_LABELS = {
     "save_criterion_set": "保存测评标准",
 }
 audit.register_action_labels(ACTION_LABELS)
+
+
+def _register_audit_labels() -> None:
+    """How model posts and rating rounds read on the audit page."""
+    audit.register_object_type(
+        "model_post",
+        "党员示范岗",
+        fields={
+            "title": "示范岗名称", "kind": "类型", "duties": "岗位职责", "promises": "服务承诺",
+            "state": "状态", "plaque_no": "牌号", "designated_on": "挂牌日期",
+            "term_end_on": "届满日期", "revoke_reason": "收回原因",
+        },
+        values={"kind": PostKind, "state": PostState},
+        names=audit.names_from(ModelPost.id, ModelPost.title),
+        link=("ratings.post_detail", "post_id"),
+        order=50,
+    )  # fmt: skip
+    audit.register_object_type(
+        "criterion_set",
+        "测评标准",
+        fields={
+            "name": "标准名称",
+            "criteria": "测评项目",
+            "description": "说明",
+            "weight": "权重",
+            "scale_min": "最低分",
+            "scale_max": "最高分",
+        },  # fmt: skip
+        names=audit.names_from(CriterionSet.id, CriterionSet.name),
+        link=("ratings.criterion_set_form", "set_id"),
+        order=51,
+    )
+    audit.register_object_type(
+        "rating_round",
+        "示范岗测评",
+        fields={
+            "title": "测评名称", "criterion_set_id": "测评标准", "leader_weight": "领导测评权重",
+            "peer_weight": "党员互评权重", "public_weight": "群众测评权重",
+            "min_raters": "最少测评人数", "opens_on": "开始日期", "closes_on": "截止日期",
+            "state": "状态", "model_post_id": "示范岗",
+        },
+        values={"state": RoundState},
+        actions={"rate_model_post": "测评示范岗"},
+        refs={"criterion_set_id": "criterion_set", "model_post_id": "model_post"},
+        names=audit.names_from(RatingRound.id, RatingRound.title),
+        link=("ratings.round_detail", "round_id"),
+        order=52,
+    )  # fmt: skip
+
+
+_register_audit_labels()

@@ -302,7 +302,7 @@ def retire_service(entry: ServiceEntry, actor: Any) -> None:
     db.session.flush()
     audit.record(
         "retire_service", "model_post", post.id, actor=actor, branch_id=post.branch_id,
-        summary=f"service entry {entry.id}",
+        summary=f"停用服务台账记录：{entry.demand[:60]}",
     )  # fmt: skip
 
 
@@ -615,7 +615,7 @@ def remove_rater(rater: RoundRater, actor: Any) -> None:
     db.session.flush()
     audit.record(
         "remove_rater", "rating_round", rnd.id, actor=actor, branch_id=rnd.branch_id,
-        summary=f"member {rater.member_id}",
+        after={"member_id": rater.member_id}, summary="移除测评人",
     )  # fmt: skip
 
 
@@ -758,7 +758,7 @@ def submit_rating(
     # The audit says who rated which post (as the receipt does), never the scores.
     audit.record(
         "rate_model_post", "rating_round", rnd.id, actor=user, branch_id=rnd.branch_id,
-        summary=f"post {post.id}",
+        after={"model_post_id": post.id}, summary=f"测评示范岗：{post.title}"[:120],
     )  # fmt: skip
 
 

@@ -733,7 +733,7 @@ def export_round(round_id: int):
     with boundary():
         audit.record(
             "export", "rating_round", rnd.id, actor=current_user, branch_id=rnd.branch_id,
-            summary="round results xlsx",
+            summary="导出测评结果（Excel）",
         )  # fmt: skip
     return send_bytes(data, f"{rnd.title}_测评结果.xlsx", XLSX, fallback="rating-results.xlsx")
 

@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from partybuild.commitments.models import CommitmentBatch
-from partybuild.core import navigation, storage
+from partybuild.core import audit, navigation, storage
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import content_disposition
 from partybuild.core.forms import parse_id
@@ -52,6 +52,32 @@ def period_label(code: str | None) -> str:
     except InvalidPeriod:
         return code
 
+
+def _kind_label(key: str) -> str:
+    return next((k.label for k in registry.kinds() if k.key == key), key)
+
+
+def _branch_names(codes: list[str]) -> dict[str, str]:
+    rows = db.session.execute(sa.select(Branch.code, Branch.name).where(Branch.code.in_(codes)))
+    return {registry.ALL_BRANCHES: "全部党支部", **{code: name for code, name in rows}}
+
+
+# Export parameters name a branch by its code: names for them, not a filter choice.
+audit.register_object_type("branch_code", "党支部", names=_branch_names, listed=False)
+audit.register_object_type(
+    "export",
+    "导出文档",
+    fields={
+        "kind": "文档", "params": "导出范围", "branch": "党支部", "period": "期间",
+        "member": "党员", "batch": "承诺批次", "meeting": "会议", "sha256": "文件指纹（SHA-256）",
+        "size_bytes": "文件大小（字节）", "row_count": "行数",
+    },
+    values={"kind": _kind_label, "period": period_label},
+    refs={"branch": "branch_code", "member": "member", "batch": "commitment_batch", "meeting": "meeting"},
+    names=audit.names_from(Export.id, Export.title),
+    link=("reports.export_detail", "export_id"),
+    order=80,
+)  # fmt: skip
 
 ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

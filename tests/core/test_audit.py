@@ -76,7 +76,7 @@ def test_member_lifecycle_and_login_and_export_are_recorded(client, auth, org, m
     assert update.changes == [("phone", "13912345678", "13900000000")]
     assert retire.after["reason"] == "组织关系转出"
     assert all(e.branch_id == org.a.id for e in (create, update, retire, reinstate, export))
-    assert export.object_type == "member" and "1 rows" in export.summary
+    assert export.object_type == "member" and "1 人" in export.summary
     assert verify_chain().ok
 
 
@@ -241,19 +241,19 @@ def test_admin_and_reviewer_browse_and_filter(client, auth, make_user, role):
         resp = client.get("/audit", query_string=args)
         assert resp.status_code == 200
         body = _text(resp)
-        return {s for s in ("十天前登录", "导出名册", "phone") if s in body}
+        return {s for s in ("十天前登录", "导出名册", "手机号码") if s in body}
 
-    assert shown() == {"十天前登录", "导出名册", "phone"}
+    assert shown() == {"十天前登录", "导出名册", "手机号码"}
     assert shown(action="export") == {"导出名册"}
     assert shown(actor="li.sec") == {"十天前登录", "导出名册"}
-    assert shown(object_type="member") == {"导出名册", "phone"}
-    assert shown(object_type="member", object_id="5") == {"phone"}
+    assert shown(object_type="member") == {"导出名册", "手机号码"}
+    assert shown(object_type="member", object_id="5") == {"手机号码"}
     # Days are Asia/Shanghai days, as on the screen.
     today = to_local(start).date().isoformat()
-    assert shown(start=today) == {"导出名册", "phone"}
+    assert shown(start=today) == {"导出名册", "手机号码"}
     ten_days_ago = to_local(start - timedelta(days=10)).date().isoformat()
     assert shown(end=ten_days_ago) == {"十天前登录"}
-    assert shown(start="not-a-date", end="2024-13-40") == {"十天前登录", "导出名册", "phone"}
+    assert shown(start="not-a-date", end="2024-13-40") == {"十天前登录", "导出名册", "手机号码"}
     body = _text(client.get("/audit", query_string={"object_id": "5"}))
     assert "1 → 2" in body  # before → after
 

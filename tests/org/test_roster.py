@@ -395,7 +395,7 @@ def test_export_content_and_audit(client, auth, org, make_member):
     assert by_name["李建国"][4] is None and by_name["李建国"][5] == "预备党员"
 
     (entry,) = entries(action="export")
-    assert entry.actor_id == user.id and entry.object_type == "member" and "2 rows" in entry.summary
+    assert entry.actor_id == user.id and entry.object_type == "member" and "2 人" in entry.summary
 
     # Filters are respected.
     rows = _sheet(client.get("/org/members/export.xlsx", query_string={"status": "probationary"}))
