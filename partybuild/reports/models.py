@@ -86,6 +86,13 @@ class Export(db.Model):
         return last is not None and (now or utcnow()) - last > STALE_AFTER
 
     @property
+    def requested_by_label(self) -> str:
+        """Who exported, as people call them (the account name stays under 详情)."""
+        if self.requested_by is not None:
+            return self.requested_by.label
+        return "命令行" if self.requested_by_name == "cli" else self.requested_by_name
+
+    @property
     def scope_label(self) -> str:
         if self.member is not None:
             return f"{self.member.branch.name} · {self.member.name}"

@@ -158,7 +158,9 @@ def _relevant(data: dict) -> dict:
 
 def _history(page_size: int = 15):
     stmt = service.visible_exports(current_user).options(
-        selectinload(Export.branch), selectinload(Export.member).selectinload(Member.branch)
+        selectinload(Export.branch),
+        selectinload(Export.member).selectinload(Member.branch),
+        selectinload(Export.requested_by),
     )
     return db.paginate(stmt, per_page=page_size, max_per_page=100)
 
@@ -173,6 +175,10 @@ def index():
             form.member.data = str(current_user.member_id)
         if request.args.get("kind"):
             form.kind.data = request.args["kind"]
+        # 全部党支部 is a choice to make, never the default (few documents allow it).
+        real = [code for code, _ in form.branch.choices if code != registry.ALL_BRANCHES]
+        if real and not form.branch.data:
+            form.branch.data = real[0]
     if form.validate_on_submit():
         with boundary(form) as done:
             export = service.request_export(form.kind.data, _relevant(form.data), current_user)
@@ -185,15 +191,36 @@ def index():
                 with boundary():
                     export = service.generate_export(export)
                 if export.status == ExportStatus.done:
-                    flash(f"已生成：{export.filename}（{export.row_count} 行）。", "success")
-                else:
-                    flash(f"生成失败：{export.error}", "error")
+                    # Back to the centre, which starts the download (the record stays
+                    # in the history below the form).
+                    flash(
+                        f"已生成：{export.filename}（{export.row_count} 行），正在下载。", "success"
+                    )
+                    return redirect(url_for("reports.index", ready=export.id))
+                flash(f"生成失败：{export.error}", "error")
             else:
-                flash("文档较大，正在后台生成，请稍候。", "info")
+                flash("文档较大，正在后台生成；生成完毕后自动下载。", "info")
             return redirect(url_for("reports.export_detail", export_id=export.id))
     return render_template(
-        "reports/index.html", form=form, kinds=kinds, page=_history(), service=service
+        "reports/index.html",
+        form=form,
+        kinds=kinds,
+        page=_history(),
+        service=service,
+        ready=_ready_export(),
+        all_branches=registry.ALL_BRANCHES,
     ), form_status(form)
+
+
+def _ready_export() -> Export | None:
+    """The export just generated (``?ready=id``), if the user may download it."""
+    export_id = parse_id(request.args.get("ready"))
+    if export_id is None:
+        return None
+    export = db.session.get(Export, export_id)
+    if export is None or not export.can_view(current_user) or export.status != ExportStatus.done:
+        return None
+    return export
 
 
 def _load_export(export_id: int) -> Export:
@@ -225,7 +252,11 @@ def export_detail(export_id: int):
     export = _load_export(export_id)
     with boundary():
         service.check_stale(export)
-    return render_template("reports/export_detail.html", export=export, service=service)
+    # ?download=1: the progress script reloads with it when a queued export is done.
+    auto = request.args.get("download") == "1" and export.status == ExportStatus.done
+    return render_template(
+        "reports/export_detail.html", export=export, service=service, auto_download=auto
+    )
 
 
 @bp.get("/exports/<int:export_id>/status")

@@ -11,7 +11,14 @@
     fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (r) { return r.json(); })
       .then(function (s) {
-        if (s.status === "done" || s.status === "failed") { window.location.reload(); return; }
+        if (s.status === "done") {
+          // Reload with ?download=1: the page then starts the download itself.
+          var url = new URL(window.location.href);
+          url.searchParams.set("download", "1");
+          window.location.replace(url.toString());
+          return;
+        }
+        if (s.status === "failed") { window.location.reload(); return; }
         bar.style.width = s.progress + "%";
         bar.textContent = s.progress + "%";
         bar.parentElement.setAttribute("aria-valuenow", s.progress);

@@ -108,13 +108,23 @@ def test_inline_export_download_history_and_audit(client, auth, ledger: SimpleNa
     resp = post_export(client, kind="commitments", branch="A", period="2026Q3")
     assert resp.status_code == 302
     (record,) = exports()
-    assert resp.headers["Location"].endswith(f"/reports/exports/{record.id}")
+    # A small export downloads at once: back to the centre, which starts the download.
+    assert resp.headers["Location"].endswith(f"/reports/?ready={record.id}")
     assert record.status == ExportStatus.done and record.row_count == 6
+    ready = text(client.get(resp.headers["Location"]))
+    assert 'data-testid="export-ready"' in ready and "data-auto-download" in ready
+    assert f'href="/reports/exports/{record.id}/download" data-auto-download' in ready
+    assert "/static/js/export-download.js" in ready
     assert record.requested_by_id == user.id and record.branch_id == ledger.org.a.id
     assert record.params == {"branch": "A", "period": "2026Q3"}
 
     detail = text(client.get(f"/reports/exports/{record.id}"))
     assert "文档已生成，共 6 行" in detail and record.sha256 in detail
+    # Technical details are folded under 详情; the exporter is named as people call them.
+    folded = detail[detail.index('data-testid="export-details"') :]
+    assert record.sha256 in folded and user.username in folded
+    assert detail.index(user.label) < detail.index('data-testid="export-details"')
+    assert "导出记录 #" not in detail
     assert "2026年第三季度" in detail  # the period in words, not its code
     assert "2026年第三季度" in text(client.get("/reports/"))
 
@@ -305,3 +315,31 @@ def test_history_page_query_count_is_constant(
     assert html.count("/download") == 15
     assert "共 76 条" in html
     assert many.count == few.count, "\n".join(many.statements)
+
+
+def test_ready_banner_only_for_own_finished_exports(client, auth, ledger: SimpleNamespace) -> None:
+    mine = export_as(ledger.users.secretary, "roster", branch="A")
+    other = export_as(ledger.users.reviewer, "roster", branch="B")
+    auth.login(ledger.users.secretary)
+    assert "data-auto-download" in text(client.get(f"/reports/?ready={mine.id}"))
+    for junk in (str(other.id), "abc", "99999999999999999999", "-1"):
+        page = client.get(f"/reports/?ready={junk}")
+        assert page.status_code == 200 and "data-auto-download" not in text(page)
+
+
+def test_all_branches_is_offered_only_where_allowed(client, auth, ledger: SimpleNamespace) -> None:
+    auth.login(ledger.users.reviewer)
+    html = text(client.get("/reports/"))
+    # Each document says whether it takes 全部党支部; the script hides it for the others.
+    kinds = dict(re.findall(r'<option value="(\w+)"[^>]*data-all-branches="(\d)"', html))
+    assert kinds["commitments"] == "1" and kinds["roster"] == "0"
+    # The default is a real branch, never 全部党支部.
+    selected = re.search(
+        r'<select[^>]*name="branch"[^>]*>.*?<option selected value="([^"]*)"', html, re.S
+    )
+    assert selected is None or selected.group(1) != "all"
+    assert 'value="A" selected' in html or 'selected value="A"' in html
+    # And the server still refuses it, with the reason under the field.
+    resp = post_export(client, kind="roster", branch="all")
+    assert resp.status_code == 400 and "只能按单个党支部导出" in text(resp)
+    assert exports() == []
