@@ -258,6 +258,7 @@ def _register_audit_labels() -> None:
         "党支部",
         fields={"title": "代行职务", "member_id": "代行审核的支委"},
         names=audit.names_from(Branch.id, Branch.name),
+        actions={"set_deputy": "指定回避代行支委"},
         choices=lambda: [
             (b.id, b.name)
             for b in db.session.execute(sa.select(Branch.id, Branch.name).order_by(Branch.code))

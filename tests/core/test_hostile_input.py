@@ -201,6 +201,7 @@ CASES: dict[str, Case] = {
     "core.edit_setting": Case("admin"),  # walked per editable setting, see below
     "core.reset_setting": Case("admin", lambda env: {"key": "PUBLIC_RATE_LIMIT"}),
     "core.job_run_now": Case("admin", lambda env: {"name": "greetings"}),
+    "core.audit_verify": Case("admin", text=("confirm",)),
     # auth
     "auth.login": Case("anonymous", form=LoginForm),
     "auth.logout": Case("secretary"),
