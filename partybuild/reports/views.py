@@ -191,12 +191,9 @@ def index():
                 with boundary():
                     export = service.generate_export(export)
                 if export.status == ExportStatus.done:
-                    # Back to the centre, which starts the download (the record stays
-                    # in the history below the form).
-                    flash(
-                        f"已生成：{export.filename}（{export.row_count} 行），正在下载。", "success"
-                    )
-                    return redirect(url_for("reports.index", ready=export.id))
+                    # Back to the centre, whose banner starts the download (the record
+                    # stays in the history below the form).
+                    return redirect(url_for("reports.index", ready=export.id, kind=export.kind))
                 flash(f"生成失败：{export.error}", "error")
             else:
                 flash("文档较大，正在后台生成；生成完毕后自动下载。", "info")

@@ -88,15 +88,13 @@ def test_reviewer_exports_all_branches_on_a_phone(  # noqa: F811
 
     page.get_by_label("党支部").select_option(label="全部党支部（仅台账）")
     page.get_by_label("期间").fill("2026Q3")
-    page.get_by_role("button", name="生成并下载").click()
-
-    # The detail page polls the status JSON and reloads when the document is stored.
-    download_link = page.get_by_test_id("download")
-    download_link.wait_for(timeout=60_000)
-    assert "文档已生成，共 6 行" in page.content()
-    with page.expect_download() as info:
-        download_link.click()
+    # The detail page polls the status JSON and, when the document is stored, reloads
+    # and starts the download by itself (the link stays on the page).
+    with page.expect_download(timeout=90_000) as info:
+        page.get_by_role("button", name="生成并下载").click()
     download = info.value
+    page.get_by_test_id("download").wait_for(timeout=60_000)
+    assert "文档已生成，共 6 行" in page.content()
     assert download.suggested_filename.startswith("测试局机关党委2026年第三季度党员承诺践诺台账_")
     document = open_docx(download.path().read_bytes())
     assert len(table_data(document.tables[-1])) == 6

@@ -109,7 +109,7 @@ def test_inline_export_download_history_and_audit(client, auth, ledger: SimpleNa
     assert resp.status_code == 302
     (record,) = exports()
     # A small export downloads at once: back to the centre, which starts the download.
-    assert resp.headers["Location"].endswith(f"/reports/?ready={record.id}")
+    assert resp.headers["Location"].endswith(f"/reports/?ready={record.id}&kind=commitments")
     assert record.status == ExportStatus.done and record.row_count == 6
     ready = text(client.get(resp.headers["Location"]))
     assert 'data-testid="export-ready"' in ready and "data-auto-download" in ready
