@@ -83,6 +83,7 @@ class BuildInfo:
     logins: dict[str, str] = field(default_factory=dict)  # role -> Flask-Login token
     commitment_id: int = 0  # a commitment of B01 with records, on the public board
     ratable_id: int = 0  # a commitment of B01 that takes ratings
+    member_id: int = 1  # a member of B01
 
 
 def sqlite_url(scale: float) -> str:

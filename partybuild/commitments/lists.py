@@ -17,7 +17,9 @@ from partybuild.commitments.models import (
     PublicRating,
     flag_conditions,
 )
+from partybuild.core import pagecache
 from partybuild.core.lists import contains, int_arg, text_arg
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
@@ -192,3 +194,87 @@ def overview_total(
     if filters.state is not None:
         return state_counts.get(filters.state.value, 0)
     return sum(state_counts.values())
+
+
+# --- figures over many commitments, cached per data version -------------------------------
+# A reviewer's overview adds up every branch's commitments. Every change to a commitment,
+# its records, ratings or comments bumps its branch's ``public_version`` in the same
+# transaction (commitments/models.py), so figures keyed by the versions of the branches
+# they cover are recomputed on the first request after any change and never served stale.
+
+# Settings the figures depend on: a changed setting makes a new key too.
+FIGURE_SETTINGS = (
+    "COMMITMENT_STALE_DAYS",
+    "COMMITMENT_HIGH_PROGRESS",
+    "COMMITMENT_RUSH_DAYS",
+    "COMMITMENT_RUSH_MAX_RECORDS",
+    "PARTICIPATION_MIN_RATINGS",
+    "PUBLIC_RATING_MIN_COUNT",
+)
+
+
+def data_version(branches: "list[Branch]") -> tuple:
+    """A key part that changes whenever anything in these branches' commitments does."""
+    settings = tuple(setting(key) for key in FIGURE_SETTINGS)
+    return (settings, tuple((b.id, b.public_version) for b in branches))
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    state_counts: dict[str, int]
+    flag_counts: dict[str, int]
+    summary: object  # rates.RateSummary
+    pending_comments: int
+
+
+def overview_figures(
+    filters: OverviewFilters, user: "User", today: date, branches: "list[Branch]"
+) -> OverviewFigures:
+    """The overview's chips, rate summary and pending-comment count; ``branches`` are the
+    branches the user's overview covers (their versions key the cache)."""
+    from partybuild.commitments import rates
+
+    def make() -> OverviewFigures:
+        state_counts, flag_counts = overview_counts(overview_base(filters, user, rows=False), today)
+        return OverviewFigures(
+            state_counts,
+            flag_counts,
+            rates.rates(user.branch_scope, filters.batch),
+            db.session.scalar(pending_comments(user)) or 0,
+        )
+
+    scope = None if user.branch_scope is None else tuple(sorted(user.branch_scope))
+    counted = (filters.branch, filters.batch, filters.category, filters.q, filters.withdrawn)
+    return versioned("commitments.overview", branches, make, scope, counted, today)
+
+
+def versioned(name: str, branches: "list[Branch]", make, *parts):  # noqa: ANN001, ANN002, ANN201
+    """``make()`` cached under ``name``, ``parts`` and the data version of ``branches``
+    (which must cover every commitment ``make`` reads). Cache plain values, never ORM rows."""
+    return pagecache.get_or_make((name, *parts, data_version(branches)), make)
+
+
+def batch_figures(
+    items: "list[CommitmentBatch]",
+) -> tuple[dict[int, dict[str, int]], dict[int, object]]:
+    """For the batches on a page: live commitments per state, and rate summaries, both
+    by batch id (two grouped queries over those batches only, cached per version)."""
+    from partybuild.commitments import rates
+
+    ids = [b.id for b in items]
+
+    def make() -> tuple[dict[int, dict[str, int]], dict[int, object]]:
+        counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+        rows = db.session.execute(
+            sa.select(Commitment.batch_id, Commitment.state, sa.func.count())
+            .where(Commitment.batch_id.in_(ids), Commitment.is_withdrawn.is_(False))
+            .group_by(Commitment.batch_id, Commitment.state)
+        )
+        for batch_id, state, n in rows:
+            counts[batch_id][CommitmentState(state).value] = n
+        return counts, rates.rates_by("batch", batch_ids=ids)
+
+    if not ids:
+        return {}, {}
+    branches = list({b.branch_id: b.branch for b in items}.values())
+    return versioned("commitments.batches", branches, make, tuple(ids))
