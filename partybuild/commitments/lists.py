@@ -117,21 +117,27 @@ def overview_base(filters: OverviewFilters, user: "User", *, rows: bool = True) 
     return stmt.where(Commitment.is_withdrawn.is_(filters.withdrawn))
 
 
-def overview_counts(base: sa.Select, today: date) -> tuple[dict[str, int], dict[str, int]]:
-    """Commitments per state and per flag in ``base``, in one query: (states, flags)."""
+def overview_counts(
+    base: sa.Select, today: date
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Commitments per state and per flag in ``base``, and per state those with any
+    flag, in one query: (states, flags, flagged by state)."""
     conditions = flag_conditions(today)
     counted = base.with_only_columns(
         Commitment.state,
         sa.func.count(Commitment.id),
+        sa.func.sum(sa.case((sa.or_(*conditions.values()), 1), else_=0)),
         *(sa.func.sum(sa.case((cond, 1), else_=0)) for cond in conditions.values()),
     ).group_by(Commitment.state)
     state_counts: dict[str, int] = {}
+    flagged: dict[str, int] = {}
     flag_counts = dict.fromkeys(conditions, 0)
-    for state, n, *flag_ns in db.session.execute(counted):
+    for state, n, any_n, *flag_ns in db.session.execute(counted):
         state_counts[CommitmentState(state).value] = n
+        flagged[CommitmentState(state).value] = int(any_n or 0)
         for key, fn in zip(conditions, flag_ns, strict=True):
             flag_counts[key] += int(fn or 0)
-    return state_counts, flag_counts
+    return state_counts, flag_counts, flagged
 
 
 def overview(filters: OverviewFilters, user: "User", today: date) -> sa.Select:
@@ -181,12 +187,19 @@ def pending_comments(user: "User") -> sa.Select:
 
 
 def overview_total(
-    filters: OverviewFilters, state_counts: dict[str, int], flag_counts: dict[str, int]
+    filters: OverviewFilters,
+    state_counts: dict[str, int],
+    flag_counts: dict[str, int],
+    flagged: dict[str, int] | None = None,
 ) -> int | None:
     """The number of overview rows, from the chip counts already made (None: unknown,
-    e.g. rows with any flag, which the per-flag counts cannot add up to)."""
+    e.g. one flag within one state, which the counts do not break down)."""
     if filters.flag == "any":
-        return None
+        if flagged is None:
+            return None
+        if filters.state is not None:
+            return flagged.get(filters.state.value, 0)
+        return sum(flagged.values())
     if filters.flag:
         if filters.state is not None:
             return None
@@ -223,6 +236,7 @@ def data_version(branches: "list[Branch]") -> tuple:
 class OverviewFigures:
     state_counts: dict[str, int]
     flag_counts: dict[str, int]
+    flagged: dict[str, int]  # per state, commitments with any flag
     summary: object  # rates.RateSummary
     pending_comments: int
 
@@ -235,10 +249,12 @@ def overview_figures(
     from partybuild.commitments import rates
 
     def make() -> OverviewFigures:
-        state_counts, flag_counts = overview_counts(overview_base(filters, user, rows=False), today)
+        base = overview_base(filters, user, rows=False)
+        state_counts, flag_counts, flagged = overview_counts(base, today)
         return OverviewFigures(
             state_counts,
             flag_counts,
+            flagged,
             rates.rates(user.branch_scope, filters.batch),
             db.session.scalar(pending_comments(user)) or 0,
         )

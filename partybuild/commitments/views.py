@@ -462,7 +462,7 @@ def overview():
     figures = lists.overview_figures(filters, current_user, today, branches)
     state_counts, flag_counts = figures.state_counts, figures.flag_counts
     stmt = lists.overview(filters, current_user, today)
-    total = lists.overview_total(filters, state_counts, flag_counts)
+    total = lists.overview_total(filters, state_counts, flag_counts, figures.flagged)
     # The chips already counted the rows: no second count over the same commitments.
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100, count=total is None)
     if total is not None:

@@ -72,3 +72,25 @@ def test_batches_and_reviewer_home_count_a_change_on_the_next_request(client, au
     batches = client.get("/commitments/batches").get_data(as_text=True)
     assert "待审核 1" not in batches
     assert client.get("/").status_code == 200
+
+
+def test_rows_with_any_flag_are_counted_with_the_chips(app, world):
+    """The "any flag" total comes from the chips' query and equals the rows listed."""
+    import sqlalchemy as sa
+
+    from partybuild.commitments import lists
+
+    past = world.today.replace(year=world.today.year - 1)
+    world.commitment(S.in_progress, deadline=past)
+    world.commitment(S.published, deadline=past)
+    world.commitment(S.in_progress)
+    world.commitment(S.submitted)
+    for state in (None, S.in_progress, S.submitted):
+        filters = lists.OverviewFilters(flag="any", state=state)
+        states, flags, flagged = lists.overview_counts(
+            lists.overview_base(filters, world.secretary, rows=False), world.today
+        )
+        rows = lists.overview(filters, world.secretary, world.today)
+        listed = db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery()))
+        assert lists.overview_total(filters, states, flags, flagged) == listed
+    assert listed == 0 and sum(flagged.values()) >= 2
