@@ -15,7 +15,8 @@ Other benchmarks call :func:`build` (or :func:`sqlite_url` / :func:`postgres_url
 
 A database already built at the same scale is reused unless ``rebuild=True``. On
 PostgreSQL (``PARTYBUILD_TEST_DATABASE_URL`` set) a database named
-``pb_bench_<scale>`` is created on that server.
+``pb_bench_<scale>`` is created on that server (``PARTYBUILD_BENCH_PG_PREFIX`` changes
+the prefix, ``PARTYBUILD_BENCH_DIR`` the SQLite directory, so parallel checkouts keep apart).
 """
 
 from __future__ import annotations
@@ -79,8 +80,10 @@ class BuildInfo:
     # Ids the page benchmarks open.
     branch_code: str = "B01"
     users: dict[str, int] = field(default_factory=dict)  # role -> user id
+    logins: dict[str, str] = field(default_factory=dict)  # role -> Flask-Login token
     commitment_id: int = 0  # a commitment of B01 with records, on the public board
     ratable_id: int = 0  # a commitment of B01 that takes ratings
+    member_id: int = 1  # a member of B01
 
 
 def sqlite_url(scale: float) -> str:
@@ -93,7 +96,8 @@ def postgres_url(scale: float, server_url: str | None = None) -> str | None:
     server_url = server_url or os.environ.get(PG_ENV)
     if not server_url:
         return None
-    name = f"pb_bench_{str(scale).replace('.', '_')}"
+    prefix = os.environ.get("PARTYBUILD_BENCH_PG_PREFIX", "pb_bench")  # one per worktree
+    name = f"{prefix}_{str(scale).replace('.', '_')}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
@@ -148,9 +152,10 @@ def _fill_ids(info: BuildInfo) -> BuildInfo:
     engine = sa.create_engine(info.url)
     with engine.connect() as conn:
         for role in ("admin", "reviewer", "secretary", "member"):
-            info.users[role] = conn.scalar(
-                sa.text("SELECT id FROM users WHERE username = :u"), {"u": f"bench_{role}"}
-            )
+            info.users[role], info.logins[role] = conn.execute(
+                sa.text("SELECT id, id || ':' || session_version FROM users WHERE username = :u"),
+                {"u": f"bench_{role}"},
+            ).one()
         b01 = conn.scalar(sa.text("SELECT id FROM branches WHERE code = 'B01'"))
         info.commitment_id = conn.scalar(
             sa.text(

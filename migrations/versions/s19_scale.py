@@ -1,4 +1,4 @@
-"""reserved for a parallel branch: s19_scale
+"""city scale: an index for one object's audit history
 
 Revision ID: s19_scale
 Revises: r18_reports
@@ -19,8 +19,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_index(
+        "ix_audit_entries_object", "audit_entries", ["object_type", "object_id", "id"]
+    )
 
 
 def downgrade():
-    pass
+    op.drop_index("ix_audit_entries_object", table_name="audit_entries")

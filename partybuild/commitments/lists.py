@@ -17,7 +17,9 @@ from partybuild.commitments.models import (
     PublicRating,
     flag_conditions,
 )
+from partybuild.core import pagecache
 from partybuild.core.lists import contains, int_arg, text_arg
+from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
 
@@ -115,21 +117,27 @@ def overview_base(filters: OverviewFilters, user: "User", *, rows: bool = True) 
     return stmt.where(Commitment.is_withdrawn.is_(filters.withdrawn))
 
 
-def overview_counts(base: sa.Select, today: date) -> tuple[dict[str, int], dict[str, int]]:
-    """Commitments per state and per flag in ``base``, in one query: (states, flags)."""
+def overview_counts(
+    base: sa.Select, today: date
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Commitments per state and per flag in ``base``, and per state those with any
+    flag, in one query: (states, flags, flagged by state)."""
     conditions = flag_conditions(today)
     counted = base.with_only_columns(
         Commitment.state,
         sa.func.count(Commitment.id),
+        sa.func.sum(sa.case((sa.or_(*conditions.values()), 1), else_=0)),
         *(sa.func.sum(sa.case((cond, 1), else_=0)) for cond in conditions.values()),
     ).group_by(Commitment.state)
     state_counts: dict[str, int] = {}
+    flagged: dict[str, int] = {}
     flag_counts = dict.fromkeys(conditions, 0)
-    for state, n, *flag_ns in db.session.execute(counted):
+    for state, n, any_n, *flag_ns in db.session.execute(counted):
         state_counts[CommitmentState(state).value] = n
+        flagged[CommitmentState(state).value] = int(any_n or 0)
         for key, fn in zip(conditions, flag_ns, strict=True):
             flag_counts[key] += int(fn or 0)
-    return state_counts, flag_counts
+    return state_counts, flag_counts, flagged
 
 
 def overview(filters: OverviewFilters, user: "User", today: date) -> sa.Select:
@@ -179,12 +187,19 @@ def pending_comments(user: "User") -> sa.Select:
 
 
 def overview_total(
-    filters: OverviewFilters, state_counts: dict[str, int], flag_counts: dict[str, int]
+    filters: OverviewFilters,
+    state_counts: dict[str, int],
+    flag_counts: dict[str, int],
+    flagged: dict[str, int] | None = None,
 ) -> int | None:
     """The number of overview rows, from the chip counts already made (None: unknown,
-    e.g. rows with any flag, which the per-flag counts cannot add up to)."""
+    e.g. one flag within one state, which the counts do not break down)."""
     if filters.flag == "any":
-        return None
+        if flagged is None:
+            return None
+        if filters.state is not None:
+            return flagged.get(filters.state.value, 0)
+        return sum(flagged.values())
     if filters.flag:
         if filters.state is not None:
             return None
@@ -192,3 +207,90 @@ def overview_total(
     if filters.state is not None:
         return state_counts.get(filters.state.value, 0)
     return sum(state_counts.values())
+
+
+# --- figures over many commitments, cached per data version -------------------------------
+# A reviewer's overview adds up every branch's commitments. Every change to a commitment,
+# its records, ratings or comments bumps its branch's ``public_version`` in the same
+# transaction (commitments/models.py), so figures keyed by the versions of the branches
+# they cover are recomputed on the first request after any change and never served stale.
+
+# Settings the figures depend on: a changed setting makes a new key too.
+FIGURE_SETTINGS = (
+    "COMMITMENT_STALE_DAYS",
+    "COMMITMENT_HIGH_PROGRESS",
+    "COMMITMENT_RUSH_DAYS",
+    "COMMITMENT_RUSH_MAX_RECORDS",
+    "PARTICIPATION_MIN_RATINGS",
+    "PUBLIC_RATING_MIN_COUNT",
+)
+
+
+def data_version(branches: "list[Branch]") -> tuple:
+    """A key part that changes whenever anything in these branches' commitments does."""
+    settings = tuple(setting(key) for key in FIGURE_SETTINGS)
+    return (settings, tuple((b.id, b.public_version) for b in branches))
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    state_counts: dict[str, int]
+    flag_counts: dict[str, int]
+    flagged: dict[str, int]  # per state, commitments with any flag
+    summary: object  # rates.RateSummary
+    pending_comments: int
+
+
+def overview_figures(
+    filters: OverviewFilters, user: "User", today: date, branches: "list[Branch]"
+) -> OverviewFigures:
+    """The overview's chips, rate summary and pending-comment count; ``branches`` are the
+    branches the user's overview covers (their versions key the cache)."""
+    from partybuild.commitments import rates
+
+    def make() -> OverviewFigures:
+        base = overview_base(filters, user, rows=False)
+        state_counts, flag_counts, flagged = overview_counts(base, today)
+        return OverviewFigures(
+            state_counts,
+            flag_counts,
+            flagged,
+            rates.rates(user.branch_scope, filters.batch),
+            db.session.scalar(pending_comments(user)) or 0,
+        )
+
+    scope = None if user.branch_scope is None else tuple(sorted(user.branch_scope))
+    counted = (filters.branch, filters.batch, filters.category, filters.q, filters.withdrawn)
+    return versioned("commitments.overview", branches, make, scope, counted, today)
+
+
+def versioned(name: str, branches: "list[Branch]", make, *parts):  # noqa: ANN001, ANN002, ANN201
+    """``make()`` cached under ``name``, ``parts`` and the data version of ``branches``
+    (which must cover every commitment ``make`` reads). Cache plain values, never ORM rows."""
+    return pagecache.get_or_make((name, *parts, data_version(branches)), make)
+
+
+def batch_figures(
+    items: "list[CommitmentBatch]",
+) -> tuple[dict[int, dict[str, int]], dict[int, object]]:
+    """For the batches on a page: live commitments per state, and rate summaries, both
+    by batch id (two grouped queries over those batches only, cached per version)."""
+    from partybuild.commitments import rates
+
+    ids = [b.id for b in items]
+
+    def make() -> tuple[dict[int, dict[str, int]], dict[int, object]]:
+        counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+        rows = db.session.execute(
+            sa.select(Commitment.batch_id, Commitment.state, sa.func.count())
+            .where(Commitment.batch_id.in_(ids), Commitment.is_withdrawn.is_(False))
+            .group_by(Commitment.batch_id, Commitment.state)
+        )
+        for batch_id, state, n in rows:
+            counts[batch_id][CommitmentState(state).value] = n
+        return counts, rates.rates_by("batch", batch_ids=ids)
+
+    if not ids:
+        return {}, {}
+    branches = list({b.branch_id: b.branch for b in items}.values())
+    return versioned("commitments.batches", branches, make, tuple(ids))

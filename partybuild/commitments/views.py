@@ -458,16 +458,15 @@ def _int_arg(name: str) -> int | None:
 def overview():
     today = local_today()
     filters = lists.OverviewFilters.from_args(request.args)
-    state_counts, flag_counts = lists.overview_counts(
-        lists.overview_base(filters, current_user, rows=False), today
-    )
+    branches = _visible_branches()
+    figures = lists.overview_figures(filters, current_user, today, branches)
+    state_counts, flag_counts = figures.state_counts, figures.flag_counts
     stmt = lists.overview(filters, current_user, today)
-    total = lists.overview_total(filters, state_counts, flag_counts)
+    total = lists.overview_total(filters, state_counts, flag_counts, figures.flagged)
     # The chips already counted the rows: no second count over the same commitments.
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100, count=total is None)
     if total is not None:
         page.total = total
-    summary = rates.rates(current_user.branch_scope, filters.batch)
     return render_template(
         "commitments/overview.html",
         page=page,
@@ -476,11 +475,11 @@ def overview():
         flag_counts=flag_counts,
         FLAG_LABELS=FLAG_LABELS,
         STATE_LABELS=STATE_LABELS,
-        branches=_visible_branches(),
+        branches=branches,
         batches=_visible_batches(),
         categories=setting("COMMITMENT_CATEGORIES"),
-        summary=summary,
-        pending_comments=db.session.scalar(lists.pending_comments(current_user)) or 0,
+        summary=figures.summary,
+        pending_comments=figures.pending_comments,
     )
 
 
@@ -504,19 +503,8 @@ def _batch_form(batch: CommitmentBatch | None = None) -> BatchForm:
 def batches():
     page = db.paginate(lists.batches(current_user), per_page=PER_PAGE, max_per_page=100)
     items = list(page.items)
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    if items:
-        rows = db.session.execute(
-            sa.select(Commitment.batch_id, Commitment.state, sa.func.count())
-            .where(
-                Commitment.batch_id.in_([b.id for b in items]), Commitment.is_withdrawn.is_(False)
-            )
-            .group_by(Commitment.batch_id, Commitment.state)
-        )
-        for batch_id, state, n in rows:
-            counts[batch_id][CommitmentState(state).value] = n
     # Only the batches on this page are counted.
-    batch_rates = rates.rates_by("batch", batch_ids=[b.id for b in items]) if items else {}
+    counts, batch_rates = lists.batch_figures(items)
     return render_template(
         "commitments/batches.html",
         page=page,

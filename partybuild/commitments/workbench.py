@@ -30,11 +30,10 @@ TARGET_RATE = 0.9  # the 90% mark for 参评率 and 满意率
 
 
 def secretary_panel(user: "User", today: date) -> PanelData:
-    """Two queries: the overview's grouped state/flag count and the moderation count."""
-    states, flags = lists.overview_counts(
-        lists.overview_base(lists.OverviewFilters(), user, rows=False), today
-    )
-    pending = db.session.scalar(lists.pending_comments(user)) or 0
+    """The overview's figures (cached per data version of the user's branches)."""
+    branches = list(db.session.scalars(lists.branches(user)))
+    figures = lists.overview_figures(lists.OverviewFilters(), user, today, branches)
+    states, flags, pending = figures.state_counts, figures.flag_counts, figures.pending_comments
     overview = "commitments.overview"
     return PanelData(
         items=[
@@ -194,26 +193,37 @@ def branch_rows(user: "User", today: date) -> list[BranchRow]:
     the public rates by branch."""
     scope = user.branch_scope
     branches = db.session.scalars(lists.branches(user)).all()
-    overdue = flag_conditions(today)["overdue"]
-    stmt = (
-        sa.select(
-            Commitment.branch_id,
-            Commitment.state,
-            sa.func.count(Commitment.id),
-            sa.func.sum(sa.case((overdue, 1), else_=0)),
+
+    def make() -> tuple[list, dict]:
+        overdue = flag_conditions(today)["overdue"]
+        stmt = (
+            sa.select(
+                Commitment.branch_id,
+                Commitment.state,
+                sa.func.count(Commitment.id),
+                sa.func.sum(sa.case((overdue, 1), else_=0)),
+            )
+            .where(Commitment.is_withdrawn.is_(False))
+            .group_by(Commitment.branch_id, Commitment.state)
         )
-        .where(Commitment.is_withdrawn.is_(False))
-        .group_by(Commitment.branch_id, Commitment.state)
+        if scope is not None:
+            stmt = stmt.where(Commitment.branch_id.in_(scope))
+        counted = [tuple(row) for row in db.session.execute(stmt)]
+        return counted, rates.rates_by("branch", branch_ids=scope)
+
+    # Plain figures are cached per data version, the rows are built on this request's
+    # branches.
+    scope_key = None if scope is None else tuple(sorted(scope))
+    counted, by_branch = lists.versioned(
+        "commitments.branch_rows", list(branches), make, scope_key, today
     )
-    if scope is not None:
-        stmt = stmt.where(Commitment.branch_id.in_(scope))
     rows = {b.id: BranchRow(b) for b in branches}
-    for branch_id, state, n, late in db.session.execute(stmt):
+    for branch_id, state, n, late in counted:
         row = rows.get(branch_id)
         if row is not None:
             row.states[CommitmentState(state).value] = n
             row.overdue += int(late or 0)
-    for branch_id, summary in rates.rates_by("branch", branch_ids=scope).items():
+    for branch_id, summary in by_branch.items():
         if branch_id in rows:
             rows[branch_id].summary = summary
     return list(rows.values())

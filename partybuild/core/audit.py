@@ -458,6 +458,10 @@ def head_mac(key: bytes, entries: int, last_id: int | None, last_hash: str) -> s
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
+    __table_args__ = (
+        # One object's history, newest first (a member's page, the log filtered by object).
+        sa.Index("ix_audit_entries_object", "object_type", "object_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

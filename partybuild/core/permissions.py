@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
 from partybuild.core.db import LabelledEnum
@@ -80,7 +80,16 @@ def allows(rule: object | None, user: Any) -> bool:
 def can_open(endpoint: str, user: Any = None) -> bool:
     """True if the endpoint exists and ``user`` (default: the current user) passes its
     route rule. Templates use this to show a link or button only to those it serves."""
-    return allows(access_rule(current_app, endpoint), current_user if user is None else user)
+    if user is not None or not has_request_context():
+        return allows(access_rule(current_app, endpoint), current_user if user is None else user)
+    # Pages ask about the same few endpoints for every row: answered once per request.
+    # (Keyed by user and role too: a request that signs someone in asks afresh.)
+    user = current_user._get_current_object()
+    key = (id(user), getattr(user, "role", None), endpoint)
+    answers = g.setdefault("_can_open", {})
+    if key not in answers:
+        answers[key] = allows(access_rule(current_app, endpoint), user)
+    return answers[key]
 
 
 def init_app(app: Flask) -> None:

@@ -447,6 +447,9 @@ def setting(key: str) -> Any:
     config = current_app.config
     if key in config:
         return config[key]
+    # A copy, so a caller cannot change the default; immutable values need none.
+    if isinstance(s.default, int | float | str | bool | tuple | frozenset | type(None)):
+        return s.default
     return copy.deepcopy(s.default)
 
 

@@ -62,8 +62,14 @@ def _week_panel(user, today: date) -> workbench.PanelData:  # noqa: ANN001
     if scope is not None:
         stmt = stmt.where(Member.branch_id.in_(scope))
     week = 0
+    by_month: dict[int, list[date]] = {}
+    for d in days:
+        by_month.setdefault(d.month, []).append(d)
     for (joined,) in db.session.execute(stmt):
-        if any(service.years_on(joined, d, rule) for d in days):
+        # Only 29 February can move to another month; others keep month and day.
+        leap = joined.month == 2 and joined.day == 29
+        candidates = days if leap else by_month.get(joined.month, ())
+        if any(service.years_on(joined, d, rule) for d in candidates):
             week += 1
     gifts = sa.select(sa.func.count(Greeting.id)).where(
         Greeting.gift_kind.is_(None),

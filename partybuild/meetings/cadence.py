@@ -144,17 +144,19 @@ def grid(branch_ids: list[int] | None, year: int, today: date) -> dict[int, list
     if branch_ids is not None:
         stmt = sa.select(Branch.id).where(Branch.id.in_(branch_ids)).order_by(Branch.code)
     result: dict[int, list[Row]] = {}
+    # The cadence and its periods are the same for every branch: worked out once.
+    types = [(t, per_year(t)) for t in MeetingType]
+    periods = {n: periods_in(year, n) for _, n in types if n}
     for branch_id in db.session.scalars(stmt):
         rows = []
-        for mtype in MeetingType:
-            n = per_year(mtype)
+        for mtype, n in types:
             row = Row(mtype, n)
             if n == 0:
                 for m in range(1, 13):
                     held, planned = counts.get((branch_id, mtype.value, m), (0, 0))
                     row.cells.append(Cell((m,), held, planned, "none"))
             else:
-                for period in periods_in(year, n):
+                for period in periods[n]:
                     held = sum(
                         counts.get((branch_id, mtype.value, m), (0, 0))[0] for m in period.months
                     )
@@ -202,8 +204,12 @@ def unmet_now(branch_ids: list[int], today: date) -> dict[int, list[tuple[Meetin
     return out
 
 
-def visible_branches(user: "User") -> list[Branch]:
+def visible_branches_stmt(user: "User") -> sa.Select:
     stmt = sa.select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
     if user.branch_scope is not None:
         stmt = sa.select(Branch).where(Branch.id.in_(user.branch_scope)).order_by(Branch.code)
-    return list(db.session.scalars(stmt))
+    return stmt
+
+
+def visible_branches(user: "User") -> list[Branch]:
+    return list(db.session.scalars(visible_branches_stmt(user)))

@@ -440,6 +440,9 @@ def _member_rates(branch_id: int, year: int) -> list[tuple[str, int, int, int, i
     return out
 
 
+CALENDAR_BRANCHES_PER_PAGE = 10
+
+
 @bp.get("/calendar")
 @access(*ALL_ROLES)
 def compliance():
@@ -451,7 +454,16 @@ def compliance():
     chosen = int_arg(request.args, "branch")
     if chosen and chosen not in {b.id for b in branches}:
         abort(404)
-    shown = [b for b in branches if b.id == chosen] if chosen else branches
+    page = None
+    if chosen:
+        shown = [b for b in branches if b.id == chosen]
+    else:  # every branch: a few grids per page, not the whole city at once
+        page = db.paginate(
+            cadence.visible_branches_stmt(current_user),
+            per_page=CALENDAR_BRANCHES_PER_PAGE,
+            max_per_page=50,
+        )
+        shown = list(page.items)
     grids = cadence.grid([b.id for b in shown], year, today)
     rates = _member_rates(shown[0].id, year) if len(shown) == 1 else []
     return render_template(
@@ -462,6 +474,7 @@ def compliance():
         shown=shown,
         chosen=chosen,
         grids=grids,
+        page=page,
         rates=rates,
         cadence_label=cadence.cadence_label,
     )
@@ -912,9 +925,18 @@ def _member_panel(user, today: date) -> workbench.PanelData | None:
 def _reviewer_panel(user, today: date) -> workbench.PanelData | None:
     branches = cadence.visible_branches(user)[:50]
     grids = cadence.grid([b.id for b in branches], today.year, today)
+    # The panel shows only each branch's totals: added up here, once per branch.
+    totals = {
+        branch_id: (
+            sum(r.met for r in rows),
+            sum(r.per_year for r in rows),
+            sum(r.gaps for r in rows),
+        )
+        for branch_id, rows in grids.items()
+    }
     return workbench.PanelData(
         template="meetings/_grid_panel.html",
-        context={"branches": branches, "grids": grids, "year": today.year},
+        context={"branches": branches, "totals": totals, "year": today.year},
     )
 
 

@@ -46,8 +46,14 @@ PAGES = {
         "/commitments/batches",
         "/commitments/moderation",
         "/commitments/qr",
+        "/",
     ],
-    "reviewer": ["/commitments/overview"],
+    "reviewer": [
+        "/commitments/overview",
+        "/commitments/overview?flag=any",
+        "/commitments/batches",
+        "/",
+    ],
     "owner": ["/commitments/mine"],
     None: ["/public/A"],
 }

@@ -271,3 +271,31 @@ def test_list_pages_query_count_is_constant(client, auth, world, query_counter, 
     with query_counter() as large:
         assert client.get(url).status_code == 200
     assert large.count == small.count, (url, small.statements, large.statements)
+
+
+def test_calendar_pages_through_branches(client, auth, world, query_counter):
+    """The reviewer's calendar shows a page of branches, whatever their number."""
+    from partybuild.meetings.views import CALENDAR_BRANCHES_PER_PAGE
+    from partybuild.org.models import Branch
+
+    auth.login(world.users["reviewer"])
+
+    def add_branches(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            db.session.add(
+                Branch(organization=world.org.organization, code=f"Z{i:03d}", name=f"第{i}支部")
+            )
+        db.session.commit()
+
+    add_branches(3, 0)
+    client.get("/meetings/calendar")
+    with query_counter() as small:
+        assert client.get("/meetings/calendar").status_code == 200
+    add_branches(2 * CALENDAR_BRANCHES_PER_PAGE, 3)
+    client.get("/meetings/calendar")
+    with query_counter() as large:
+        first = client.get("/meetings/calendar").get_data(as_text=True)
+    assert large.count == small.count
+    assert first.count('data-testid="grid-') == CALENDAR_BRANCHES_PER_PAGE
+    third = client.get("/meetings/calendar?page=3").get_data(as_text=True)
+    assert 'data-testid="grid-' in third and "下一页" not in third
