@@ -3,6 +3,8 @@
     flask --app wsgi reports export commitments --branch B01 --period 2026Q3 --output 台账.docx
     flask --app wsgi reports export commitments --branch all --period 2026 --output 全局台账.docx
     flask --app wsgi reports export letter --member 12 --output 承诺书.docx
+    flask --app wsgi reports export pack --branch B01 --period 2026Q3 --output 迎检材料.zip
+    flask --app wsgi reports verify-pack 迎检材料.zip
     flask --app wsgi reports kinds
 
 The export goes through the same service as the web (Export record, stored copy under
@@ -56,7 +58,7 @@ def kinds_command() -> None:
     "--output",
     required=True,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="输出的 .docx 文件",
+    help="输出的文件（.docx；迎检材料包 pack 为 .zip）",
 )
 def export_command(
     kind: str,
@@ -71,8 +73,9 @@ def export_command(
     from partybuild.reports import service
     from partybuild.reports.models import ExportStatus
 
-    if output.suffix.lower() != ".docx":
-        raise click.BadParameter("输出文件应以 .docx 结尾", param_hint="--output")
+    suffix = _suffix_of(kind)
+    if output.suffix.lower() != suffix:
+        raise click.BadParameter(f"输出文件应以 {suffix} 结尾", param_hint="--output")
     if not output.parent.is_dir():
         raise click.BadParameter(f"目录不存在：{output.parent}", param_hint="--output")
 
@@ -109,6 +112,35 @@ def export_command(
         f"用时 {time.perf_counter() - started:.1f} 秒 → {output}"
     )
     click.echo(f"SHA-256 {export.sha256}（导出记录 #{export.id}）")
+
+
+def _suffix_of(kind: str) -> str:
+    """The file type a kind writes (.docx, or .zip for the pack); unknown kinds are
+    refused later with the list of kinds."""
+    from partybuild.reports import registry
+
+    try:
+        return registry.get(kind).suffix
+    except ServiceError:
+        return ".docx"
+
+
+@reports_cli.command("verify-pack")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_pack_command(file: Path) -> None:
+    """Check an inspection pack (.zip): every file against the manifest's SHA-256, and
+    the manifest's signature against the audit key. Exits 1 when anything is off."""
+    from partybuild.reports import pack
+
+    check = pack.verify_pack(file)
+    if check.ok:
+        for line in pack.iter_summary(check):
+            click.echo(line)
+        click.echo("核验通过。")
+        return
+    for line in check.lines():
+        click.echo(line, err=True)
+    raise click.ClickException("核验未通过。")
 
 
 def register(app: Flask) -> None:

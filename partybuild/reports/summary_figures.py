@@ -514,7 +514,9 @@ def integrity_figures(
     cut, day = when.cutoff, when.day
     f = IntegrityFigures()
     labels = category_labels()
+    # As the risk ledger: points created by the cutoff and not retired before it.
     in_force = sa.and_(
+        RiskPoint.created_at < cut,
         sa.or_(RiskPoint.retired_at.is_(None), RiskPoint.retired_at >= cut),
         *_branch_filter(RiskPoint.branch_id, branch_ids),
     )

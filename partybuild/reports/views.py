@@ -55,6 +55,11 @@ def period_label(code: str | None) -> str:
 
 ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MIMETYPES = {".docx": DOCX_MIMETYPE, ".zip": "application/zip", ".pdf": "application/pdf"}
+
+
+def _suffix(filename: str) -> str:
+    return next((s for s in MIMETYPES if filename.lower().endswith(s)), ".docx")
 
 
 def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
@@ -220,12 +225,15 @@ def download(export_id: int):
         service.record_download(export, current_user)
     if not done:
         return redirect(url_for("reports.export_detail", export_id=export.id))
+    suffix = _suffix(export.filename)
     return Response(
         storage.iter_stream(stream),
-        mimetype=DOCX_MIMETYPE,
+        mimetype=MIMETYPES[suffix],
         direct_passthrough=True,
         headers={
-            "Content-Disposition": content_disposition(export.filename, f"export-{export.id}.docx"),
+            "Content-Disposition": content_disposition(
+                export.filename, f"export-{export.id}{suffix}"
+            ),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
             "Content-Length": str(export.size_bytes),

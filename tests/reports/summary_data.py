@@ -147,6 +147,7 @@ def build(ledger: SimpleNamespace, make_member: Callable) -> SimpleNamespace:
     point = RiskPoint(
         branch_id=a.id, post_id=org.post.id, category="power", title="信访事项受理不规范",
         level=RiskLevel.medium, next_review_on=date(2027, 1, 10), owner_name="张承诺",
+        created_at=at(date(2026, 6, 1)),
     )  # fmt: skip
     db.session.add(point)
     db.session.flush()
@@ -210,9 +211,19 @@ def build(ledger: SimpleNamespace, make_member: Callable) -> SimpleNamespace:
         )  # fmt: skip
         db.session.add(rnd)
         db.session.flush()
+        criteria = {str(c.id): 92.5 for c in five.criteria}
+        detail = {
+            "groups": [
+                {"group": g, "weight": w, "count": 3, "shown": True, "score": 92.5,
+                 "criteria": criteria}
+                for g, w in (("leader", 40), ("peer", 30), ("public", 30))
+            ],
+            "criteria": criteria,
+        }  # fmt: skip
         db.session.add(
-            RoundPost(round_id=rnd.id, model_post_id=post.id, score=92.5, grade="优秀", rank=1)
-        )
+            RoundPost(round_id=rnd.id, model_post_id=post.id, score=92.5, grade="优秀", rank=1,
+                      detail=detail)
+        )  # fmt: skip
         rounds.append(rnd)
     db.session.commit()
     return SimpleNamespace(
