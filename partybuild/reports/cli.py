@@ -58,7 +58,7 @@ def kinds_command() -> None:
     "--output",
     required=True,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="输出的文件（.docx；迎检材料包 pack 为 .zip）",
+    help="输出的文件（.docx，或 .pdf 由 LibreOffice 转换；迎检材料包 pack 为 .zip）",
 )
 def export_command(
     kind: str,
@@ -74,8 +74,16 @@ def export_command(
     from partybuild.reports.models import ExportStatus
 
     suffix = _suffix_of(kind)
-    if output.suffix.lower() != suffix:
-        raise click.BadParameter(f"输出文件应以 {suffix} 结尾", param_hint="--output")
+    # A Word document may be written as PDF too (LibreOffice, in this process).
+    as_pdf = suffix == ".docx" and output.suffix.lower() == ".pdf"
+    if output.suffix.lower() != suffix and not as_pdf:
+        hint = f"{suffix} 或 .pdf" if suffix == ".docx" else suffix
+        raise click.BadParameter(f"输出文件应以 {hint} 结尾", param_hint="--output")
+    if as_pdf:
+        from partybuild.reports import pdf
+
+        if not pdf.available():
+            raise click.UsageError(pdf.NOT_INSTALLED)
     if not output.parent.is_dir():
         raise click.BadParameter(f"目录不存在：{output.parent}", param_hint="--output")
 
@@ -105,8 +113,19 @@ def export_command(
     db.session.commit()
     if export.status != ExportStatus.done:
         raise click.ClickException(f"生成失败：{export.error}")
-    with service.open_verified(export) as source, open(output, "wb") as target:
-        shutil.copyfileobj(source, target)
+    if as_pdf:
+        from partybuild.reports import pdf
+        from partybuild.reports.models import PdfStatus
+
+        pdf.generate_pdf(export)
+        db.session.commit()
+        if export.pdf_status != PdfStatus.done:
+            raise click.ClickException(f"转换为 PDF 失败：{export.pdf_error}")
+        with pdf.open_pdf(export) as source, open(output, "wb") as target:
+            shutil.copyfileobj(source, target)
+    else:
+        with service.open_verified(export) as source, open(output, "wb") as target:
+            shutil.copyfileobj(source, target)
     click.echo(
         f"已导出 {export.title}：{export.row_count} 行，{export.size_bytes} 字节，"
         f"用时 {time.perf_counter() - started:.1f} 秒 → {output}"

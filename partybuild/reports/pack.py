@@ -266,6 +266,11 @@ class PackArchive:
             self.report.row_count = len(self.files)
         return hashed.sha.hexdigest()
 
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        self.save(buf)
+        return buf.getvalue()
+
     def _add(
         self,
         archive: zipfile.ZipFile,
