@@ -61,7 +61,7 @@ from partybuild.meetings.models import (
 from partybuild.org.models import Branch, Member
 from partybuild.ratings.models import ModelPost, PostState, RatingRound, RoundPost, RoundState
 from partybuild.reports.documents import local_midnight_after
-from partybuild.reports.periods import Period
+from partybuild.reports.periods import CN_QUARTERS, Period
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +151,13 @@ class MeetingFigures:
         return self.present / self.entitled if self.entitled else None
 
 
+def cadence_period_label(p: cadence.Period) -> str:
+    """2026年9月, 2026年第三季度, 2026年 (Chinese numerals for quarters, as documents write)."""
+    if len(p.months) == 3:
+        return f"{p.start.year}年{CN_QUARTERS[(p.start.month - 1) // 3 + 1]}"
+    return p.label
+
+
 def meeting_figures(
     branch_ids: Iterable[int] | None, period: Period, today: date | None = None
 ) -> MeetingFigures:
@@ -213,7 +220,7 @@ def meeting_figures(
                 if any(p.start <= d <= p.end for d in held_days.get((branch.id, t), [])):
                     line.met += 1
                 else:
-                    figures.gaps.append(CadenceGap(branch.name, t, p.label))
+                    figures.gaps.append(CadenceGap(branch.name, t, cadence_period_label(p)))
         if line.per_year or line.held:
             figures.lines.append(line)
     return figures

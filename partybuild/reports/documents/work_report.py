@@ -244,7 +244,8 @@ def problems(f: ReportFigures) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     gaps = f.meetings.gaps
     if gaps:
-        named = [f"{g.branch}{g.label}{g.type.label}" for g in gaps]
+        several = len({g.branch for g in gaps}) > 1 or f.meetings.branches > 1
+        named = [f"{g.branch if several else ''}{g.label}{g.type.label}" for g in gaps]
         found.append(
             (
                 f"组织生活未按规定频次开展，缺{len(gaps)}次：{_listed(named)}。",
@@ -275,17 +276,22 @@ def problems(f: ReportFigures) -> list[tuple[str, str]]:
                 "督促逾期承诺的党员补充践诺记录，确实无法完成的按程序关闭并说明理由。",
             )
         )
-    for name, rate in (
-        ("群众参评率", c.rates.participation_rate),
-        ("群众满意率", c.rates.satisfaction_rate),
-    ):
-        if rate is not None and rate < sf.TARGET_RATE:
-            found.append(
-                (
-                    f"{name}为{rate_text(rate)}，低于90%的目标。",
-                    f"扩大承诺公示范围，引导服务对象扫码评价，针对不满意意见逐条回应，提高{name}。",
-                )
+    low = [
+        (name, rate)
+        for name, rate in (
+            ("群众参评率", c.rates.participation_rate),
+            ("群众满意率", c.rates.satisfaction_rate),
+        )
+        if rate is not None and rate < sf.TARGET_RATE
+    ]
+    if low:
+        names = "和".join(name for name, _ in low)
+        found.append(
+            (
+                "、".join(f"{name}为{rate_text(rate)}" for name, rate in low) + "，低于90%的目标。",
+                f"扩大承诺公示范围，引导服务对象扫码评价，针对不满意意见逐条回应，提高{names}。",
             )
+        )
     i = f.integrity
     if i.rect_open_at_end:
         overdue = f"，其中逾期{i.rect_overdue_at_end}项" if i.rect_overdue_at_end else ""
