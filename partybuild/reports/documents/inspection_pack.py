@@ -48,7 +48,7 @@ KIND = register(
         all_branches=True,
         roles=frozenset({Role.admin, Role.reviewer, Role.secretary}),
         validate=validate,
-        order=1,
+        order=90,
         suffix=".zip",
     )
 )

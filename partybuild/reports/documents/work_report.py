@@ -409,6 +409,6 @@ KIND = register(
         all_branches=True,
         roles=frozenset({Role.admin, Role.reviewer, Role.secretary}),
         validate=validate,
-        order=5,
+        order=15,
     )
 )
