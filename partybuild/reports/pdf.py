@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -75,24 +76,27 @@ def convert(docx: bytes) -> bytes:
             str(source),
         ]
         try:
-            done = subprocess.run(  # noqa: S603 - fixed arguments, program from settings
+            # Its own process group: soffice starts soffice.bin, and a timeout must end both.
+            proc = subprocess.Popen(  # noqa: S603 - fixed arguments, program from settings
                 command,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 env={**os.environ, "HOME": scratch},
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            raise ConversionFailed(f"PDF 转换超过 {timeout} 秒未完成，请稍后重试") from None
         except OSError as exc:
             logger.warning("soffice could not be started: %s", exc)
             raise ConversionFailed(NOT_INSTALLED, "soffice_missing") from None
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise ConversionFailed(f"PDF 转换超过 {timeout} 秒未完成，请稍后重试") from None
         result = work / "out" / "document.pdf"
-        if done.returncode != 0 or not result.is_file():
+        if proc.returncode != 0 or not result.is_file():
             logger.warning(
-                "soffice exited %s: %s",
-                done.returncode,
-                done.stderr.decode(errors="replace")[-500:],
+                "soffice exited %s: %s", proc.returncode, stderr.decode(errors="replace")[-500:]
             )
             raise ConversionFailed("LibreOffice 未能把文档转换为 PDF，请稍后重试")
         return result.read_bytes()

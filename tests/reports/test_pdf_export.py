@@ -140,3 +140,19 @@ def test_a_conversion_that_fails_is_recorded(
 def test_a_pack_is_not_offered_as_pdf(ledger: SimpleNamespace) -> None:
     export = Export(kind="pack", title="t", filename="t.zip", status="done")
     assert not pdf.can_convert(export)
+
+
+def test_a_conversion_that_hangs_is_cut_off(
+    app, client, auth, ledger: SimpleNamespace, tmp_path: Path
+) -> None:  # noqa: ANN001
+    fake = tmp_path / "soffice"
+    fake.write_text("#!/bin/sh\nsleep 60 &\nwait\n")  # a child, as soffice.bin is
+    fake.chmod(0o755)
+    app.config["REPORTS_SOFFICE_PATH"] = str(fake)
+    app.config["REPORTS_PDF_TIMEOUT"] = 10
+    export = export_ledger(client, auth, ledger)
+    client.post(f"/reports/exports/{export.id}/pdf")
+    assert background.work_once() == 1
+    db.session.expire_all()
+    export = db.session.get(Export, export.id)
+    assert export.pdf_status == PdfStatus.failed and "超过 10 秒" in export.pdf_error
