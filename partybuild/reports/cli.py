@@ -3,6 +3,8 @@
     flask --app wsgi reports export commitments --branch B01 --period 2026Q3 --output 台账.docx
     flask --app wsgi reports export commitments --branch all --period 2026 --output 全局台账.docx
     flask --app wsgi reports export letter --member 12 --output 承诺书.docx
+    flask --app wsgi reports export pack --branch B01 --period 2026Q3 --output 迎检材料.zip
+    flask --app wsgi reports verify-pack 迎检材料.zip
     flask --app wsgi reports kinds
 
 The export goes through the same service as the web (Export record, stored copy under
@@ -56,7 +58,7 @@ def kinds_command() -> None:
     "--output",
     required=True,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="输出的 .docx 文件",
+    help="输出的文件（.docx，或 .pdf 由 LibreOffice 转换；迎检材料包 pack 为 .zip）",
 )
 def export_command(
     kind: str,
@@ -71,8 +73,17 @@ def export_command(
     from partybuild.reports import service
     from partybuild.reports.models import ExportStatus
 
-    if output.suffix.lower() != ".docx":
-        raise click.BadParameter("输出文件应以 .docx 结尾", param_hint="--output")
+    suffix = _suffix_of(kind)
+    # A Word document may be written as PDF too (LibreOffice, in this process).
+    as_pdf = suffix == ".docx" and output.suffix.lower() == ".pdf"
+    if output.suffix.lower() != suffix and not as_pdf:
+        hint = f"{suffix} 或 .pdf" if suffix == ".docx" else suffix
+        raise click.BadParameter(f"输出文件应以 {hint} 结尾", param_hint="--output")
+    if as_pdf:
+        from partybuild.reports import pdf
+
+        if not pdf.available():
+            raise click.UsageError(pdf.NOT_INSTALLED)
     if not output.parent.is_dir():
         raise click.BadParameter(f"目录不存在：{output.parent}", param_hint="--output")
 
@@ -102,13 +113,53 @@ def export_command(
     db.session.commit()
     if export.status != ExportStatus.done:
         raise click.ClickException(f"生成失败：{export.error}")
-    with service.open_verified(export) as source, open(output, "wb") as target:
-        shutil.copyfileobj(source, target)
+    if as_pdf:
+        from partybuild.reports import pdf
+        from partybuild.reports.models import PdfStatus
+
+        pdf.generate_pdf(export)
+        db.session.commit()
+        if export.pdf_status != PdfStatus.done:
+            raise click.ClickException(f"转换为 PDF 失败：{export.pdf_error}")
+        with pdf.open_pdf(export) as source, open(output, "wb") as target:
+            shutil.copyfileobj(source, target)
+    else:
+        with service.open_verified(export) as source, open(output, "wb") as target:
+            shutil.copyfileobj(source, target)
     click.echo(
         f"已导出 {export.title}：{export.row_count} 行，{export.size_bytes} 字节，"
         f"用时 {time.perf_counter() - started:.1f} 秒 → {output}"
     )
     click.echo(f"SHA-256 {export.sha256}（导出记录 #{export.id}）")
+
+
+def _suffix_of(kind: str) -> str:
+    """The file type a kind writes (.docx, or .zip for the pack); unknown kinds are
+    refused later with the list of kinds."""
+    from partybuild.reports import registry
+
+    try:
+        return registry.get(kind).suffix
+    except ServiceError:
+        return ".docx"
+
+
+@reports_cli.command("verify-pack")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_pack_command(file: Path) -> None:
+    """Check an inspection pack (.zip): every file against the manifest's SHA-256, and
+    the manifest's signature against the audit key. Exits 1 when anything is off."""
+    from partybuild.reports import pack
+
+    check = pack.verify_pack(file)
+    if check.ok:
+        for line in pack.iter_summary(check):
+            click.echo(line)
+        click.echo("核验通过。")
+        return
+    for line in check.lines():
+        click.echo(line, err=True)
+    raise click.ClickException("核验未通过。")
 
 
 def register(app: Flask) -> None:

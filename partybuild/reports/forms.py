@@ -20,3 +20,7 @@ class ExportForm(BaseForm):
     member = SelectField("党员", validate_choice=False)
     batch = SelectField("承诺批次", validate_choice=False)
     meeting = HiddenField()  # set by the meeting page's "导出会议记录" button
+
+
+class PdfForm(BaseForm):
+    """ "转换为 PDF" on an export's page: the CSRF token only."""

@@ -27,6 +27,17 @@ class ExportStatus(LabelledEnum):
     failed = "failed", "失败"
 
 
+class PdfStatus(LabelledEnum):
+    """The PDF copy of a finished Word export, converted by LibreOffice in the
+    scheduler process on request."""
+
+    none = "none", "未转换"
+    pending = "pending", "排队转换中"
+    running = "running", "转换中"
+    done = "done", "已转换"
+    failed = "failed", "转换失败"
+
+
 class Export(db.Model):
     """A document export: who asked for what, and the stored file (never deleted)."""
 
@@ -40,6 +51,11 @@ class Export(db.Model):
             name="done_has_file",
         ),
         sa.CheckConstraint("status != 'failed' OR finished_at IS NOT NULL", name="failed_has_time"),
+        sa.CheckConstraint(
+            "pdf_status != 'done' OR (pdf_sha256 IS NOT NULL AND pdf_size_bytes IS NOT NULL "
+            "AND pdf_storage_path IS NOT NULL)",
+            name="pdf_done_has_file",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +82,14 @@ class Export(db.Model):
     started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The PDF beside the Word file (see PdfStatus).
+    pdf_status: Mapped[PdfStatus] = mapped_column(
+        str_enum(PdfStatus, 16), default=PdfStatus.none, server_default="none"
+    )
+    pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    pdf_size_bytes: Mapped[int | None]
+    pdf_storage_path: Mapped[str | None] = mapped_column(sa.String(255))
+    pdf_error: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
     branch: Mapped[Branch | None] = relationship()
     member: Mapped[Member | None] = relationship()

@@ -126,6 +126,8 @@ class ReportKind:
     # Kind-specific checks of resolved parameters: {field: Chinese message}.
     validate: Callable[[ReportParams], dict[str, str]] | None = None
     order: int = 100
+    # What the builder's document saves as: a Word file, or a .zip (the inspection pack).
+    suffix: str = ".docx"
 
     def authorise(self, user: User | None, params: ReportParams) -> None:
         self.check(self, user, params)

@@ -70,7 +70,7 @@ def request_export(kind_key: str, data: Mapping[str, Any], actor: User | None) -
     export = Export(
         kind=kind.key,
         title=title[:200],
-        filename=registry.safe_filename(title, params.today),
+        filename=registry.safe_filename(title, params.today, kind.suffix),
         params=params.as_json(),
         branch_id=(
             params.member.branch_id
@@ -113,9 +113,9 @@ def runs_inline(export: Export) -> bool:
 # --------------------------------------------------------------------------- generate
 
 
-def _storage_path(export: Export) -> str:
+def _storage_path(export: Export, suffix: str = ".docx") -> str:
     now = utcnow()
-    return f"{now:%Y}/{now:%m}/{export.id}-{export.kind}-{secrets.token_hex(4)}.docx"
+    return f"{now:%Y}/{now:%m}/{export.id}-{export.kind}-{secrets.token_hex(4)}{suffix}"
 
 
 def mark_running(export: Export) -> None:
@@ -145,7 +145,7 @@ def generate_export(export: Export, progress: registry.Progress = registry.no_pr
         params = registry.resolve(kind, export.params)
         registry.validate(kind, params)
         built = kind.build(params, progress)
-        relative = _storage_path(export)
+        relative = _storage_path(export, kind.suffix)
         # Written to a local scratch file first (the document engine streams into it),
         # then handed to the store in one piece: a local rename or an object upload.
         with tempfile.TemporaryFile() as scratch:

@@ -28,8 +28,8 @@ from partybuild.core.permissions import Role, access
 from partybuild.extensions import db
 from partybuild.org import lists as org_lists
 from partybuild.org.models import Branch, Member
-from partybuild.reports import registry, service
-from partybuild.reports.forms import ExportForm
+from partybuild.reports import pdf, registry, service
+from partybuild.reports.forms import ExportForm, PdfForm
 from partybuild.reports.models import Export, ExportStatus
 from partybuild.reports.periods import InvalidPeriod, parse_period
 
@@ -81,6 +81,11 @@ audit.register_object_type(
 
 ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MIMETYPES = {".docx": DOCX_MIMETYPE, ".zip": "application/zip", ".pdf": "application/pdf"}
+
+
+def _suffix(filename: str) -> str:
+    return next((s for s in MIMETYPES if filename.lower().endswith(s)), ".docx")
 
 
 def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
@@ -252,7 +257,12 @@ def export_detail(export_id: int):
     # ?download=1: the progress script reloads with it when a queued export is done.
     auto = request.args.get("download") == "1" and export.status == ExportStatus.done
     return render_template(
-        "reports/export_detail.html", export=export, service=service, auto_download=auto
+        "reports/export_detail.html",
+        export=export,
+        service=service,
+        auto_download=auto,
+        pdf=pdf,
+        pdf_form=PdfForm(),
     )
 
 
@@ -274,14 +284,60 @@ def download(export_id: int):
         service.record_download(export, current_user)
     if not done:
         return redirect(url_for("reports.export_detail", export_id=export.id))
+    suffix = _suffix(export.filename)
     return Response(
         storage.iter_stream(stream),
-        mimetype=DOCX_MIMETYPE,
+        mimetype=MIMETYPES[suffix],
         direct_passthrough=True,
         headers={
-            "Content-Disposition": content_disposition(export.filename, f"export-{export.id}.docx"),
+            "Content-Disposition": content_disposition(
+                export.filename, f"export-{export.id}{suffix}"
+            ),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
             "Content-Length": str(export.size_bytes),
+        },
+    )
+
+
+@bp.post("/exports/<int:export_id>/pdf")
+@access(*ALL_ROLES)
+def request_pdf(export_id: int):
+    """Queue the PDF of a finished Word export for the scheduler process."""
+    export = _load_export(export_id)
+    form = PdfForm()
+    if form.validate_on_submit():
+        with boundary(form) as done:
+            queued = pdf.request_pdf(export, current_user)
+        if done:
+            flash(
+                "已开始转换为 PDF，完成后可在本页下载。" if queued else "PDF 已生成或正在转换。",
+                "info",
+            )
+    else:
+        flash("页面已过期，请刷新后重试。", "error")
+    return redirect(url_for("reports.export_detail", export_id=export.id))
+
+
+@bp.get("/exports/<int:export_id>/download.pdf")
+@access(*ALL_ROLES)
+def download_pdf(export_id: int):
+    export = _load_export(export_id)
+    with boundary() as done:
+        stream = pdf.open_pdf(export)
+        service.record_download(export, current_user)
+    if not done:
+        return redirect(url_for("reports.export_detail", export_id=export.id))
+    return Response(
+        storage.iter_stream(stream),
+        mimetype=MIMETYPES[".pdf"],
+        direct_passthrough=True,
+        headers={
+            "Content-Disposition": content_disposition(
+                pdf.pdf_filename(export), f"export-{export.id}.pdf"
+            ),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Length": str(export.pdf_size_bytes),
         },
     )

@@ -101,8 +101,9 @@ def test_bad_arguments_exit_non_zero_with_a_chinese_message(
 def test_output_must_be_a_docx_in_an_existing_directory(
     ledger: SimpleNamespace, runner, tmp_path: Path
 ) -> None:
-    result = run(runner, "roster", "--branch", "A", "--output", str(tmp_path / "x.pdf"))
-    assert result.exit_code != 0 and "输出文件应以 .docx 结尾" in result.output
+    # .pdf is accepted too since the PDF option (converted by LibreOffice).
+    result = run(runner, "roster", "--branch", "A", "--output", str(tmp_path / "x.txt"))
+    assert result.exit_code != 0 and "输出文件应以 .docx 或 .pdf 结尾" in result.output
     missing = tmp_path / "nope" / "x.docx"
     result = run(runner, "roster", "--branch", "A", "--output", str(missing))
     assert result.exit_code != 0 and "目录不存在" in result.output

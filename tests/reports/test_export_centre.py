@@ -55,15 +55,18 @@ def test_secretary_sees_own_branch_and_every_kind(client, auth, ledger: SimpleNa
     auth.login(ledger.users.secretary)
     html = text(client.get("/reports/"))
     # Added by later issues: 廉政风险防控点台账 (risks), 会议记录 (minutes),
-    # 重点任务责任清单 (tasks), 党员示范岗测评结果 (ratings).
+    # 重点任务责任清单 (tasks), 党员示范岗测评结果 (ratings), 党建工作情况报告 (summary),
+    # 迎检材料包 (pack).
     assert option_values(html, "kind") == [
         "commitments",
+        "summary",
         "letter",
         "risks",
         "roster",
         "minutes",
         "tasks",
         "ratings",
+        "pack",
     ]
     assert option_values(html, "branch") == ["A"]
     # Members are found by name (type-ahead), never listed whole: none until searched.
