@@ -106,7 +106,7 @@ def _cells(n: int, r: LedgerRow, with_branch: bool) -> tuple[object, ...]:
             votes += f"\n满意率{r.satisfaction:.1%}"
     cells = (
         n,
-        r.member,
+        f"{r.member}\n（代填）" if r.entered_by else r.member,  # 代填: entered by the secretary
         r.post,
         r.category,
         r.content,
