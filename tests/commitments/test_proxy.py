@@ -268,7 +268,7 @@ def test_ledgers_mark_proxy_entries(world, no_account):
     assert rows["王无号"].entered_by == world.secretary.label
     assert rows["王无号"].proxy_label == f"由 {world.secretary.label} 代填"
     assert rows["张承诺"].entered_by == ""
-    assert _cells(1, rows["王无号"], False)[1] == "王无号\n（代填）"
+    assert _cells(1, rows["王无号"], False)[1] == "王无号\n代填"
     assert _cells(1, rows["张承诺"], False)[1] == "张承诺"
     import io
 
