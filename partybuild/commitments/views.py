@@ -316,7 +316,7 @@ def _detail_context(c: Commitment, **forms) -> dict:
     eval_form = forms.get("eval_form") or EvaluationForm()
     if Actor.secretary not in actors:
         eval_form.kind.choices = [("self", "党员述（自评）")]
-    elif Actor.owner not in actors:
+    elif not actors & {Actor.owner, Actor.proxy}:  # 党员述 is entered by proxy (代填) too
         eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] != "self"]
     if phase == "before":  # 支部讲/领导点 wait for the evaluation window
         eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] == "self"]

@@ -281,3 +281,54 @@ def test_ledgers_mark_proxy_entries(world, no_account):
     values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
     column = header.index("代填")
     assert {r[3]: r[column] for r in values}["王无号"] == f"由 {world.secretary.label} 代填"
+
+
+def test_proxy_pages_query_count_is_constant(client, auth, world, make_member, query_counter):
+    """The member picker and the lists showing 代填 marks do not query per row."""
+
+    def grow(n: int) -> None:
+        for i in range(n):
+            m = make_member(branch=world.org.a)
+            proxy_commitment(world, m, (S.draft, S.submitted, S.published)[i % 3])
+
+    auth.login(world.secretary)
+    urls = [
+        f"/commitments/batches/{world.batch.id}/proxy",
+        "/commitments/review",
+        "/commitments/overview",
+    ]
+    grow(3)
+    counts = {}
+    for url in urls:
+        client.get(url)
+        with query_counter() as small:
+            assert client.get(url).status_code == 200
+        counts[url] = small.count
+    grow(12)
+    for url in urls:
+        client.get(url)
+        with query_counter() as large:
+            assert client.get(url).status_code == 200
+        assert large.count == counts[url], url
+
+
+def test_detail_page_offers_the_members_steps_to_the_secretary(client, auth, world, no_account):
+    keeping = proxy_commitment(world, no_account, S.in_progress)
+    awaiting = proxy_commitment(world, no_account, S.awaiting_evaluation)
+    auth.login(world.secretary)
+    page = text(client.get(f"/commitments/{keeping.id}"))
+    assert "添加践诺记录" in page and "申请评诺" in page
+    resp = client.post(
+        f"/commitments/{keeping.id}/records",
+        data={"recorded_on": world.today.isoformat(), "text": "走访5户", "progress": "70"},
+        follow_redirects=True,
+    )
+    assert "践诺记录已添加" in text(resp) and 'data-testid="by-proxy"' in text(resp)
+    page = text(client.get(f"/commitments/{awaiting.id}"))
+    assert 'value="self"' in page  # 党员述 entered for the member
+    resp = client.post(
+        f"/commitments/{awaiting.id}/evaluate",
+        data={"kind": "self", "score": "90", "comment": "按期完成"},
+        follow_redirects=True,
+    )
+    assert "评价已保存" in text(resp)
