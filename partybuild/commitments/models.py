@@ -290,9 +290,7 @@ class Commitment(Stateful, db.Model):
             "(is_withdrawn AND withdrawn_at IS NOT NULL) OR (NOT is_withdrawn AND withdrawn_at IS NULL)",
             name="withdrawn_has_time",
         ),
-        sa.CheckConstraint(
-            "entered_by_id IS NULL OR entered_by_name != ''", name="proxy_has_name"
-        ),
+        sa.CheckConstraint("entered_by_id IS NULL OR entered_by_name != ''", name="proxy_has_name"),
         sa.Index("ix_commitments_branch_state", "branch_id", "state"),
     )
 

@@ -759,7 +759,11 @@ def record_evaluation(
     allowed = EVALUATION_KIND_ACTORS[kind]
     actors = c.actors(actor)
     if not allowed & actors:
-        who = "承诺党员本人（无账号的党员由支部书记代填）" if kind == EvaluationKind.self_ else "本支部书记"
+        who = (
+            "承诺党员本人（无账号的党员由支部书记代填）"
+            if kind == EvaluationKind.self_
+            else "本支部书记"
+        )
         raise PermissionDenied(f"{kind.label}只能由{who}填写")
     # 党员述 entered by the secretary for a member without an account is 代填.
     proxy = kind == EvaluationKind.self_ and Actor.owner not in actors

@@ -28,8 +28,12 @@ def _seed(app) -> str:
         branch = Branch(organization=org, code="A", name="第一党支部")
         people = [
             Member(
-                branch=branch, name=name, gender=Gender.female, birth_on=today.replace(year=1970),
-                joined_on=today.replace(year=1995), full_member_on=today.replace(year=1996),
+                branch=branch,
+                name=name,
+                gender=Gender.female,
+                birth_on=today.replace(year=1970),
+                joined_on=today.replace(year=1995),
+                full_member_on=today.replace(year=1996),
                 status=MemberStatus.full,
             )  # fmt: skip
             for name in ("王无号", "赵有号")

@@ -128,9 +128,7 @@ def test_later_steps_for_a_member_without_an_account_are_proxy(world, no_account
     assert not c.events[-1].by_proxy
 
 
-def test_member_with_an_account_sees_it_as_theirs_and_keeps_it_themself(
-    client, auth, world
-):
+def test_member_with_an_account_sees_it_as_theirs_and_keeps_it_themself(client, auth, world):
     member = world.owner_member
     c1 = service.create_commitment(world.batch, member, data(world), world.secretary)
     service.create_commitment(world.batch, member, data(world, "学习党章"), world.secretary)
@@ -182,9 +180,7 @@ def test_another_branchs_secretary_cannot_enter_for_a_member(client, auth, world
     )
 
 
-def test_secretary_cannot_enter_for_another_branchs_member(
-    client, auth, world, make_member
-):
+def test_secretary_cannot_enter_for_another_branchs_member(client, auth, world, make_member):
     stranger = make_member(branch=world.org.b, name="乙支部党员")
     with pytest.raises(PermissionDenied):
         service.create_commitment(world.batch, stranger, data(world), world.secretary)
