@@ -96,7 +96,7 @@ def test_secretary_enters_and_submits_for_a_member_without_an_account(
     # The audit log names whom it was done for.
     entries = db.session.scalars(
         sa.select(AuditEntry).where(
-            AuditEntry.object_type == "commitment", AuditEntry.object_id == items[0].id
+            AuditEntry.object_type == "commitment", AuditEntry.object_id == str(items[0].id)
         )
     ).all()
     assert {e.action for e in entries} >= {"create", "submit"}
