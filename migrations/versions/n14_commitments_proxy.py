@@ -1,4 +1,4 @@
-"""reserved for a parallel branch: n14_commitments_proxy
+"""commitments: entered by proxy (代填), a batch's window for new commitments (开放填报)
 
 Revision ID: n14_commitments_proxy
 Revises: m13_imports
@@ -19,8 +19,35 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('commitment_batches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('entry_start', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('entry_end', sa.Date(), nullable=True))
+    # Existing batches: the window for new commitments is the batch's own period.
+    op.execute(
+        "UPDATE commitment_batches SET entry_start = commit_start, entry_end = commit_end"
+    )
+    with op.batch_alter_table('commitment_batches', schema=None) as batch_op:
+        batch_op.alter_column('entry_start', existing_type=sa.Date(), nullable=False)
+        batch_op.alter_column('entry_end', existing_type=sa.Date(), nullable=False)
+        batch_op.create_check_constraint(op.f('ck_commitment_batches_entry_window_order'), 'entry_end >= entry_start')
+    with op.batch_alter_table('commitments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('entered_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('entered_by_name', sa.String(length=80), server_default='', nullable=False))
+        batch_op.create_foreign_key(batch_op.f('fk_commitments_entered_by_id_users'), 'users', ['entered_by_id'], ['id'])
+        batch_op.create_check_constraint(op.f('ck_commitments_proxy_has_name'), "entered_by_id IS NULL OR entered_by_name != ''")
+    with op.batch_alter_table('commitment_events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('by_proxy', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('commitment_events', schema=None) as batch_op:
+        batch_op.drop_column('by_proxy')
+    with op.batch_alter_table('commitments', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_commitments_proxy_has_name'), type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_commitments_entered_by_id_users'), type_='foreignkey')
+        batch_op.drop_column('entered_by_name')
+        batch_op.drop_column('entered_by_id')
+    with op.batch_alter_table('commitment_batches', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_commitment_batches_entry_window_order'), type_='check')
+        batch_op.drop_column('entry_end')
+        batch_op.drop_column('entry_start')

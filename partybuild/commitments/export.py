@@ -60,6 +60,11 @@ class LedgerRow:
     grade: str | None
     closed_reason: str
     member_id: int = 0
+    entered_by: str = ""  # 代填: the secretary who entered it for the member, else ""
+
+    @property
+    def proxy_label(self) -> str:
+        return f"由 {self.entered_by} 代填" if self.entered_by else ""
 
 
 def ledger_query(
@@ -123,6 +128,7 @@ def ledger_query(
             Commitment.grade,
             Commitment.closed_reason,
             Commitment.member_id,
+            Commitment.entered_by_name,
         )
         .select_from(Commitment)
         .join(Branch, Commitment.branch_id == Branch.id)
@@ -203,6 +209,7 @@ def ledger_rows(
             grade=r.grade,
             closed_reason=r.closed_reason or "",
             member_id=r.member_id,
+            entered_by=r.entered_by_name or "",
         )
 
 
@@ -229,6 +236,7 @@ COLUMNS = [
     ("综合得分", 10),
     ("等次", 6),
     ("说明", 24),
+    ("代填", 14),
 ]
 
 
@@ -263,6 +271,7 @@ def ledger_xlsx(rows: Iterable[LedgerRow], title: str) -> bytes:
                 r.score if r.score is not None else "",
                 r.grade or "",
                 r.closed_reason,
+                r.proxy_label,
             ]
         )
     return sheet.to_bytes()

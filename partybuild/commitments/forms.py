@@ -18,8 +18,11 @@ from partybuild.core.settings import setting
 class BatchForm(BaseForm):
     branch_id = SelectField("党支部", coerce=coerce_id, validate_choice=False)
     title = StringField("批次名称", validators=[DataRequired(), Length(max=120)])
-    commit_start = DateField("承诺开始日期", validators=[DataRequired()])
-    commit_end = DateField("承诺截止日期", validators=[DataRequired()])
+    commit_start = DateField("承诺期开始日期", validators=[DataRequired()])
+    commit_end = DateField("承诺期结束日期", validators=[DataRequired()])
+    # 开放填报: empty means the same dates as the period above.
+    entry_start = DateField("开放填报开始日期", validators=[Optional()])
+    entry_end = DateField("开放填报截止日期", validators=[Optional()])
     evaluation_start = DateField("评诺开始日期", validators=[DataRequired()])
     evaluation_end = DateField("评诺截止日期", validators=[DataRequired()])
     version_id = HiddenField()
@@ -46,6 +49,12 @@ class RecordForm(BaseForm):
         validators=[InputRequired(message="请填写完成进度"), NumberRange(0, 100)],
     )
     files = MultipleFileField("证明材料")
+
+
+class CloseBatchForm(BaseForm):
+    """Ending a batch, after its confirmation page; the note goes into the audit log."""
+
+    note = TextAreaField("说明（选填）", validators=[Optional(), Length(max=255)])
 
 
 class TextForm(BaseForm):

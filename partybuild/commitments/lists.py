@@ -294,3 +294,60 @@ def batch_figures(
         return {}, {}
     branches = list({b.branch_id: b.branch for b in items}.values())
     return versioned("commitments.batches", branches, make, tuple(ids))
+
+
+# --- 代填: the branch's members for the secretary to pick -------------------------------
+
+
+def branch_members(branch_id: int, q: str = "") -> sa.Select:
+    """Active members of a branch, searched by name, for the 代填 picker."""
+    stmt = sa.select(Member).where(Member.branch_id == branch_id, Member.is_active.is_(True))
+    if q:
+        stmt = stmt.where(contains(Member.name, q))
+    return stmt.order_by(Member.is_leader.desc(), Member.name, Member.id)
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """What one member has in one batch (withdrawn items not counted)."""
+
+    items: int = 0
+    proxy_drafts: int = 0  # drafts entered by the secretary, not yet submitted
+
+
+def batch_progress(batch_id: int, member_ids: list[int]) -> dict[int, BatchProgress]:
+    """One query for the members on a page."""
+    if not member_ids:
+        return {}
+    proxy_draft = sa.and_(
+        Commitment.state == CommitmentState.draft, Commitment.entered_by_id.is_not(None)
+    )
+    rows = db.session.execute(
+        sa.select(
+            Commitment.member_id,
+            sa.func.count(Commitment.id),
+            sa.func.sum(sa.case((proxy_draft, 1), else_=0)),
+        )
+        .where(
+            Commitment.batch_id == batch_id,
+            Commitment.member_id.in_(member_ids),
+            Commitment.is_withdrawn.is_(False),
+        )
+        .group_by(Commitment.member_id)
+    )
+    return {mid: BatchProgress(n, int(drafts or 0)) for mid, n, drafts in rows}
+
+
+def members_with_account(member_ids: list[int]) -> set[int]:
+    """Which of these members can sign in (an active account); one query."""
+    from partybuild.auth.models import User
+
+    if not member_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(User.member_id).where(
+                User.member_id.in_(member_ids), User.is_active_account.is_(True)
+            )
+        )
+    )

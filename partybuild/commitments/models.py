@@ -57,6 +57,12 @@ RATABLE_STATES = (
     CommitmentState.awaiting_evaluation,
 )
 LOCKED_STATES = (CommitmentState.evaluated, CommitmentState.not_fulfilled)
+# States past the draft in which the member has steps of their own (代填 for them).
+PROXY_STATES = (
+    CommitmentState.published,
+    CommitmentState.in_progress,
+    CommitmentState.awaiting_evaluation,
+)
 
 
 class Action(LabelledEnum):
@@ -84,34 +90,48 @@ class Actor(LabelledEnum):
 
     owner = "owner", "承诺党员本人"  # the member who made it
     secretary = "secretary", "本支部书记"  # the branch's secretary, or an admin
+    # 代填: the branch secretary doing the member's own steps on a commitment she entered
+    # for them (a draft), or on every step for a member without an account.
+    proxy = "proxy", "代填的本支部书记"
+
+
+def _batch_open(commitment: "Commitment", user: "User | None") -> str | None:  # noqa: ARG001
+    """Ending a batch (结束) ends writing and keeping: what BATCH_END_RULES says."""
+    batch = commitment.batch
+    if batch is None or batch.status == BatchStatus.open:
+        return None
+    return f"“{batch.title}”已结束：不能再新增、修改、提交或审核承诺，不能再添加践诺记录或督促"
 
 
 S, A = CommitmentState, Action
 OWNER, SECRETARY = frozenset({Actor.owner}), frozenset({Actor.secretary})
+PROXY = frozenset({Actor.proxy})
 BOTH = OWNER | SECRETARY
+KEEPING = _batch_open  # guard: only while the batch has not been ended
 
 T = Transition
 TRANSITIONS: dict[tuple[CommitmentState, Action], Transition] = {
-    (S.draft, A.edit): T(S.draft, OWNER),
-    (S.draft, A.submit): T(S.submitted, OWNER),
+    (S.draft, A.edit): T(S.draft, OWNER | PROXY, KEEPING),
+    (S.draft, A.submit): T(S.submitted, OWNER | PROXY, KEEPING),
     (S.draft, A.withdraw): T(S.draft, BOTH),
-    (S.submitted, A.return_for_revision): T(S.draft, SECRETARY),
-    (S.submitted, A.publish): T(S.published, SECRETARY),
+    (S.submitted, A.return_for_revision): T(S.draft, SECRETARY, KEEPING),
+    (S.submitted, A.publish): T(S.published, SECRETARY, KEEPING),
     (S.submitted, A.withdraw): T(S.submitted, BOTH),
-    (S.published, A.add_record): T(S.in_progress, OWNER),
-    (S.published, A.supervise): T(S.published, SECRETARY),
+    (S.published, A.add_record): T(S.in_progress, OWNER | PROXY, KEEPING),
+    (S.published, A.supervise): T(S.published, SECRETARY, KEEPING),
     (S.published, A.close_not_fulfilled): T(S.not_fulfilled, SECRETARY),
     (S.published, A.withdraw): T(S.published, SECRETARY),
-    (S.in_progress, A.add_record): T(S.in_progress, OWNER),
-    (S.in_progress, A.supervise): T(S.in_progress, SECRETARY),
-    (S.in_progress, A.request_evaluation): T(S.awaiting_evaluation, OWNER),
+    (S.in_progress, A.add_record): T(S.in_progress, OWNER | PROXY, KEEPING),
+    (S.in_progress, A.supervise): T(S.in_progress, SECRETARY, KEEPING),
+    # After the batch ends a member may still declare done on the records already kept.
+    (S.in_progress, A.request_evaluation): T(S.awaiting_evaluation, OWNER | PROXY),
     (S.in_progress, A.close_not_fulfilled): T(S.not_fulfilled, SECRETARY),
     (S.in_progress, A.withdraw): T(S.in_progress, SECRETARY),
     # A file uploaded by mistake is retired (kept, hidden) while the record is still open.
     (S.in_progress, A.retire_evidence): T(S.in_progress, BOTH),
-    (S.awaiting_evaluation, A.supervise): T(S.awaiting_evaluation, SECRETARY),
-    (S.awaiting_evaluation, A.record_evaluation): T(S.awaiting_evaluation, BOTH),
-    (S.awaiting_evaluation, A.reopen): T(S.in_progress, SECRETARY),
+    (S.awaiting_evaluation, A.supervise): T(S.awaiting_evaluation, SECRETARY, KEEPING),
+    (S.awaiting_evaluation, A.record_evaluation): T(S.awaiting_evaluation, BOTH | PROXY),
+    (S.awaiting_evaluation, A.reopen): T(S.in_progress, SECRETARY, KEEPING),
     (S.awaiting_evaluation, A.close_not_fulfilled): T(S.not_fulfilled, SECRETARY),
     (S.awaiting_evaluation, A.finalise): T(S.evaluated, SECRETARY),
     (S.awaiting_evaluation, A.retire_evidence): T(S.awaiting_evaluation, BOTH),
@@ -138,12 +158,18 @@ class EvaluationKind(LabelledEnum):
     leader = "leader", "领导点（领导点评）"
 
 
-# Who records each kind: the member describes their own; the secretary records the
-# branch's verdict and the leader's comment (given at the evaluation meeting).
+# Who records each kind: the member describes their own (the secretary enters it for a
+# member without an account, 代填); the secretary records the branch's verdict and the
+# leader's comment (given at the evaluation meeting).
 EVALUATION_KIND_ACTOR = {
     EvaluationKind.self_: Actor.owner,
     EvaluationKind.branch: Actor.secretary,
     EvaluationKind.leader: Actor.secretary,
+}
+EVALUATION_KIND_ACTORS = {
+    EvaluationKind.self_: OWNER | PROXY,
+    EvaluationKind.branch: SECRETARY,
+    EvaluationKind.leader: SECRETARY,
 }
 
 
@@ -167,13 +193,19 @@ class CommitmentBatch(db.Model):
         sa.CheckConstraint("commit_end >= commit_start", name="commit_window_order"),
         sa.CheckConstraint("evaluation_end >= evaluation_start", name="evaluation_window_order"),
         sa.CheckConstraint("evaluation_start >= commit_start", name="evaluation_after_commit"),
+        sa.CheckConstraint("entry_end >= entry_start", name="entry_window_order"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     title: Mapped[str] = mapped_column(sa.String(120))
+    # 承诺期: the period in which commitments are kept (deadlines, records fall in it).
     commit_start: Mapped[date]
     commit_end: Mapped[date]
+    # 开放填报: the window in which new commitments may be written (late joiners too);
+    # separate from the period above, by default the same dates.
+    entry_start: Mapped[date]
+    entry_end: Mapped[date]
     evaluation_start: Mapped[date]
     evaluation_end: Mapped[date]
     status: Mapped[BatchStatus] = mapped_column(str_enum(BatchStatus, 16), default=BatchStatus.open)
@@ -186,12 +218,40 @@ class CommitmentBatch(db.Model):
     branch: Mapped[Branch] = relationship()
 
     AUDIT_FIELDS = (
-        "branch_id", "title", "commit_start", "commit_end", "evaluation_start",
-        "evaluation_end", "status",
+        "branch_id", "title", "commit_start", "commit_end", "entry_start", "entry_end",
+        "evaluation_start", "evaluation_end", "status",
     )  # fmt: skip
 
+    def __init__(self, **kw: object) -> None:
+        # The entry window defaults to the batch's own period (as the migration fills it).
+        kw.setdefault("entry_start", kw.get("commit_start"))
+        kw.setdefault("entry_end", kw.get("commit_end"))
+        super().__init__(**kw)
+
     def accepts_commitments(self, today: date) -> bool:
-        return self.status == BatchStatus.open and self.commit_start <= today <= self.commit_end
+        return self.entry_refusal(today) is None
+
+    def entry_refusal(self, today: date) -> str | None:
+        """Why no new commitment can be written today, naming the date that applies."""
+        if self.status != BatchStatus.open:
+            return f"“{self.title}”已结束，不能再新增承诺"
+        if today < self.entry_start:
+            return f"本批次承诺填报将于 {self.entry_start:%Y-%m-%d} 开放"
+        if today > self.entry_end:
+            return f"本批次承诺填报已于 {self.entry_end:%Y-%m-%d} 截止"
+        return None
+
+    def end_rules(self) -> list[str]:
+        """What ending the batch (结束) changes, as enforced by the lifecycle guard
+        (``_batch_open``), ``entry_refusal`` and ``Commitment.is_ratable``."""
+        return [
+            "不能再新增承诺（包括代填），已有草稿不能再修改或提交；待审核的承诺不能再审核亮诺或退回。",
+            "不能再添加践诺记录，也不能再督促。",
+            "践诺中的承诺仍可凭已有的践诺记录申请评诺；党员述、支部讲、领导点和确定评诺结果"
+            f"照常进行（评诺期 {self.evaluation_start:%Y-%m-%d} 至 {self.evaluation_end:%Y-%m-%d}）。",
+            f"群众评价继续接受，至评诺截止日期 {self.evaluation_end:%Y-%m-%d} 为止。",
+            "仍可关闭为未践诺或撤回承诺；已有记录全部保留。结束后可以重新开放。",
+        ]
 
     def evaluation_phase(self, today: date) -> str:
         """Where today falls: "before", "open" or "after" the evaluation window (评诺期)."""
@@ -230,6 +290,7 @@ class Commitment(Stateful, db.Model):
             "(is_withdrawn AND withdrawn_at IS NOT NULL) OR (NOT is_withdrawn AND withdrawn_at IS NULL)",
             name="withdrawn_has_time",
         ),
+        sa.CheckConstraint("entered_by_id IS NULL OR entered_by_name != ''", name="proxy_has_name"),
         sa.Index("ix_commitments_branch_state", "branch_id", "state"),
     )
 
@@ -272,6 +333,9 @@ class Commitment(Stateful, db.Model):
     ratings_unsatisfied: Mapped[int] = mapped_column(default=0, server_default="0")
     score: Mapped[float | None]
     grade: Mapped[str | None] = mapped_column(sa.String(10))
+    # 代填: the secretary who entered it for the member (None: the member wrote it).
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    entered_by_name: Mapped[str] = mapped_column(sa.String(80), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version_id: Mapped[int] = mapped_column(default=1)
@@ -334,7 +398,54 @@ class Commitment(Stateful, db.Model):
 
     @property
     def is_ratable(self) -> bool:
-        return self.is_public and self.state in RATABLE_STATES
+        if not (self.is_public and self.state in RATABLE_STATES):
+            return False
+        batch = self.batch
+        if batch is not None and batch.status == BatchStatus.closed:
+            # An ended batch takes ratings until its evaluation deadline (end_rules).
+            from partybuild.core.timeutil import local_today
+
+            return local_today() <= batch.evaluation_end
+        return True
+
+    @property
+    def is_proxy(self) -> bool:
+        """Entered by the branch secretary on the member's behalf (代填)."""
+        return self.entered_by_id is not None
+
+    @property
+    def proxy_label(self) -> str:
+        return f"由 {self.entered_by_name} 代填" if self.is_proxy else ""
+
+    @property
+    def member_has_account(self) -> bool:
+        """The member can sign in (an active account). Asked once per loaded row."""
+        cached = getattr(self, "_has_account", None)
+        if cached is None:
+            from partybuild.auth.models import User
+
+            cached = bool(
+                db.session.scalar(
+                    sa.select(
+                        sa.exists().where(
+                            User.member_id == self.member_id, User.is_active_account.is_(True)
+                        )
+                    )
+                )
+            )
+            self._has_account = cached
+        return cached
+
+    def proxy_allowed(self) -> bool:
+        """The secretary may do the member's steps (代填): on a draft she entered, and on
+        every step for a member without an account (members who have one do their own)."""
+        if self.entered_by_id is None:
+            return False
+        if self.state == CommitmentState.draft:
+            return True
+        if self.state not in PROXY_STATES:
+            return False
+        return not self.member_has_account
 
     @property
     def is_locked(self) -> bool:
@@ -391,6 +502,12 @@ class Commitment(Stateful, db.Model):
             return found
         if user.manages_branch(self.branch_id) or conflicts.stead_role(self, user):
             found.add(Actor.secretary)
+        if (
+            user.role == Role.secretary
+            and user.manages_branch(self.branch_id)
+            and self.proxy_allowed()
+        ):
+            found.add(Actor.proxy)
         return found
 
     def in_stead(self, user: "User | None") -> str:
@@ -485,6 +602,8 @@ class CommitmentEvent(db.Model):
     actor_name: Mapped[str] = mapped_column(sa.String(80), default="")
     # 回避: "由副书记 王五 代为审核" when someone acted in the secretary's stead.
     in_stead: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    # 代填: the actor did the member's step on the member's behalf ("由 X 代填").
+    by_proxy: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fulfilment_records.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from partybuild.auth.models import User
 from partybuild.commitments.models import (
-    EVALUATION_KIND_ACTOR,
+    EVALUATION_KIND_ACTORS,
     Action,
     Actor,
     BatchStatus,
@@ -64,6 +64,17 @@ def _actor_name(actor: Any) -> str:
     return getattr(actor, "label", None) or getattr(actor, "username", "")
 
 
+# The member's own steps: done by anyone else they are 代填 (entered on the member's behalf).
+OWNER_STEPS = frozenset({"create", "edit", "submit", "add_record", "request_evaluation"})
+
+
+def _by_proxy(c: Commitment, action: str, actor: Any) -> bool:
+    """A member's step done by somebody else (the branch secretary): 代填."""
+    if actor is None or isinstance(actor, str) or str(action) not in OWNER_STEPS:
+        return False
+    return getattr(actor, "member_id", None) != c.member_id
+
+
 def _event(
     c: Commitment,
     action: str,
@@ -72,8 +83,12 @@ def _event(
     comment: str = "",
     record: FulfilmentRecord | None = None,
     at: datetime | None = None,
+    by_proxy: bool | None = None,
 ) -> CommitmentEvent:
+    if by_proxy is None:
+        by_proxy = _by_proxy(c, action, actor)
     event = CommitmentEvent(
+        by_proxy=by_proxy,
         commitment=c,
         action=str(action),
         from_state=before,
@@ -103,7 +118,19 @@ def _in_stead(c: Commitment, action: str, actor: Any) -> str:
     return f"{prefix}{label}（回避：本人承诺）"[:120]
 
 
-def _audit(c: Commitment, action: str, actor: Any, before: dict, after: dict, summary: str = ""):
+def _audit(
+    c: Commitment,
+    action: str,
+    actor: Any,
+    before: dict,
+    after: dict,
+    summary: str = "",
+    by_proxy: bool | None = None,
+):
+    if by_proxy is None:
+        by_proxy = _by_proxy(c, action, actor)
+    if by_proxy:  # the audit log names whom the step was done for
+        after = {**after, "proxy_for": f"{c.member.name}（代填）"}
     audit.record(
         action,
         "commitment",
@@ -142,10 +169,19 @@ def acting_secretary_ids(c: Commitment) -> list[int]:
 
 
 def _notify_secretaries(
-    c: Commitment, kind: str, title: str, body: str, link: str, dedupe_key: str
+    c: Commitment,
+    kind: str,
+    title: str,
+    body: str,
+    link: str,
+    dedupe_key: str,
+    actor: Any = None,
 ) -> None:
+    """Tell whoever acts as the secretary; not the one who did it herself (代填)."""
+    skip = getattr(actor, "id", None)
     for user_id in acting_secretary_ids(c):
-        notify(user_id, kind, title, body=body, link=link, dedupe_key=dedupe_key)
+        if user_id != skip:
+            notify(user_id, kind, title, body=body, link=link, dedupe_key=dedupe_key)
 
 
 def _move(c: Commitment, action: Action, actor: Any, comment: str = "", **audit_after: Any):
@@ -198,18 +234,28 @@ def batch_problems(data: dict[str, Any]) -> dict[str, str]:
     elif len(title) > 120:
         errors["title"] = "批次名称不能超过120个字"
     labels = {
-        "commit_start": "承诺开始日期",
-        "commit_end": "承诺截止日期",
+        "commit_start": "承诺期开始日期",
+        "commit_end": "承诺期结束日期",
         "evaluation_start": "评诺开始日期",
         "evaluation_end": "评诺截止日期",
     }
     for key, label in labels.items():
         if not isinstance(data.get(key), date):
             errors[key] = f"请填写{label}"
+    for key, label in (("entry_start", "开放填报开始日期"), ("entry_end", "开放填报截止日期")):
+        if data.get(key) is not None and not isinstance(data.get(key), date):
+            errors[key] = f"{label}格式不正确"
     if errors:
         return errors
     if data["commit_end"] < data["commit_start"]:
-        errors["commit_end"] = "承诺截止日期不能早于开始日期"
+        errors["commit_end"] = "承诺期结束日期不能早于开始日期"
+    entry_start, entry_end = _entry_window(data)
+    if entry_end < entry_start:
+        errors["entry_end"] = "开放填报截止日期不能早于开始日期"
+    elif entry_end > data["commit_end"]:
+        errors["entry_end"] = (
+            f"开放填报截止日期不能晚于承诺期结束日期（{data['commit_end']:%Y-%m-%d}）"
+        )
     if data["evaluation_start"] < data["commit_start"]:
         errors["evaluation_start"] = "评诺开始日期不能早于承诺开始日期"
     if data["evaluation_end"] < data["evaluation_start"]:
@@ -218,6 +264,14 @@ def batch_problems(data: dict[str, Any]) -> dict[str, str]:
 
 
 BATCH_KEYS = ("title", "commit_start", "commit_end", "evaluation_start", "evaluation_end")
+
+
+def _entry_window(data: dict[str, Any]) -> tuple[date, date]:
+    """开放填报 from–to; left empty, it is the batch's own period (承诺期)."""
+    return (
+        data.get("entry_start") or data["commit_start"],
+        data.get("entry_end") or data["commit_end"],
+    )
 
 
 def create_batch(branch: Branch, data: dict[str, Any], actor: Any) -> CommitmentBatch:
@@ -233,9 +287,12 @@ def create_batch(branch: Branch, data: dict[str, Any], actor: Any) -> Commitment
         errors["title"] = "本支部已有同名承诺批次"
     if errors:
         raise ValidationFailed(errors)
+    entry_start, entry_end = _entry_window(data)
     batch = CommitmentBatch(
         branch_id=branch.id,
         created_by_id=getattr(actor, "id", None),
+        entry_start=entry_start,
+        entry_end=entry_end,
         **{k: data[k] for k in BATCH_KEYS},
     )
     batch.title = title
@@ -274,6 +331,7 @@ def update_batch(
     before = audit.snapshot(batch, CommitmentBatch.AUDIT_FIELDS)
     for key in BATCH_KEYS:
         setattr(batch, key, data[key])
+    batch.entry_start, batch.entry_end = _entry_window(data)
     batch.title = title
     db.session.flush()
     audit.record(
@@ -288,12 +346,19 @@ def update_batch(
     )
 
 
-def set_batch_status(batch: CommitmentBatch, status: BatchStatus, actor: Any) -> None:
+def set_batch_status(
+    batch: CommitmentBatch, status: BatchStatus, actor: Any, note: str = ""
+) -> None:
+    """结束 (closed) or 重新开放 (open). What ending changes is ``batch.end_rules()``:
+    the lifecycle guard, the entry window and the rating rule enforce it."""
     if not batch.can_manage(actor):
         raise PermissionDenied("只有本支部书记可以结束或重开承诺批次")
     status = BatchStatus(status)
     if batch.status == status:
         raise ServiceError(f"该批次已是“{status.label}”状态")
+    note = (note or "").strip()
+    if len(note) > 255:
+        raise ValidationFailed({"note": "说明不能超过255个字"})
     before = batch.status
     batch.status = status
     db.session.flush()
@@ -304,7 +369,7 @@ def set_batch_status(batch: CommitmentBatch, status: BatchStatus, actor: Any) ->
         actor=actor,
         branch_id=batch.branch_id,
         before={"status": before},
-        after={"status": status},
+        after={"status": status, **({"note": note} if note else {})},
         summary=batch.title,
     )
 
@@ -348,30 +413,49 @@ def _clean_commitment(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_can_create(batch: CommitmentBatch, member: Member) -> None:
-    """Raise if the member cannot add a commitment to the batch now (asked before the form)."""
+def check_can_create(batch: CommitmentBatch, member: Member, actor: Any = None) -> None:
+    """Raise if the member cannot add a commitment to the batch now (asked before the form).
+    Anyone who joined the branch may join a batch while its entry window (开放填报) is open,
+    however late they were added; outside it the message names the date that applies."""
     if member.branch_id != batch.branch_id or not member.is_active:
         raise PermissionDenied("该承诺批次不属于您所在的党支部")
-    if not batch.accepts_commitments(local_today()):
-        raise ServiceError(
-            f"“{batch.title}”不在承诺期内（{batch.commit_start:%Y-%m-%d} 至 "
-            f"{batch.commit_end:%Y-%m-%d}），不能新增承诺"
-        )
+    if actor is not None:
+        check_may_enter_for(batch, member, actor)
+    refusal = batch.entry_refusal(local_today())
+    if refusal:
+        raise ServiceError(refusal, code="window")
     most = setting("COMMITMENT_MAX_ITEMS")
     if active_items(batch.id, member.id) >= most:
         raise ServiceError(f"每批次最多填写 {most} 项承诺")
 
 
+def is_proxy_entry(member: Member, actor: Any) -> bool:
+    return getattr(actor, "member_id", None) != member.id
+
+
+def check_may_enter_for(batch: CommitmentBatch, member: Member, actor: Any) -> None:
+    """The member writes their own; the branch's secretary may enter one for any active
+    member of her branch (代填), nobody else for anybody else."""
+    if not is_proxy_entry(member, actor):
+        if actor.role not in (Role.member, Role.secretary, Role.admin):
+            raise PermissionDenied("只能为本人填写承诺")
+        return
+    if not (
+        getattr(actor, "role", None) == Role.secretary
+        and actor.manages_branch(batch.branch_id)
+        and member.branch_id == batch.branch_id
+    ):
+        raise PermissionDenied("只能为本人填写承诺；代填须由该党员所在党支部的书记办理")
+
+
 def create_commitment(
     batch: CommitmentBatch, member: Member, data: dict[str, Any], actor: Any
 ) -> Commitment:
-    """A member writes one commitment item (a draft) in a batch."""
-    if not (
-        getattr(actor, "member_id", None) == member.id
-        and actor.role in (Role.member, Role.secretary, Role.admin)
-    ):
-        raise PermissionDenied("只能为本人填写承诺")
+    """A member writes one commitment item (a draft) in a batch, or the branch secretary
+    enters it on the member's behalf (代填, marked on the row, timeline and audit)."""
+    check_may_enter_for(batch, member, actor)
     check_can_create(batch, member)
+    proxy = is_proxy_entry(member, actor)
     errors = commitment_problems(data, batch)
     if errors:
         raise ValidationFailed(errors)
@@ -382,10 +466,20 @@ def create_commitment(
         state=CommitmentState.draft,
         **_clean_commitment(data),
     )
+    if proxy:
+        c.entered_by_id = actor.id
+        c.entered_by_name = _actor_name(actor)[:80]
     db.session.add(c)
     db.session.flush()
     _event(c, "create", None, actor)
     _audit(c, "create", actor, {}, audit.snapshot(c, Commitment.AUDIT_FIELDS))
+    if proxy:
+        _notify_owner(
+            c,
+            f"支部书记{_actor_name(actor)}为您代填了一项承诺",
+            f"“{batch.title}”：{c.content[:60]}",
+            key="proxy-created",
+        )
     return c
 
 
@@ -408,16 +502,16 @@ def update_commitment(
 def submit_commitment(c: Commitment, actor: Any) -> None:
     check_transition(c, Action.submit, actor)
     batch = c.batch
-    returned = bool(c.return_comment)
-    if batch.status != BatchStatus.open or (
-        not returned and not batch.accepts_commitments(local_today())
-    ):
-        raise ServiceError(f"“{batch.title}”的承诺期已结束，不能提交")
+    # A draft sent back for revision may be submitted again after the entry window.
+    refusal = None if c.return_comment else batch.entry_refusal(local_today())
+    if refusal:
+        raise ServiceError(f"{refusal}，不能提交", code="window")
     least, most = setting("COMMITMENT_MIN_ITEMS"), setting("COMMITMENT_MAX_ITEMS")
     count = active_items(c.batch_id, c.member_id)
     if not least <= count <= most:
+        who = "您" if getattr(actor, "member_id", None) == c.member_id else c.member.name
         raise ServiceError(
-            f"每批次须填写 {least}–{most} 项承诺后再提交，您目前在本批次有 {count} 项"
+            f"每批次须填写 {least}–{most} 项承诺后再提交，{who}目前在本批次有 {count} 项"
         )
     c.submitted_at = utcnow()
     _move(c, Action.submit, actor)
@@ -429,12 +523,14 @@ def submit_commitment(c: Commitment, actor: Any) -> None:
         f"“{c.batch.title}”：{c.content[:60]}",
         jobs.url_path("commitments.review"),
         f"commitment-submitted:{c.batch_id}:{c.member_id}:{local_today().isoformat()}",
+        actor,
     )
 
 
 def submit_all(batch: CommitmentBatch, member: Member, actor: Any) -> int:
-    """Submit every draft the member has in the batch; returns how many."""
-    drafts = db.session.scalars(
+    """Submit every draft the member has in the batch; returns how many. The secretary
+    submitting for a member (代填) submits the drafts she entered for them."""
+    stmt = (
         sa.select(Commitment)
         .where(
             Commitment.batch_id == batch.id,
@@ -443,7 +539,10 @@ def submit_all(batch: CommitmentBatch, member: Member, actor: Any) -> int:
             Commitment.is_withdrawn.is_(False),
         )
         .order_by(Commitment.id)
-    ).all()
+    )
+    if is_proxy_entry(member, actor):
+        stmt = stmt.where(Commitment.entered_by_id.is_not(None))
+    drafts = db.session.scalars(stmt).all()
     if not drafts:
         raise ServiceError("没有可提交的承诺草稿")
     for c in drafts:
@@ -619,6 +718,7 @@ def request_evaluation(c: Commitment, actor: Any) -> None:
         f"“{c.content[:60]}”，进度 {c.progress}%，请组织评诺",
         jobs.url_path("commitments.detail", commitment_id=c.id),
         f"commitment-evaluation-requested:{c.id}:{c.version_id}",
+        actor,
     )
 
 
@@ -656,9 +756,17 @@ def record_evaluation(
         kind = EvaluationKind(kind)
     except ValueError:
         raise ValidationFailed({"kind": "请选择评价类型"}) from None
-    who = EVALUATION_KIND_ACTOR[kind]
-    if who not in c.actors(actor):
-        raise PermissionDenied(f"{kind.label}只能由{who.label}填写")
+    allowed = EVALUATION_KIND_ACTORS[kind]
+    actors = c.actors(actor)
+    if not allowed & actors:
+        who = (
+            "承诺党员本人（无账号的党员由支部书记代填）"
+            if kind == EvaluationKind.self_
+            else "本支部书记"
+        )
+        raise PermissionDenied(f"{kind.label}只能由{who}填写")
+    # 党员述 entered by the secretary for a member without an account is 代填.
+    proxy = kind == EvaluationKind.self_ and Actor.owner not in actors
     # The branch evaluates at its 评诺 meeting; the member may describe their own earlier.
     if kind != EvaluationKind.self_ and c.batch.evaluation_phase(local_today()) == "before":
         raise ServiceError(
@@ -678,7 +786,8 @@ def record_evaluation(
             raise ValidationFailed({"evaluator_name": "领导点评须填写点评领导的姓名"})
         if evaluator_name == c.member.name:
             raise ValidationFailed({"evaluator_name": "点评领导不能是承诺党员本人"})
-    evaluator_name = evaluator_name or _actor_name(actor)
+    # 党员述 is the member's own words, also when the secretary enters it for them.
+    evaluator_name = evaluator_name or (c.member.name if proxy else _actor_name(actor))
     existing = db.session.scalar(
         sa.select(Evaluation).where(Evaluation.commitment_id == c.id, Evaluation.kind == kind)
     )
@@ -691,13 +800,21 @@ def record_evaluation(
     existing.evaluator_name = evaluator_name
     existing.recorded_by_id = getattr(actor, "id", None)
     db.session.flush()
-    _event(c, Action.record_evaluation, c.state, actor, f"{kind.label}：{score} 分。{comment}")
+    _event(
+        c,
+        Action.record_evaluation,
+        c.state,
+        actor,
+        f"{kind.label}：{score} 分。{comment}",
+        by_proxy=proxy,
+    )
     _audit(
         c,
         Action.record_evaluation.value,
         actor,
         before,
         {"kind": kind, "score": score, "comment": comment, "evaluator": evaluator_name},
+        by_proxy=proxy,
     )
     return existing
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from partybuild.commitments import export, lists, rates, service, workbench
 from partybuild.commitments.forms import (
     BatchForm,
+    CloseBatchForm,
     CommitmentForm,
     EvaluationForm,
     FinaliseForm,
@@ -132,10 +133,12 @@ def mine():
     for c in items:
         by_batch[c.batch_id].append(c)
     today = local_today()
+    # Every batch the batches page calls 进行中 is shown, also to a member added after its
+    # entry window: the card then says when entry opens or closed (issue 10).
     groups = [
         (b, by_batch.get(b.id, []))
         for b in batches
-        if by_batch.get(b.id) or b.accepts_commitments(today)
+        if by_batch.get(b.id) or b.status == BatchStatus.open
     ]
     return render_template(
         "commitments/mine.html",
@@ -172,6 +175,89 @@ def create(batch_id: int):
     ), form_status(form)
 
 
+# --- 代填: the secretary enters commitments for members of her branch ------------------------
+
+
+def _load_proxy_batch(batch_id: int) -> CommitmentBatch:
+    batch = _load_batch(batch_id)
+    if not batch.can_manage(current_user):
+        abort(403)
+    return batch
+
+
+def _load_branch_member(batch: CommitmentBatch, member_id: int) -> Member:
+    member = db.get_or_404(Member, member_id)
+    if member.branch_id != batch.branch_id or not member.is_active:
+        abort(404)  # another branch's member does not exist here
+    return member
+
+
+@bp.get("/batches/<int:batch_id>/proxy")
+@access(Role.secretary)
+def proxy_members(batch_id: int):
+    """The branch's members with what each has in this batch: the secretary picks one to
+    enter commitments for (代填), e.g. a member without an account."""
+    batch = _load_proxy_batch(batch_id)
+    q = (request.args.get("q") or "").strip()[:40]
+    page = db.paginate(
+        lists.branch_members(batch.branch_id, q), per_page=PER_PAGE, max_per_page=100
+    )
+    members = list(page.items)
+    return render_template(
+        "commitments/proxy_members.html",
+        batch=batch,
+        page=page,
+        members=members,
+        q=q,
+        progress=lists.batch_progress(batch.id, [m.id for m in members]),
+        with_account=lists.members_with_account([m.id for m in members]),
+        refusal=batch.entry_refusal(local_today()),
+        max_items=setting("COMMITMENT_MAX_ITEMS"),
+        min_items=setting("COMMITMENT_MIN_ITEMS"),
+    )
+
+
+@bp.route("/batches/<int:batch_id>/proxy/<int:member_id>", methods=["GET", "POST"])
+@access(Role.secretary)
+def proxy_create(batch_id: int, member_id: int):
+    batch = _load_proxy_batch(batch_id)
+    member = _load_branch_member(batch, member_id)
+    back = url_for("commitments.proxy_members", batch_id=batch.id)
+    if request.method == "GET":
+        with boundary() as allowed:
+            service.check_can_create(batch, member, current_user)
+        if not allowed:
+            return redirect(back)
+    form = CommitmentForm()
+    if form.validate_on_submit():
+        with boundary(
+            form,
+            success=f"已为{member.name}代填一项承诺（草稿）。填写完本批次的全部承诺后请提交审核。",
+        ) as done:
+            c = service.create_commitment(batch, member, form.data, current_user)
+        if done:
+            return redirect(url_for("commitments.detail", commitment_id=c.id))
+    return render_template(
+        "commitments/form.html",
+        form=form,
+        batch=batch,
+        commitment=None,
+        proxy_member=member,
+        cancel=back,
+    ), form_status(form)
+
+
+@bp.post("/batches/<int:batch_id>/proxy/<int:member_id>/submit-all")
+@access(Role.secretary)
+def proxy_submit_all(batch_id: int, member_id: int):
+    batch = _load_proxy_batch(batch_id)
+    member = _load_branch_member(batch, member_id)
+    with boundary() as done:
+        n = service.submit_all(batch, member, current_user)
+        done.success = f"已为{member.name}提交 {n} 项代填的承诺，等待审核。"
+    return redirect(url_for("commitments.proxy_members", batch_id=batch.id))
+
+
 @bp.route("/<int:commitment_id>/edit", methods=["GET", "POST"])
 @access(*OWNER_ROLES)
 def edit(commitment_id: int):
@@ -187,7 +273,11 @@ def edit(commitment_id: int):
         if done:
             return _back(c)
     return render_template(
-        "commitments/form.html", form=form, batch=c.batch, commitment=c
+        "commitments/form.html",
+        form=form,
+        batch=c.batch,
+        commitment=c,
+        proxy_member=c.member if c.member_id != current_user.member_id else None,
     ), form_status(form)
 
 
@@ -226,7 +316,7 @@ def _detail_context(c: Commitment, **forms) -> dict:
     eval_form = forms.get("eval_form") or EvaluationForm()
     if Actor.secretary not in actors:
         eval_form.kind.choices = [("self", "党员述（自评）")]
-    elif Actor.owner not in actors:
+    elif not actors & {Actor.owner, Actor.proxy}:  # 党员述 is entered by proxy (代填) too
         eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] != "self"]
     if phase == "before":  # 支部讲/领导点 wait for the evaluation window
         eval_form.kind.choices = [k for k in eval_form.kind.choices if k[0] == "self"]
@@ -514,6 +604,7 @@ def batches():
         form=_batch_form() if can_open("commitments.create_batch") else None,
         STATE_LABELS=STATE_LABELS,
         branches=_visible_branches(),
+        today=local_today(),
     )
 
 
@@ -554,14 +645,45 @@ def edit_batch(batch_id: int):
 @bp.post("/batches/<int:batch_id>/status")
 @access(*WRITE_ROLES)
 def batch_status(batch_id: int):
+    """重新开放. Ending goes through its confirmation page (``close_batch``)."""
     batch = _load_batch(batch_id)
     status = request.form.get("status", "")
     if status not in BatchStatus.__members__:
         abort(400)
-    done_message = f"批次“{batch.title}”已{'结束' if status == 'closed' else '重新开放'}。"
-    with boundary(success=done_message):
-        service.set_batch_status(batch, BatchStatus(status), current_user)
+    if status == BatchStatus.closed:
+        return redirect(url_for("commitments.close_batch", batch_id=batch.id))
+    with boundary(success=f"批次“{batch.title}”已重新开放。"):
+        service.set_batch_status(batch, BatchStatus.open, current_user)
     return redirect(url_for("commitments.batches"))
+
+
+@bp.route("/batches/<int:batch_id>/close", methods=["GET", "POST"])
+@access(*WRITE_ROLES)
+def close_batch(batch_id: int):
+    """结束: a page saying what ending changes, then the confirmed POST."""
+    batch = _load_batch(batch_id)
+    if not batch.can_manage(current_user):
+        abort(403)
+    form = CloseBatchForm()
+    if form.validate_on_submit():
+        with boundary(form, success=f"批次“{batch.title}”已结束。") as done:
+            service.set_batch_status(batch, BatchStatus.closed, current_user, form.note.data)
+        if done:
+            return redirect(url_for("commitments.batches"))
+    counts = dict(
+        db.session.execute(
+            sa.select(Commitment.state, sa.func.count())
+            .where(Commitment.batch_id == batch.id, Commitment.is_withdrawn.is_(False))
+            .group_by(Commitment.state)
+        ).all()
+    )
+    return render_template(
+        "commitments/batch_close.html",
+        form=form,
+        batch=batch,
+        counts={CommitmentState(k): v for k, v in counts.items()},
+        CommitmentState=CommitmentState,
+    ), form_status(form)
 
 
 # --- public comments moderation ---------------------------------------------------------------

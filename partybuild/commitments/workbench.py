@@ -83,8 +83,8 @@ def member_panel(user: "User", today: date) -> PanelData | None:
         sa.select(CommitmentBatch.id, CommitmentBatch.title).where(
             CommitmentBatch.branch_id == user.branch_id,
             CommitmentBatch.status == "open",
-            CommitmentBatch.commit_start <= today,
-            CommitmentBatch.commit_end >= today,
+            CommitmentBatch.entry_start <= today,
+            CommitmentBatch.entry_end >= today,
         )
     ).all()
     mine = url_for("commitments.mine")

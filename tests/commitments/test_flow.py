@@ -201,7 +201,7 @@ def test_batch_management(client, auth, world, org):
             "evaluation_end": "2027-12-31",
         },
     )
-    assert resp.status_code == 400 and "承诺截止日期不能早于开始日期" in text(resp)
+    assert resp.status_code == 400 and "承诺期结束日期不能早于开始日期" in text(resp)
     resp = client.post(
         "/commitments/batches/new",
         data={
@@ -229,8 +229,8 @@ def test_batch_management(client, auth, world, org):
         follow_redirects=True,
     )
     assert "已开设承诺批次“2027年度党员承诺”" in text(resp)
-    client.post(f"/commitments/batches/{world.batch.id}/status", data={"status": "closed"})
+    client.post(f"/commitments/batches/{world.batch.id}/close", data={})
     auth.login(world.owner)
     resp = new_commitment(client, world, "x")
-    assert resp.status_code == 400 and "不在承诺期内" in text(resp)
+    assert resp.status_code == 400 and "已结束，不能再新增承诺" in text(resp)
     assert "新增承诺" not in text(client.get("/commitments/mine"))

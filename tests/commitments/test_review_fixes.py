@@ -30,7 +30,9 @@ def test_new_commitment_form_is_not_offered_outside_the_commit_window(client, au
     auth.login(world.owner)
     resp = client.get(f"/commitments/batches/{closed.id}/new", follow_redirects=True)
     page = text(resp)
-    assert "不在承诺期内" in page and "新增承诺</h1>" not in page
+    # The message names the date that applies (issue 10).
+    assert f"本批次承诺填报已于 {t - timedelta(days=30):%Y-%m-%d} 截止" in page
+    assert "新增承诺</h1>" not in page
     # The open batch still offers the form.
     assert 'name="content"' in text(client.get(f"/commitments/batches/{world.batch.id}/new"))
 

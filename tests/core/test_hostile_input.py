@@ -46,6 +46,7 @@ from partybuild.auth.forms import (
 from partybuild.commitments import service as commitment_service
 from partybuild.commitments.forms import (
     BatchForm,
+    CloseBatchForm,
     CommitmentForm,
     EvaluationForm,
     FinaliseForm,
@@ -55,6 +56,7 @@ from partybuild.commitments.forms import (
 )
 from partybuild.commitments.models import (
     Commitment,
+    CommitmentBatch,
     CommitmentState,
     FulfilmentRecord,
     RecordEvidence,
@@ -168,6 +170,42 @@ def _evidence(c: Any) -> int:
         .join(FulfilmentRecord, RecordEvidence.record_id == FulfilmentRecord.id)
         .where(FulfilmentRecord.commitment_id == c.id)
     )
+
+
+def _proxy_drafts(env: Env) -> dict[str, int]:
+    """A member without an account with two drafts the secretary entered (代填)."""
+    m = env.member(name="代填党员")
+    for content in ("走访困难群众", "讲一次微党课"):
+        commitment_service.create_commitment(
+            env.w.batch,
+            m,
+            {
+                "category": "工作",
+                "content": content,
+                "target": "全年12次",
+                "deadline": env.w.today + timedelta(days=30),
+            },
+            env.w.secretary,
+        )
+    db.session.commit()
+    return {"batch_id": env.w.batch.id, "member_id": m.id}
+
+
+def _spare_batch(env: Env) -> dict[str, int]:
+    """A batch of its own to end, so the world's batch stays open for the other rows."""
+    t = env.w.today
+    n = db.session.scalar(sa.select(sa.func.count(CommitmentBatch.id)))
+    b = CommitmentBatch(
+        branch_id=env.w.org.a.id,
+        title=f"待结束批次{n}",
+        commit_start=t,
+        commit_end=t + timedelta(days=10),
+        evaluation_start=t + timedelta(days=11),
+        evaluation_end=t + timedelta(days=40),
+    )
+    db.session.add(b)
+    db.session.commit()
+    return {"batch_id": b.id}
 
 
 def _rating(env: Env) -> int:
@@ -286,6 +324,17 @@ CASES: dict[str, Case] = {
         "secretary", lambda env: {"batch_id": env.w.batch.id}, fixed=lambda env: {"status": "open"}
     ),
     "commitments.submit_all": Case("owner", lambda env: {"batch_id": env.w.batch.id}),
+    "commitments.proxy_create": Case(
+        "secretary",
+        lambda env: {"batch_id": env.w.batch.id, "member_id": env.member(name="无账号党员").id},
+        form=CommitmentForm,
+        fixed=lambda env: {
+            "category": "工作",
+            "deadline": (env.w.today + timedelta(days=30)).isoformat(),
+        },
+    ),
+    "commitments.proxy_submit_all": Case("secretary", _proxy_drafts),
+    "commitments.close_batch": Case("secretary", _spare_batch, form=CloseBatchForm),
     "commitments.create_batch": Case(
         "secretary",
         form=BatchForm,
@@ -553,6 +602,8 @@ def _scan_pages(env: Env, findings: Findings) -> None:
             "/commitments/review",
             "/commitments/moderation?state=pending",
             "/commitments/moderation?state=approved",
+            f"/commitments/batches/{env.w.batch.id}/proxy",
+            "/commitments/batches",
             "/greetings/",
             "/reports/",
             "/notifications",

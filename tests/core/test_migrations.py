@@ -125,6 +125,11 @@ def test_state_checks_migrate_a_database_with_rows(app, backend):
         with db.engine.connect() as conn:
             for table in ("members", "users", "commitments", "commitment_events"):
                 assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 1
+            # An existing batch's window for new commitments (开放填报) is its own period.
+            window = conn.execute(sa.text("SELECT entry_start, entry_end FROM commitment_batches"))
+            assert [str(d) for d in window.one()] == ["2026-01-01", "2026-02-01"]
+            proxy = conn.execute(sa.text("SELECT entered_by_id, entered_by_name FROM commitments"))
+            assert tuple(proxy.one()) == (None, "")
             if backend == "sqlite":
                 assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -106,7 +106,8 @@ def _cells(n: int, r: LedgerRow, with_branch: bool) -> tuple[object, ...]:
             votes += f"\n满意率{r.satisfaction:.1%}"
     cells = (
         n,
-        r.member,
+        # 代填 (entered by the secretary) on a line of its own: the column is narrow.
+        f"{r.member}\n代填" if r.entered_by else r.member,
         r.post,
         r.category,
         r.content,
