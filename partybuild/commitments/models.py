@@ -870,7 +870,8 @@ audit.register_object_type(
     fields={
         "category": "承诺类别", "content": "承诺内容", "target": "目标", "measures": "措施",
         "deadline": "完成时限", "state": "状态", "is_withdrawn": "已撤回", "progress": "进度（%）",
-        "score": "评诺得分", "grade": "评诺等次",
+        "score": "评诺得分", "grade": "评诺等次", "proxy_for": "代填对象",
+        "entered_by_name": "代填人", "note": "说明",
     },
     values={"state": CommitmentState},
     names=_commitment_names,
@@ -883,6 +884,7 @@ audit.register_object_type(
     fields={
         "title": "批次名称", "commit_start": "承诺开始", "commit_end": "承诺截止",
         "evaluation_start": "评诺开始", "evaluation_end": "评诺截止", "status": "状态",
+        "entry_start": "开放填报开始", "entry_end": "开放填报截止", "note": "说明",
     },
     values={"status": BatchStatus},
     names=audit.names_from(CommitmentBatch.id, CommitmentBatch.title),
