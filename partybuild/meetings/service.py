@@ -48,7 +48,14 @@ from partybuild.meetings.models import (
     TaskSource,
     TaskState,
 )
-from partybuild.org.models import Branch, Department, Member, MemberStatus, PartyGroup
+from partybuild.org.models import (
+    Branch,
+    CommitteeMember,
+    Department,
+    Member,
+    MemberStatus,
+    PartyGroup,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +133,28 @@ MEETING_KEYS = ("title", "place", "host", "recorder", "lecturer")
 
 
 def _expected_members(branch: Branch, mtype: MeetingType, group_id: int | None) -> list[Member]:
+    """Who is expected: the committee for a 支委会, the group for a 党小组会, else the
+    branch's active members."""
+    if mtype == MeetingType.committee_meeting:
+        seats = db.session.scalars(CommitteeMember.sitting(branch.id)).all()
+        return [s.member for s in seats]
     stmt = sa.select(Member).where(Member.branch_id == branch.id, Member.is_active.is_(True))
     if mtype == MeetingType.group_meeting and group_id:
         stmt = stmt.where(Member.party_group_id == group_id)
     return list(db.session.scalars(stmt.order_by(Member.name, Member.id)))
 
 
-def _add_attendee(meeting: Meeting, member: Member) -> Attendance:
+def _add_attendee(meeting: Meeting, member: Member, *, expected: bool = True) -> Attendance:
+    """An attendance row; at a 支委会 a member who is not on the committee sits in
+    (列席) without a vote, so she does not count towards its quorum."""
+    voting = member.status == MemberStatus.full
+    if meeting.type == MeetingType.committee_meeting and not expected:
+        voting = False
     row = Attendance(
         meeting=meeting,
         member_id=member.id,
         member_name=member.name,
-        is_voting=member.status == MemberStatus.full,
+        is_voting=voting,
     )
     db.session.add(row)
     return row
@@ -152,6 +169,14 @@ def plan_meeting(branch: Branch, data: dict[str, Any], actor: Any) -> Meeting:
     if errors:
         raise ValidationFailed(errors)
     mtype = MeetingType(data["type"])
+    expected = _expected_members(branch, mtype, data.get("party_group_id"))
+    if mtype == MeetingType.committee_meeting and not expected:
+        raise ValidationFailed(
+            {
+                "type": "本支部尚未设置支部委员会成员，不能安排支委会。"
+                "请先在“党员名册 → 支部委员会”中维护支部委员名单。"
+            }
+        )
     meeting = Meeting(
         branch_id=branch.id,
         type=mtype,
@@ -163,7 +188,7 @@ def plan_meeting(branch: Branch, data: dict[str, Any], actor: Any) -> Meeting:
     )
     meeting.branch = branch
     db.session.add(meeting)
-    for member in _expected_members(branch, mtype, meeting.party_group_id):
+    for member in expected:
         _add_attendee(meeting, member)
     for n, line in enumerate(_agenda_lines(data.get("agenda")), start=1):
         db.session.add(AgendaItem(meeting=meeting, position=n, title=line))
@@ -322,7 +347,7 @@ def record_meeting(meeting: Meeting, data: dict[str, Any], actor: Any) -> None:
 
     before = audit.snapshot(meeting, Meeting.AUDIT_FIELDS)
     for member in to_add:
-        rows[member.id] = _add_attendee(meeting, member)
+        rows[member.id] = _add_attendee(meeting, member, expected=False)
     for member_id, status, reason in entries:
         row = rows[member_id]
         row.status = AttendanceStatus(status)

@@ -345,6 +345,15 @@ CASES: dict[str, Case] = {
         fixed=lambda env: {"member_id": str(env.member().id)},
         text=("title",),
     ),
+    "org.branch_committee": Case(
+        "secretary",
+        lambda env: {"branch_id": env.w.org.a.id},
+        fixed=lambda env: {"member_id": str(env.member().id)},
+        text=("post",),
+    ),
+    "org.remove_committee_member": Case(
+        "secretary", lambda env: {"branch_id": env.w.org.a.id}, text=("member_id",)
+    ),
     "org.create_member": Case("secretary", form=MemberForm, fixed=_member_fields),
     "org.create_unit": Case(
         "admin",
