@@ -210,9 +210,9 @@ def _detail_context(meeting: Meeting, **forms) -> dict:
     actions = set(meeting.allowed_actions(current_user))
     correction = forms.get("correction_form") or CorrectionForm()
     correction.part.choices = [(k, label) for k, label, _ in service.correction_parts(meeting)]
-    attendance_correction = forms.get("attendance_form") or AttendanceCorrectionForm()
+    attendance_correction = forms.get("attendance_form") or AttendanceCorrectionForm(prefix="att")
     attendance_correction.attendance_id.choices = _attendance_choices(meeting)
-    vote_correction = forms.get("vote_form") or VoteCorrectionForm()
+    vote_correction = forms.get("vote_form") or VoteCorrectionForm(prefix="vote")
     vote_correction.resolution_id.choices = _resolution_choices(meeting)
     # Retired attachments: listed, struck through, for those who manage the branch only.
     sees_retired = MeetingAction.retire_attachment in actions
@@ -381,7 +381,7 @@ def correct(meeting_id: int):
 @access(*WRITE_ROLES)
 def correct_attendance(meeting_id: int):
     meeting = _load(meeting_id)
-    form = AttendanceCorrectionForm()
+    form = AttendanceCorrectionForm(prefix="att")
     form.attendance_id.choices = _attendance_choices(meeting)
     if form.validate_on_submit():
         with boundary(form, success="出席情况已更正，法定人数和数字指纹已重新计算。") as done:
@@ -401,7 +401,7 @@ def correct_attendance(meeting_id: int):
 @access(*WRITE_ROLES)
 def correct_vote(meeting_id: int):
     meeting = _load(meeting_id)
-    form = VoteCorrectionForm()
+    form = VoteCorrectionForm(prefix="vote")
     form.resolution_id.choices = _resolution_choices(meeting)
     if form.validate_on_submit():
         with boundary(form, success="表决结果已更正，数字指纹已重新计算。") as done:

@@ -401,15 +401,17 @@ CASES: dict[str, Case] = {
         "secretary",
         _meeting_case(),
         form=AttendanceCorrectionForm,
+        prefix="att",
         fixed=lambda env: {"status": "excused"},
-        text=("attendance_id",),
+        text=("att-attendance_id",),
     ),
     "meetings.correct_vote": Case(
         "secretary",
         _meeting_case(),
         form=VoteCorrectionForm,
+        prefix="vote",
         fixed=lambda env: {"result": "agreed"},
-        text=("resolution_id",),
+        text=("vote-resolution_id",),
     ),
     "meetings.retire_attachment": Case(
         "secretary", _meeting_case("attachment_id"), form=MeetingReasonForm

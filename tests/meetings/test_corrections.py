@@ -139,20 +139,21 @@ def test_corrections_over_http(client, auth, world):
     auth.login(world.secretary)
     resp = client.post(
         f"/meetings/{m.id}/correct/attendance",
-        data={"attendance_id": str(row.id), "status": "excused", "absence_reason": "",
-              "reason": "核对请假条"},
+        data={"att-attendance_id": str(row.id), "att-status": "excused",
+              "att-absence_reason": "", "att-reason": "核对请假条"},
     )  # fmt: skip
     assert resp.status_code == 400 and "请假须填写请假原因" in resp.get_data(as_text=True)
     resp = client.post(
         f"/meetings/{m.id}/correct/attendance",
-        data={"attendance_id": str(row.id), "status": "excused", "absence_reason": "病假",
-              "reason": "核对请假条"},
+        data={"att-attendance_id": str(row.id), "att-status": "excused",
+              "att-absence_reason": "病假", "att-reason": "核对请假条"},
     )  # fmt: skip
     assert resp.status_code == 302
     resp = client.post(
         f"/meetings/{m.id}/correct/vote",
-        data={"resolution_id": str(m.resolutions[0].id), "result": "passed", "votes_for": "4",
-              "votes_against": "0", "votes_abstain": "0", "reason": "点票有误"},
+        data={"vote-resolution_id": str(m.resolutions[0].id), "vote-result": "passed",
+              "vote-votes_for": "4", "vote-votes_against": "0", "vote-votes_abstain": "0",
+              "vote-reason": "点票有误"},
     )  # fmt: skip
     assert resp.status_code == 302
     page = client.get(f"/meetings/{m.id}").get_data(as_text=True)
@@ -164,7 +165,11 @@ def test_corrections_over_http(client, auth, world):
     auth.login(world.users["other_secretary"])
     resp = client.post(
         f"/meetings/{m.id}/correct/vote",
-        data={"resolution_id": str(m.resolutions[0].id), "result": "agreed", "reason": "x"},
+        data={
+            "vote-resolution_id": str(m.resolutions[0].id),
+            "vote-result": "agreed",
+            "vote-reason": "x",
+        },
     )
     assert resp.status_code == 404
 
