@@ -372,6 +372,18 @@ def set_branch_deputy(branch: Branch, member_id: int | None, title: str, actor: 
             raise ValidationFailed({"member_id": "请选择本支部的在册党员"})
         if title not in DEPUTY_TITLES:
             raise ValidationFailed({"title": "请选择副书记或支委委员"})
+        # Once the branch has a committee, the deputy is one of its members.
+        from partybuild.org.models import CommitteeMember
+
+        seated = set(
+            db.session.scalars(
+                CommitteeMember.sitting(branch.id).with_only_columns(CommitteeMember.member_id)
+            )
+        )
+        if seated and member_id not in seated:
+            raise ValidationFailed(
+                {"member_id": "代行审核的须为本支部委员会成员（副书记或支委委员）"}
+            )
         is_secretary = db.session.scalar(
             sa.select(sa.func.count(User.id)).where(
                 User.member_id == member_id,

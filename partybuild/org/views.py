@@ -398,7 +398,13 @@ def branch_deputy(branch_id: int):
             )
         if done:
             return redirect(url_for("org.branch_deputy", branch_id=branch.id))
-    members = db.session.scalars(
+    from partybuild.org.models import CommitteeMember
+
+    # Once the branch has a committee, the deputy is chosen among its members.
+    seats = db.session.scalars(
+        CommitteeMember.sitting(branch.id).options(selectinload(CommitteeMember.member))
+    ).all()
+    members = [s.member for s in seats] or db.session.scalars(
         sa.select(Member)
         .where(Member.branch_id == branch.id, Member.is_active.is_(True))
         .order_by(Member.name)

@@ -109,3 +109,18 @@ def test_committee_posts_have_chinese_labels():
         "青年委员",
         "委员",
     ]
+
+
+def test_deputy_is_chosen_from_the_committee_once_there_is_one(org, make_user, make_member):
+    from partybuild.org.models import BranchDeputy
+
+    sec = make_user("secretary", branch=org.a)
+    wang, zhao = make_member(name="王副书记"), make_member(name="赵党员")
+    # Without a committee any active member of the branch may be named (as before).
+    service.set_branch_deputy(org.a, zhao.id, "支委委员", sec)
+    service.set_committee_member(org.a, wang.id, "deputy_secretary", sec)
+    with pytest.raises(ValidationFailed, match="须为本支部委员会成员"):
+        service.set_branch_deputy(org.a, zhao.id, "支委委员", sec)
+    service.set_branch_deputy(org.a, wang.id, "副书记", sec)
+    db.session.commit()
+    assert db.session.get(BranchDeputy, org.a.id).member_id == wang.id
