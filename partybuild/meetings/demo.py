@@ -15,6 +15,7 @@ from partybuild.meetings.models import (
     MeetingType,
     TaskState,
 )
+from partybuild.org.demo import seed_committees
 from partybuild.org.models import Branch, Department, Member, PartyGroup
 
 SYSTEM = "演示数据"
@@ -95,11 +96,14 @@ def seed() -> list[str]:
     branches = db.session.scalars(sa.select(Branch).order_by(Branch.code)).all()
     if not branches:
         return ["组织生活演示数据：没有党支部，已跳过。"]
+    committees = seed_committees(
+        {b.id: m for b in branches if (m := getattr(_secretary(b), "member_id", None))}
+    )
     if db.session.scalar(sa.select(Meeting.id).limit(1)):
-        return ["组织生活演示数据已存在，未重复加载。"]
+        return [*committees, "组织生活演示数据已存在，未重复加载。"]
     rng = random.Random(11)
     today = local_today()
-    lines = []
+    lines = list(committees)
     tasks = _seed_tasks(branches[0], today, rng)
     lines.append(f"重点任务：{branches[0].name} {tasks} 项")
     for b_index, branch in enumerate(branches):

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from partybuild.core.forms import BaseForm, bounded_int
 from partybuild.core.timeutil import LOCAL_TZ
-from partybuild.meetings.models import MeetingType, ResolutionResult
+from partybuild.meetings.models import AttendanceStatus, MeetingType, ResolutionResult
 
 MINUTE = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
@@ -81,6 +81,30 @@ class ResolutionForm(BaseForm):
 class CorrectionForm(BaseForm):
     part = SelectField("更正内容", validate_choice=False)
     text = TextAreaField("更正后的内容", validators=[Optional(), Length(max=20000)])
+    reason = TextAreaField("更正原因", validators=[DataRequired(), Length(max=500)])
+
+
+class AttendanceCorrectionForm(BaseForm):
+    attendance_id = SelectField("党员", coerce=bounded_int, validate_choice=False)
+    status = SelectField(
+        "更正后的出席情况",
+        choices=[(s.value, s.label) for s in AttendanceStatus],
+        validate_choice=False,
+    )
+    absence_reason = StringField("请假或缺席原因", validators=[Optional(), Length(max=200)])
+    reason = TextAreaField("更正原因", validators=[DataRequired(), Length(max=500)])
+
+
+class VoteCorrectionForm(BaseForm):
+    resolution_id = SelectField("决议", coerce=bounded_int, validate_choice=False)
+    result = SelectField(
+        "更正后的表决结果",
+        choices=[(r.value, r.label) for r in ResolutionResult],
+        validate_choice=False,
+    )
+    votes_for = IntegerField("赞成", validators=[Optional(), NumberRange(0, 100000)])
+    votes_against = IntegerField("反对", validators=[Optional(), NumberRange(0, 100000)])
+    votes_abstain = IntegerField("弃权", validators=[Optional(), NumberRange(0, 100000)])
     reason = TextAreaField("更正原因", validators=[DataRequired(), Length(max=500)])
 
 

@@ -75,6 +75,7 @@ class MeetingAction(LabelledEnum):
     record = "record", "登记出席和会议记录"
     add_resolution = "add_resolution", "记录决议"
     attach = "attach", "上传附件"
+    retire_attachment = "retire_attachment", "停用附件"
     approve = "approve", "审定会议记录"
     correct = "correct", "更正会议记录"
     cancel = "cancel", "取消会议"
@@ -110,12 +111,15 @@ MEETING_TRANSITIONS: dict[tuple[MeetingState, MeetingAction], Transition] = {
     (MS.held, MA.record): Transition(MS.held, SECRETARY),
     (MS.held, MA.add_resolution): Transition(MS.held, SECRETARY),
     (MS.held, MA.attach): Transition(MS.held, SECRETARY),
+    (MS.held, MA.retire_attachment): Transition(MS.held, SECRETARY),
     (MS.held, MA.make_task): Transition(MS.held, SECRETARY),
     (MS.held, MA.approve): Transition(MS.approved, SECRETARY, guard=_minutes_complete),
     # Approved minutes are locked: only a recorded correction changes them. Scans of the
     # sign-in sheet often arrive later, and resolutions still become tasks.
     (MS.approved, MA.correct): Transition(MS.approved, SECRETARY),
     (MS.approved, MA.attach): Transition(MS.approved, SECRETARY),
+    # A wrong upload is retired (never deleted), with the reason, also after approval.
+    (MS.approved, MA.retire_attachment): Transition(MS.approved, SECRETARY),
     (MS.approved, MA.make_task): Transition(MS.approved, SECRETARY),
     # cancelled is final.
 }

@@ -48,7 +48,14 @@ from partybuild.meetings.models import (
     TaskSource,
     TaskState,
 )
-from partybuild.org.models import Branch, Department, Member, MemberStatus, PartyGroup
+from partybuild.org.models import (
+    Branch,
+    CommitteeMember,
+    Department,
+    Member,
+    MemberStatus,
+    PartyGroup,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +133,28 @@ MEETING_KEYS = ("title", "place", "host", "recorder", "lecturer")
 
 
 def _expected_members(branch: Branch, mtype: MeetingType, group_id: int | None) -> list[Member]:
+    """Who is expected: the committee for a 支委会, the group for a 党小组会, else the
+    branch's active members."""
+    if mtype == MeetingType.committee_meeting:
+        seats = db.session.scalars(CommitteeMember.sitting(branch.id)).all()
+        return [s.member for s in seats]
     stmt = sa.select(Member).where(Member.branch_id == branch.id, Member.is_active.is_(True))
     if mtype == MeetingType.group_meeting and group_id:
         stmt = stmt.where(Member.party_group_id == group_id)
     return list(db.session.scalars(stmt.order_by(Member.name, Member.id)))
 
 
-def _add_attendee(meeting: Meeting, member: Member) -> Attendance:
+def _add_attendee(meeting: Meeting, member: Member, *, expected: bool = True) -> Attendance:
+    """An attendance row; at a 支委会 a member who is not on the committee sits in
+    (列席) without a vote, so she does not count towards its quorum."""
+    voting = member.status == MemberStatus.full
+    if meeting.type == MeetingType.committee_meeting and not expected:
+        voting = False
     row = Attendance(
         meeting=meeting,
         member_id=member.id,
         member_name=member.name,
-        is_voting=member.status == MemberStatus.full,
+        is_voting=voting,
     )
     db.session.add(row)
     return row
@@ -152,6 +169,14 @@ def plan_meeting(branch: Branch, data: dict[str, Any], actor: Any) -> Meeting:
     if errors:
         raise ValidationFailed(errors)
     mtype = MeetingType(data["type"])
+    expected = _expected_members(branch, mtype, data.get("party_group_id"))
+    if mtype == MeetingType.committee_meeting and not expected:
+        raise ValidationFailed(
+            {
+                "type": "本支部尚未设置支部委员会成员，不能安排支委会。"
+                "请先在“党员名册 → 支部委员会”中维护支部委员名单。"
+            }
+        )
     meeting = Meeting(
         branch_id=branch.id,
         type=mtype,
@@ -163,7 +188,7 @@ def plan_meeting(branch: Branch, data: dict[str, Any], actor: Any) -> Meeting:
     )
     meeting.branch = branch
     db.session.add(meeting)
-    for member in _expected_members(branch, mtype, meeting.party_group_id):
+    for member in expected:
         _add_attendee(meeting, member)
     for n, line in enumerate(_agenda_lines(data.get("agenda")), start=1):
         db.session.add(AgendaItem(meeting=meeting, position=n, title=line))
@@ -322,7 +347,7 @@ def record_meeting(meeting: Meeting, data: dict[str, Any], actor: Any) -> None:
 
     before = audit.snapshot(meeting, Meeting.AUDIT_FIELDS)
     for member in to_add:
-        rows[member.id] = _add_attendee(meeting, member)
+        rows[member.id] = _add_attendee(meeting, member, expected=False)
     for member_id, status, reason in entries:
         row = rows[member_id]
         row.status = AttendanceStatus(status)
@@ -368,21 +393,7 @@ def add_resolution(meeting: Meeting, data: dict[str, Any], actor: Any) -> Resolu
     elif len(text) > TEXT_MAX:
         errors["text"] = f"决议内容不能超过{TEXT_MAX}个字"
     result = data.get("result")
-    if result not in ResolutionResult.__members__:
-        errors["result"] = "请选择表决结果"
-    votes = [data.get(k) for k in ("votes_for", "votes_against", "votes_abstain")]
-    if result == ResolutionResult.agreed.value:
-        votes = [None, None, None]
-    elif any(v is None for v in votes):
-        errors["votes_for"] = "付诸表决的决议须填写赞成、反对、弃权票数"
-    elif any(v < 0 for v in votes):
-        errors["votes_for"] = "票数不能为负数"
-    elif sum(votes) > meeting.present_count:
-        errors["votes_for"] = (
-            f"票数合计（{sum(votes)}）超过实到有表决权人数（{meeting.present_count}）"
-        )
-    elif result == ResolutionResult.passed.value and votes[0] * 2 <= meeting.entitled_count:
-        errors["result"] = "赞成票未超过应到有表决权人数的半数，不能记为“通过”"
+    votes = _vote_problems(meeting, data, errors)
     if errors:
         raise ValidationFailed(errors)
     position = max((r.position for r in meeting.resolutions), default=0) + 1
@@ -399,6 +410,30 @@ def add_resolution(meeting: Meeting, data: dict[str, Any], actor: Any) -> Resolu
     db.session.flush()
     _audit_meeting(meeting, "add_resolution", actor, None, resolution=text[:200], result=result)
     return resolution
+
+
+def _vote_problems(
+    meeting: Meeting, data: dict[str, Any], errors: dict[str, str]
+) -> list[int | None]:
+    """The (for, against, abstain) votes of a resolution, checked against the meeting's
+    attendance; problems go into ``errors``."""
+    result = data.get("result")
+    if result not in ResolutionResult.__members__:
+        errors["result"] = "请选择表决结果"
+    votes = [data.get(k) for k in ("votes_for", "votes_against", "votes_abstain")]
+    if result == ResolutionResult.agreed.value:
+        return [None, None, None]
+    if any(v is None for v in votes):
+        errors["votes_for"] = "付诸表决的决议须填写赞成、反对、弃权票数"
+    elif any(not isinstance(v, int) or v < 0 for v in votes):
+        errors["votes_for"] = "票数须为不小于0的整数"
+    elif sum(votes) > meeting.present_count:
+        errors["votes_for"] = (
+            f"票数合计（{sum(votes)}）超过实到有表决权人数（{meeting.present_count}）"
+        )
+    elif result == ResolutionResult.passed.value and votes[0] * 2 <= meeting.entitled_count:
+        errors["result"] = "赞成票未超过应到有表决权人数的半数，不能记为“通过”"
+    return votes
 
 
 def approve_minutes(meeting: Meeting, actor: Any) -> str:
@@ -455,13 +490,41 @@ def correct_minutes(
         rows = meeting.agenda if kind == "agenda" else meeting.resolutions
         target = next(r for r in rows if str(r.id) == ident)
         setattr(target, "notes" if kind == "agenda" else "text", text)
+    return _record_correction(meeting, part, label, current, text, reason, sha_before, actor)
+
+
+def _quorum_text(meeting: Meeting) -> str:
+    text = f"应到有表决权{meeting.entitled_count}人，实到{meeting.present_count}人"
+    if meeting.quorum_met is None:
+        return text
+    return text + ("，达到法定人数" if meeting.quorum_met else "，不足法定人数，表决无效")
+
+
+def _attendance_text(row: Attendance) -> str:
+    if row.status is None:
+        return "未登记"
+    return row.status.label + (f"（{row.reason}）" if row.reason else "")
+
+
+def _record_correction(
+    meeting: Meeting,
+    part: str,
+    label: str,
+    before: str,
+    after: str,
+    reason: str,
+    sha_before: str,
+    actor: Any,
+    **audit_after: Any,
+) -> MinutesCorrection:
+    """Keep a correction of approved minutes: re-fingerprint, store, audit."""
     meeting.approved_sha256 = meeting.fingerprint()
     correction = MinutesCorrection(
         meeting=meeting,
         part=part,
         part_label=label,
-        before=current,
-        after=text,
+        before=before,
+        after=after,
         reason=reason,
         sha256_before=sha_before,
         sha256_after=meeting.approved_sha256,
@@ -476,11 +539,111 @@ def correct_minutes(
         meeting.id,
         actor=actor,
         branch_id=meeting.branch_id,
-        before={"part": part, "text": current, "sha256": sha_before},
-        after={"part": part, "text": text, "sha256": meeting.approved_sha256, "reason": reason},
+        before={"part": part, "text": before, "sha256": sha_before},
+        after={
+            "part": part, "text": after, "sha256": meeting.approved_sha256, "reason": reason,
+            **audit_after,
+        },
         summary=f"更正{label}：{meeting.title}"[:120],
-    )
+    )  # fmt: skip
     return correction
+
+
+def _correction_reason(reason: str | None, errors: dict[str, str]) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "请填写更正原因"
+    elif len(reason) > 500:
+        errors["reason"] = "更正原因不能超过500个字"
+    return reason
+
+
+def correct_attendance(
+    meeting: Meeting,
+    attendance_id: int | None,
+    status: str | None,
+    absence_reason: str | None,
+    reason: str | None,
+    actor: Any,
+) -> MinutesCorrection:
+    """更正 one member's attendance in approved minutes: before/after, who and why are
+    kept, the quorum (and so the validity of the votes) is recounted and the
+    fingerprint moves with it. Votes that would exceed those present must be corrected
+    first."""
+    _check(meeting, MeetingAction.correct, actor)
+    errors: dict[str, str] = {}
+    row = next((a for a in meeting.attendance if a.id == attendance_id), None)
+    if row is None:
+        errors["attendance_id"] = "请选择本次会议的出席人员"
+    if status not in AttendanceStatus.__members__:
+        errors["status"] = "请选择出席情况"
+    absence_reason = (absence_reason or "").strip() if status != "present" else ""
+    if status == AttendanceStatus.excused.value and not absence_reason:
+        errors["absence_reason"] = "请假须填写请假原因"
+    elif len(absence_reason) > REASON_MAX:
+        errors["absence_reason"] = f"请假或缺席原因不能超过{REASON_MAX}个字"
+    reason = _correction_reason(reason, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert row is not None
+    before = f"{_attendance_text(row)}；{_quorum_text(meeting)}"
+    if row.status == AttendanceStatus(status) and row.reason == absence_reason:
+        raise ValidationFailed({"status": "更正后的出席情况与原记录相同"})
+    old_status, old_reason = row.status, row.reason
+    sha_before = meeting.approved_sha256 or meeting.fingerprint()
+    row.status, row.reason = AttendanceStatus(status), absence_reason
+    _count_quorum(meeting)
+    over = [
+        r for r in meeting.resolutions if sum(v or 0 for v in _votes(r)) > meeting.present_count
+    ]
+    if over:
+        present = meeting.present_count
+        row.status, row.reason = old_status, old_reason
+        _count_quorum(meeting)
+        raise ValidationFailed(
+            {
+                "status": f"更正后实到有表决权人数为{present}人，少于决议{over[0].position}"
+                "的票数合计，请先更正该决议的表决结果"
+            }
+        )
+    after = f"{_attendance_text(row)}；{_quorum_text(meeting)}"
+    return _record_correction(
+        meeting, f"attendance:{row.id}", f"{row.member_name}的出席情况", before, after,
+        reason, sha_before, actor, quorum_met=meeting.quorum_met,
+    )  # fmt: skip
+
+
+def _votes(r: Resolution) -> tuple[int | None, int | None, int | None]:
+    return (r.votes_for, r.votes_against, r.votes_abstain)
+
+
+def correct_vote(
+    meeting: Meeting, resolution_id: int | None, data: dict[str, Any], reason: str | None,
+    actor: Any,
+) -> MinutesCorrection:  # fmt: skip
+    """更正 a resolution's vote (表决结果) in approved minutes, checked like a new vote
+    against the meeting's attendance; before/after, who and why are kept."""
+    _check(meeting, MeetingAction.correct, actor)
+    errors: dict[str, str] = {}
+    target = next((r for r in meeting.resolutions if r.id == resolution_id), None)
+    if target is None:
+        errors["resolution_id"] = "请选择本次会议的决议"
+    votes = _vote_problems(meeting, data, errors)
+    reason = _correction_reason(reason, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert target is not None
+    result = ResolutionResult(data["result"])
+    if target.result == result and list(_votes(target)) == votes:
+        raise ValidationFailed({"result": "更正后的表决结果与原记录相同"})
+    before = target.vote_text
+    sha_before = meeting.approved_sha256 or meeting.fingerprint()
+    target.result = result
+    target.votes_for, target.votes_against, target.votes_abstain = votes
+    return _record_correction(
+        meeting, f"vote:{target.id}", f"决议{target.position}的表决结果", before,
+        target.vote_text, reason, sha_before, actor,
+    )  # fmt: skip
 
 
 def cancel_meeting(meeting: Meeting, reason: str, actor: Any) -> None:
@@ -510,6 +673,30 @@ def add_attachments(meeting: Meeting, uploads: list[Any], caption: str, actor: A
     db.session.flush()
     _audit_meeting(meeting, "attach", actor, None, files=len(uploads))
     return len(uploads)
+
+
+def retire_attachment(
+    meeting: Meeting, attachment_id: int | None, reason: str | None, actor: Any
+) -> MeetingAttachment:
+    """停用 a wrongly uploaded photo or scan: the file and its row stay for the record
+    (who, when, why); members no longer see or open it."""
+    _check(meeting, MeetingAction.retire_attachment, actor)
+    row = next((a for a in meeting.attachments if a.id == attachment_id), None)
+    if row is None:
+        raise ServiceError("该附件不属于本次会议", code="not_found")
+    if row.file.is_retired:
+        raise ServiceError(f"附件“{row.file.original_name}”已停用")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": "请填写停用原因"})
+    if len(reason) > 255:
+        raise ValidationFailed({"reason": "停用原因不能超过255个字"})
+    storage.retire_file(row.file, reason, actor)
+    _audit_meeting(
+        meeting, "retire_attachment", actor, None,
+        attachment=row.id, file=row.file.original_name, reason=reason,
+    )  # fmt: skip
+    return row
 
 
 # --------------------------------------------------------------------------- attendance

@@ -24,6 +24,7 @@ from partybuild.meetings import cadence, lists, service, tasklist
 from partybuild.meetings.forms import (
     AgendaForm,
     AttachmentForm,
+    AttendanceCorrectionForm,
     CancelTaskForm,
     CompleteForm,
     CorrectionForm,
@@ -35,6 +36,7 @@ from partybuild.meetings.forms import (
     RecordForm,
     ResolutionForm,
     TaskForm,
+    VoteCorrectionForm,
 )
 from partybuild.meetings.models import (
     Attendance,
@@ -193,10 +195,27 @@ def detail(meeting_id: int):
     return render_template("meetings/detail.html", **_detail_context(meeting))
 
 
+def _attendance_choices(meeting: Meeting) -> list[tuple[int, str]]:
+    return [
+        (a.id, f"{a.member_name}（{a.status.label if a.status else '未登记'}）")
+        for a in meeting.attendance
+    ]
+
+
+def _resolution_choices(meeting: Meeting) -> list[tuple[int, str]]:
+    return [(r.id, f"决议{r.position}：{r.text[:30]}") for r in meeting.resolutions]
+
+
 def _detail_context(meeting: Meeting, **forms) -> dict:
     actions = set(meeting.allowed_actions(current_user))
     correction = forms.get("correction_form") or CorrectionForm()
     correction.part.choices = [(k, label) for k, label, _ in service.correction_parts(meeting)]
+    attendance_correction = forms.get("attendance_form") or AttendanceCorrectionForm(prefix="att")
+    attendance_correction.attendance_id.choices = _attendance_choices(meeting)
+    vote_correction = forms.get("vote_form") or VoteCorrectionForm(prefix="vote")
+    vote_correction.resolution_id.choices = _resolution_choices(meeting)
+    # Retired attachments: listed, struck through, for those who manage the branch only.
+    sees_retired = MeetingAction.retire_attachment in actions
     counts = defaultdict(int)
     for a in meeting.attendance:
         counts[a.status.value if a.status else "unset"] += 1
@@ -208,6 +227,11 @@ def _detail_context(meeting: Meeting, **forms) -> dict:
         agenda_form=forms.get("agenda_form") or AgendaForm(),
         resolution_form=forms.get("resolution_form") or ResolutionForm(),
         correction_form=correction,
+        attendance_form=attendance_correction,
+        vote_form=vote_correction,
+        retire_key=forms.get("retire_key"),
+        retire_form=forms.get("retire_form") or ReasonForm(),
+        attachments=[a for a in meeting.attachments if sees_retired or not a.file.is_retired],
         reason_form=forms.get("reason_form") or ReasonForm(),
         attachment_form=forms.get("attachment_form") or AttachmentForm(),
         quorum_percent=setting("MEETING_QUORUM_PERCENT"),
@@ -353,6 +377,62 @@ def correct(meeting_id: int):
     ), form_status(form)
 
 
+@bp.post("/<int:meeting_id>/correct/attendance")
+@access(*WRITE_ROLES)
+def correct_attendance(meeting_id: int):
+    meeting = _load(meeting_id)
+    form = AttendanceCorrectionForm(prefix="att")
+    form.attendance_id.choices = _attendance_choices(meeting)
+    if form.validate_on_submit():
+        with boundary(form, success="出席情况已更正，法定人数和数字指纹已重新计算。") as done:
+            service.correct_attendance(
+                meeting, form.attendance_id.data, form.status.data, form.absence_reason.data,
+                form.reason.data, current_user,
+            )  # fmt: skip
+        if done:
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#corrections")
+    meeting = _load(meeting_id)
+    return render_template(
+        "meetings/detail.html", **_detail_context(meeting, attendance_form=form)
+    ), form_status(form)
+
+
+@bp.post("/<int:meeting_id>/correct/vote")
+@access(*WRITE_ROLES)
+def correct_vote(meeting_id: int):
+    meeting = _load(meeting_id)
+    form = VoteCorrectionForm(prefix="vote")
+    form.resolution_id.choices = _resolution_choices(meeting)
+    if form.validate_on_submit():
+        with boundary(form, success="表决结果已更正，数字指纹已重新计算。") as done:
+            service.correct_vote(
+                meeting, form.resolution_id.data, form.data, form.reason.data, current_user
+            )
+        if done:
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#corrections")
+    meeting = _load(meeting_id)
+    return render_template(
+        "meetings/detail.html", **_detail_context(meeting, vote_form=form)
+    ), form_status(form)
+
+
+@bp.post("/<int:meeting_id>/attachments/<int:attachment_id>/retire")
+@access(*WRITE_ROLES)
+def retire_attachment(meeting_id: int, attachment_id: int):
+    meeting = _load(meeting_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        with boundary(form, success="附件已停用（文件和停用原因保留备查）。") as done:
+            service.retire_attachment(meeting, attachment_id, form.text.data, current_user)
+        if done:
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#attachments")
+    meeting = _load(meeting_id)
+    return render_template(
+        "meetings/detail.html",
+        **_detail_context(meeting, retire_form=form, retire_key=attachment_id),
+    ), form_status(form)
+
+
 @bp.post("/<int:meeting_id>/cancel")
 @access(*WRITE_ROLES)
 def cancel(meeting_id: int):
@@ -380,7 +460,10 @@ def attach(meeting_id: int):
 @access(*ALL_ROLES)
 def attachment(attachment_id: int):
     row = db.get_or_404(MeetingAttachment, attachment_id)
-    if not row.meeting.can_view(current_user) or row.file.is_retired:
+    if not row.meeting.can_view(current_user):
+        abort(404)
+    # A retired file stays open to those who manage the branch (for the record) only.
+    if row.file.is_retired and not row.meeting.can(MeetingAction.retire_attachment, current_user):
         abort(404)
     return storage.send_stored(row.file)
 

@@ -223,3 +223,38 @@ def seed() -> list[str]:
         summary=f"演示数据：机关党委及 {len(members)} 名党员",
     )
     return [f"已创建演示组织：{ORG_NAME}，{len(BRANCHES)} 个党支部，{len(members)} 名党员。"]
+
+
+COMMITTEE_POSTS = ("secretary", "organization", "propaganda", "discipline", "youth")
+
+
+def seed_committees(secretary_member_ids: dict[int, int] | None = None) -> list[str]:
+    """A 支部委员会 for every branch that has none (idempotent): the secretary's own
+    member record (when her account is linked to one) as 书记, then active full members
+    for the other posts. Called by the meetings demo, after the accounts exist."""
+    from partybuild.org.models import CommitteeMember
+
+    secretary_member_ids = secretary_member_ids or {}
+    seated = set(db.session.scalars(sa.select(CommitteeMember.branch_id).distinct()))
+    lines = []
+    for branch in db.session.scalars(sa.select(Branch).order_by(Branch.code)):
+        if branch.id in seated:
+            continue
+        people = db.session.scalars(
+            sa.select(Member)
+            .where(
+                Member.branch_id == branch.id,
+                Member.is_active.is_(True),
+                Member.status == MemberStatus.full,
+            )
+            .order_by(Member.id)
+            .limit(len(COMMITTEE_POSTS) + 1)
+        ).all()
+        first = secretary_member_ids.get(branch.id)
+        people = sorted(people, key=lambda m: m.id != first)[: len(COMMITTEE_POSTS)]
+        for member, post in zip(people, COMMITTEE_POSTS, strict=False):
+            db.session.add(CommitteeMember(branch_id=branch.id, member_id=member.id, post=post))
+        if people:
+            lines.append(f"支部委员会：{branch.name} {len(people)} 名委员")
+    db.session.flush()
+    return lines

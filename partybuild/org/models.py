@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from partybuild.core import audit
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.timeutil import anniversary_of, local_today, whole_years
 from partybuild.extensions import db
@@ -233,6 +234,53 @@ class BranchDeputy(db.Model):
 DEPUTY_TITLES = ("副书记", "支委委员")
 
 
+class CommitteePost(LabelledEnum):
+    """支部委员会 posts; ``member`` is a plain 委员."""
+
+    secretary = "secretary", "书记"
+    deputy_secretary = "deputy_secretary", "副书记"
+    organization = "organization", "组织委员"
+    propaganda = "propaganda", "宣传委员"
+    discipline = "discipline", "纪检委员"
+    youth = "youth", "青年委员"
+    member = "member", "委员"
+
+
+# Posts a branch committee holds at most once.
+SINGLE_POSTS = frozenset({CommitteePost.secretary})
+
+
+class CommitteeMember(db.Model):
+    """One seat on a branch's 支部委员会: the members expected at a 支委会."""
+
+    __tablename__ = "branch_committee_members"
+    __table_args__ = (sa.UniqueConstraint("branch_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    post: Mapped[CommitteePost] = mapped_column(str_enum(CommitteePost, 24))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    member: Mapped["Member"] = relationship()
+
+    @classmethod
+    def sitting(cls, branch_id: int) -> sa.Select:
+        """The committee's active members who still belong to the branch, in post order."""
+        order = sa.case({p.value: n for n, p in enumerate(CommitteePost)}, value=cls.post, else_=99)
+        return (
+            sa.select(cls)
+            .join(Member, Member.id == cls.member_id)
+            .where(
+                cls.branch_id == branch_id,
+                Member.branch_id == branch_id,
+                Member.is_active.is_(True),
+            )
+            .order_by(order, Member.name, Member.id)
+        )
+
+
 def _register_audit_labels() -> None:
     """How organisation objects read on the audit page."""
     from partybuild.core import audit
@@ -256,9 +304,14 @@ def _register_audit_labels() -> None:
     audit.register_object_type(
         "branch",
         "党支部",
-        fields={"title": "代行职务", "member_id": "代行审核的支委"},
+        fields={"title": "代行职务", "member_id": "代行审核的支委", "post": "委员职务"},
+        values={"post": CommitteePost},
         names=audit.names_from(Branch.id, Branch.name),
-        actions={"set_deputy": "指定回避代行支委"},
+        actions={
+            "set_deputy": "指定回避代行支委",
+            "committee_set": "设置支部委员",
+            "committee_remove": "免去支部委员",
+        },
         choices=lambda: [
             (b.id, b.name)
             for b in db.session.execute(sa.select(Branch.id, Branch.name).order_by(Branch.code))

@@ -372,6 +372,18 @@ def set_branch_deputy(branch: Branch, member_id: int | None, title: str, actor: 
             raise ValidationFailed({"member_id": "请选择本支部的在册党员"})
         if title not in DEPUTY_TITLES:
             raise ValidationFailed({"title": "请选择副书记或支委委员"})
+        # Once the branch has a committee, the deputy is one of its members.
+        from partybuild.org.models import CommitteeMember
+
+        seated = set(
+            db.session.scalars(
+                CommitteeMember.sitting(branch.id).with_only_columns(CommitteeMember.member_id)
+            )
+        )
+        if seated and member_id not in seated:
+            raise ValidationFailed(
+                {"member_id": "代行审核的须为本支部委员会成员（副书记或支委委员）"}
+            )
         is_secretary = db.session.scalar(
             sa.select(sa.func.count(User.id)).where(
                 User.member_id == member_id,
@@ -397,4 +409,91 @@ def set_branch_deputy(branch: Branch, member_id: int | None, title: str, actor: 
         before=before,
         after=after,
         summary=f"{branch.name}回避代行：{title} {member.name}" if member_id else branch.name,
+    )
+
+
+# --- 支部委员会: the branch committee ------------------------------------------------
+
+
+def set_committee_member(branch: Branch, member_id: int | None, post: str, actor: Any) -> Any:
+    """Seat a member of the branch on its committee with a post, or change her post.
+    Admin or the branch's secretary; one 书记 per committee."""
+    from partybuild.org.models import SINGLE_POSTS, CommitteeMember, CommitteePost
+
+    if not branch.can_manage(actor):
+        raise PermissionDenied("只有系统管理员或本支部书记可以维护支部委员会")
+    errors: dict[str, str] = {}
+    member = db.session.get(Member, member_id) if member_id else None
+    if member is None or member.branch_id != branch.id or not member.is_active:
+        errors["member_id"] = "请选择本支部的在册党员"
+    if post not in CommitteePost.__members__:
+        errors["post"] = "请选择委员会职务"
+    if errors:
+        raise ValidationFailed(errors)
+    new_post = CommitteePost(post)
+    seats = db.session.scalars(CommitteeMember.sitting(branch.id)).all()
+    seat = db.session.scalar(
+        sa.select(CommitteeMember).where(
+            CommitteeMember.branch_id == branch.id, CommitteeMember.member_id == member_id
+        )
+    )
+    if new_post in SINGLE_POSTS:
+        holder = next((s for s in seats if s.post == new_post and s.member_id != member_id), None)
+        if holder is not None:
+            raise ValidationFailed(
+                {
+                    "post": f"本支部委员会已有{new_post.label}（{holder.member.name}），请先调整其职务"
+                }
+            )
+    before = {"member_id": member_id, "post": seat.post.value} if seat else {}
+    if seat is not None and seat.post == new_post:
+        return seat
+    if seat is None:
+        seat = CommitteeMember(branch_id=branch.id, member_id=member_id)
+        db.session.add(seat)
+    seat.post = new_post
+    seat.updated_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    audit.record(
+        "committee_set",
+        "branch",
+        branch.id,
+        actor=actor,
+        branch_id=branch.id,
+        before=before,
+        after={"member_id": member_id, "post": new_post.value},
+        summary=f"{branch.name}支部委员会：{member.name} {new_post.label}",
+    )
+    return seat
+
+
+def remove_committee_member(branch: Branch, member_id: int | None, actor: Any) -> None:
+    """Take a member off the branch committee (the audit log keeps who held which post)."""
+    from partybuild.org.models import CommitteeMember
+
+    if not branch.can_manage(actor):
+        raise PermissionDenied("只有系统管理员或本支部书记可以维护支部委员会")
+    seat = (
+        db.session.scalar(
+            sa.select(CommitteeMember).where(
+                CommitteeMember.branch_id == branch.id, CommitteeMember.member_id == member_id
+            )
+        )
+        if member_id
+        else None
+    )
+    if seat is None:
+        raise ServiceError("该党员不是本支部委员会成员")
+    name, post = seat.member.name, seat.post
+    db.session.delete(seat)
+    db.session.flush()
+    audit.record(
+        "committee_remove",
+        "branch",
+        branch.id,
+        actor=actor,
+        branch_id=branch.id,
+        before={"member_id": member_id, "post": post.value},
+        after={},
+        summary=f"{branch.name}支部委员会：{name}（{post.label}）不再担任",
     )

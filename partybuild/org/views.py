@@ -398,7 +398,13 @@ def branch_deputy(branch_id: int):
             )
         if done:
             return redirect(url_for("org.branch_deputy", branch_id=branch.id))
-    members = db.session.scalars(
+    from partybuild.org.models import CommitteeMember
+
+    # Once the branch has a committee, the deputy is chosen among its members.
+    seats = db.session.scalars(
+        CommitteeMember.sitting(branch.id).options(selectinload(CommitteeMember.member))
+    ).all()
+    members = [s.member for s in seats] or db.session.scalars(
         sa.select(Member)
         .where(Member.branch_id == branch.id, Member.is_active.is_(True))
         .order_by(Member.name)
@@ -411,3 +417,59 @@ def branch_deputy(branch_id: int):
         titles=DEPUTY_TITLES,
         errors=errors,
     ), (400 if errors else 200)
+
+
+# --- 支部委员会: the committee whose members a 支委会 expects ------------------------------
+
+
+def _managed_branch(branch_id: int) -> Branch:
+    branch = db.get_or_404(Branch, branch_id)
+    if not branch.can_manage(current_user):
+        abort(404)
+    return branch
+
+
+@bp.route("/branches/<int:branch_id>/committee", methods=["GET", "POST"])
+@access(Role.admin, Role.secretary)
+def branch_committee(branch_id: int):
+    from partybuild.org.models import BranchDeputy, CommitteeMember, CommitteePost
+
+    branch = _managed_branch(branch_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        member_id = parse_id(request.form.get("member_id"))
+        with boundary(errors, success="支部委员会已更新。") as done:
+            service.set_committee_member(
+                branch, member_id, request.form.get("post", ""), current_user
+            )
+        if done:
+            return redirect(url_for("org.branch_committee", branch_id=branch.id))
+    seats = db.session.scalars(
+        CommitteeMember.sitting(branch.id).options(selectinload(CommitteeMember.member))
+    ).all()
+    members = db.session.scalars(
+        sa.select(Member)
+        .where(Member.branch_id == branch.id, Member.is_active.is_(True))
+        .order_by(Member.name)
+    ).all()
+    return render_template(
+        "org/branch_committee.html",
+        branch=branch,
+        seats=seats,
+        members=members,
+        posts=list(CommitteePost),
+        deputy=db.session.get(BranchDeputy, branch.id),
+        errors=errors,
+        chosen=request.form if request.method == "POST" else {},
+    ), (400 if errors else 200)
+
+
+@bp.post("/branches/<int:branch_id>/committee/remove")
+@access(Role.admin, Role.secretary)
+def remove_committee_member(branch_id: int):
+    branch = _managed_branch(branch_id)
+    with boundary(success="已免去该党员的支部委员职务。"):
+        service.remove_committee_member(
+            branch, parse_id(request.form.get("member_id")), current_user
+        )
+    return redirect(url_for("org.branch_committee", branch_id=branch.id))

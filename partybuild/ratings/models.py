@@ -609,6 +609,7 @@ ACTION_LABELS = {
     "file_appeal": "提出申诉",
     "answer_appeal": "答复申诉",
     "save_criterion_set": "保存测评标准",
+    "criteria_defaults": "载入默认测评标准",
 }
 audit.register_action_labels(ACTION_LABELS)
 

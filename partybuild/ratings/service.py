@@ -341,9 +341,16 @@ DEFAULT_SETS: list[dict[str, Any]] = [
 ]
 
 
-def ensure_default_sets() -> list[CriterionSet]:
-    """The built-in sets, added once (idempotent); returns every active set."""
+def ensure_default_sets(actor: Any = None) -> list[CriterionSet]:
+    """The built-in sets, added once (idempotent); returns every active set. The
+    migration seeds them too; this is for the demo, tests and the explicit button."""
     existing = set(db.session.scalars(sa.select(CriterionSet.code)))
+    added = [spec["code"] for spec in DEFAULT_SETS if spec["code"] not in existing]
+    if added and actor is not None:
+        audit.record(
+            "criteria_defaults", "rating_criterion_set", None, actor=actor,
+            after={"codes": added},
+        )  # fmt: skip
     for spec in DEFAULT_SETS:
         if spec["code"] in existing:
             continue

@@ -34,7 +34,6 @@ from partybuild.ratings.forms import (
 )
 from partybuild.ratings.models import (
     Appeal,
-    AppealState,
     CommentState,
     CriterionSet,
     ModelPost,
@@ -448,7 +447,9 @@ def criteria():
 @access(Role.admin, Role.secretary)
 def criteria_defaults():
     with boundary(success="已载入默认测评标准。"):
-        service.ensure_default_sets()
+        service.ensure_default_sets(current_user)
+    if request.form.get("back") == "new_round":
+        return redirect(url_for("ratings.new_round"))
     return redirect(url_for("ratings.criteria"))
 
 
@@ -543,9 +544,8 @@ def new_round():
     branch = _branch_arg()
     if branch is None or not current_user.manages_branch(branch.id):
         abort(404)
-    if request.method == "GET":
-        with boundary():  # the built-in criterion sets exist before the first round
-            service.ensure_default_sets()
+    # No write on a GET: the built-in criterion sets come from the migration or the demo;
+    # an empty table is offered the explicit "load defaults" button (a POST).
     form = _round_form(None, branch)
     if form.validate_on_submit():
         with boundary(form, success="测评已创建。请指定领导和党员测评人，然后开始测评。") as done:
@@ -788,12 +788,8 @@ def _rater_panel(user, today):  # noqa: ANN001, ANN202
 def _secretary_panel(user, today):  # noqa: ANN001, ANN202
     scope = user.branch_scope
     rounds_q = sa.select(RatingRound).where(RatingRound.state == RoundState.open)
-    posts_q = sa.select(sa.func.count(RoundPost.id)).join(
-        RatingRound, RatingRound.id == RoundPost.round_id
-    )
     if scope is not None:
         rounds_q = rounds_q.where(RatingRound.branch_id.in_(scope))
-        posts_q = posts_q.where(RatingRound.branch_id.in_(scope))
     open_rounds = db.session.scalars(
         rounds_q.options(selectinload(RatingRound.raters)).order_by(RatingRound.closes_on).limit(5)
     ).all()
@@ -813,16 +809,15 @@ def _secretary_panel(user, today):  # noqa: ANN001, ANN202
                 f"{rnd.closes_on:%m月%d日} 截止",
             )
         )  # fmt: skip
+    in_scope = sa.true() if scope is None else ModelPost.branch_id.in_(scope)
     flagged = db.session.scalar(
-        posts_q.join(ModelPost, ModelPost.id == RoundPost.model_post_id).where(
-            RoundPost.flagged.is_(True), ModelPost.state == PostState.designated
-        )
+        sa.select(sa.func.count(ModelPost.id)).where(lists.flagged_condition(), in_scope)
     )
     if flagged:
         items.append(
             workbench.Item(
                 "测评低于提示线、建议收回牌子的示范岗", flagged,
-                url_for("ratings.index", state="designated"), tone="danger",
+                url_for("ratings.index", flagged="1"), tone="danger",
             )
         )  # fmt: skip
     counts = dict(
@@ -849,16 +844,16 @@ def _secretary_panel(user, today):  # noqa: ANN001, ANN202
     )
     if pending:
         items.append(workbench.Item("待审核的群众测评留言", pending, url_for("ratings.moderation")))
-    appeals = db.session.scalar(
-        sa.select(sa.func.count(Appeal.id))
-        .join(ModelPost, ModelPost.id == Appeal.model_post_id)
-        .where(Appeal.state == AppealState.open)
-        .where(sa.true() if scope is None else ModelPost.branch_id.in_(scope))
+    appealed = db.session.scalar(
+        sa.select(sa.func.count(ModelPost.id)).where(lists.open_appeal_condition(), in_scope)
     )
-    if appeals:
+    if appealed:
         items.append(
-            workbench.Item("待答复的测评申诉", appeals, url_for("ratings.index"), tone="warning")
-        )
+            workbench.Item(
+                "有待答复测评申诉的示范岗", appealed,
+                url_for("ratings.index", appeal="open"), tone="warning",
+            )
+        )  # fmt: skip
     return workbench.PanelData(items=items) if items else None
 
 

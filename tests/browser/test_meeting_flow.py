@@ -38,6 +38,15 @@ def _seed(app) -> None:
 def test_secretary_runs_a_meeting_to_approved_minutes(live_server, page, phone_page, login):
     _seed(live_server.app)
     login(page, "sec")
+    # A 支委会 expects the branch committee: the secretary sets it up first.
+    page.goto(live_server("/org/members"))
+    page.get_by_role("link", name="支部委员会").click()
+    for name, post in (("李局长（局长）", "书记"), ("王委员", "组织委员"), ("赵委员", "宣传委员")):
+        page.get_by_label("党员", exact=True).select_option(label=name)
+        page.get_by_label("委员会职务").select_option(label=post)
+        page.get_by_role("button", name="保存").click()
+        expect(page.get_by_text("支部委员会已更新")).to_be_visible()
+    expect(page.get_by_test_id("committee").get_by_role("row")).to_have_count(4)
     page.goto(live_server("/meetings/"))
     page.get_by_role("link", name="安排会议").click()
     page.get_by_label("会议类型").select_option("committee_meeting")

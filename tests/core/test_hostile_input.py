@@ -70,6 +70,8 @@ from partybuild.extensions import db
 from partybuild.greetings.forms import ContactForm, GiftForm, SettingsForm, TemplateForm
 from partybuild.greetings.models import Greeting, GreetingTemplate
 from partybuild.greetings.service import ensure_default_templates
+from partybuild.meetings.forms import AttendanceCorrectionForm, VoteCorrectionForm
+from partybuild.meetings.forms import ReasonForm as MeetingReasonForm
 from partybuild.org.forms import MemberForm, RetireForm, RosterUploadForm, UnitForm
 from partybuild.org.models import Department, Member
 from partybuild.reports import registry
@@ -98,6 +100,7 @@ CORPUS = {
     "crlf": "第一行\r\n第二行\r第三行",
 }
 RAW_PAYLOADS = (SCRIPT, "<svg onload", "<svg/onload")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @dataclass
@@ -215,6 +218,32 @@ def _rating(env: Env) -> int:
     )
     db.session.commit()
     return rating.id
+
+
+def _approved_meeting(env: Env) -> Any:
+    """An approved 主题党日 of branch A with a resolution and an attachment."""
+    from partybuild.meetings import service as meetings
+
+    m = meetings.plan_meeting(
+        env.w.org.a,
+        {"type": "theme_day", "title": "主题党日", "starts_at": utcnow(), "agenda": "学习"},
+        env.w.secretary,
+    )
+    entries = [(a.member_id, "present", "") for a in m.attendance]
+    meetings.record_meeting(m, {"attendance": entries, "minutes": "学习。"}, env.w.secretary)
+    meetings.add_resolution(m, {"text": "议定", "result": "agreed"}, env.w.secretary)
+    meetings.add_attachments(m, [("签到表.png", PNG)], "", env.w.secretary)
+    meetings.approve_minutes(m, env.w.secretary)
+    db.session.commit()
+    return m
+
+
+def _meeting_case(key: str | None = None) -> Callable[[Env], dict[str, Any]]:
+    def url(env: Env) -> dict[str, Any]:
+        m = _approved_meeting(env)
+        return {"meeting_id": m.id, **({key: m.attachments[0].id} if key else {})}
+
+    return url
 
 
 @dataclass
@@ -396,6 +425,15 @@ CASES: dict[str, Case] = {
         fixed=lambda env: {"member_id": str(env.member().id)},
         text=("title",),
     ),
+    "org.branch_committee": Case(
+        "secretary",
+        lambda env: {"branch_id": env.w.org.a.id},
+        fixed=lambda env: {"member_id": str(env.member().id)},
+        text=("post",),
+    ),
+    "org.remove_committee_member": Case(
+        "secretary", lambda env: {"branch_id": env.w.org.a.id}, text=("member_id",)
+    ),
     "org.create_member": Case("secretary", form=MemberForm, fixed=_member_fields),
     "org.create_unit": Case(
         "admin",
@@ -408,6 +446,26 @@ CASES: dict[str, Case] = {
     ),
     "org.set_branch_active": Case(
         "admin", lambda env: {"unit_id": env.w.org.b.id}, fixed=lambda env: {"active": "1"}
+    ),
+    # meetings
+    "meetings.correct_attendance": Case(
+        "secretary",
+        _meeting_case(),
+        form=AttendanceCorrectionForm,
+        prefix="att",
+        fixed=lambda env: {"status": "excused"},
+        text=("att-attendance_id",),
+    ),
+    "meetings.correct_vote": Case(
+        "secretary",
+        _meeting_case(),
+        form=VoteCorrectionForm,
+        prefix="vote",
+        fixed=lambda env: {"result": "agreed"},
+        text=("vote-resolution_id",),
+    ),
+    "meetings.retire_attachment": Case(
+        "secretary", _meeting_case("attachment_id"), form=MeetingReasonForm
     ),
     # public
     "public.rate": Case(

@@ -23,6 +23,16 @@ def test_migrations_match_models(app, backend):
             diff = compare_metadata(ctx, db.metadata)
             # Alembic's compare ignores CHECK constraints: compare them per table here.
             migrated = {t.name: migrated_checks(conn, t.name) for t in db.metadata.sorted_tables}
+            # Data the migrations seed: the built-in rating criterion sets (no GET writes them).
+            seeded = set(conn.scalars(sa.text("SELECT code FROM rating_criterion_sets")))
+            weights = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT s.code, SUM(c.weight) FROM rating_criteria c JOIN"
+                        " rating_criterion_sets s ON s.id = c.set_id GROUP BY s.code"
+                    )
+                ).all()
+            )
     finally:
         if backend == "postgresql":  # leave the shared schema as the other tests expect
             db.drop_all()
@@ -31,6 +41,7 @@ def test_migrations_match_models(app, backend):
             db.create_all()
     modelled = {t.name: model_checks(t, backend) for t in db.metadata.sorted_tables}
     assert diff == [], f"models and migrations differ ({backend}): {diff}"
+    assert seeded == {"five", "four_five"} and weights == {"five": 100, "four_five": 100}
     for name in modelled:
         assert migrated[name] == modelled[name], f"CHECK constraints of {name} ({backend})"
 

@@ -11,6 +11,7 @@ from partybuild.core.timeutil import LOCAL_TZ, local_today
 from partybuild.extensions import db
 from partybuild.meetings import service
 from partybuild.meetings.models import KeyTask, Meeting, MeetingType
+from partybuild.org.models import CommitteeMember
 
 
 def local(y: int, mo: int, d: int, h: int = 9, mi: int = 0) -> datetime:
@@ -34,10 +35,16 @@ class World:
             "other_secretary": make_user("secretary", branch=org.b),
         }
         self.secretary = self.users["secretary"]
+        # Branch A's committee (支部委员会): the members a 支委会 expects.
+        self.committee = self.members[:3]
+        posts = ("secretary", "organization", "propaganda")
+        for member, post in zip(self.committee, posts, strict=True):
+            db.session.add(CommitteeMember(branch_id=org.a.id, member_id=member.id, post=post))
+        db.session.commit()
 
     def meeting(
         self,
-        mtype: MeetingType = MeetingType.committee_meeting,
+        mtype: MeetingType = MeetingType.general_assembly,
         starts_at: datetime | None = None,
         **kw: Any,
     ) -> Meeting:

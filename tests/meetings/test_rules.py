@@ -79,7 +79,7 @@ def test_quorum_is_a_setting(world, app):
 
     change_setting("MEETING_QUORUM_PERCENT", "70", world.users["admin"])
     db.session.commit()
-    m = world.meeting(MeetingType.committee_meeting)
+    m = world.meeting(MeetingType.general_assembly)
     rows = [a for a in m.attendance if a.is_voting]
     entries = [(a.member_id, "present" if i < 3 else "absent", "") for i, a in enumerate(rows)]
     entries += [(a.member_id, "present", "") for a in m.attendance if not a.is_voting]
@@ -294,7 +294,7 @@ def test_attendance_rate(world):
 
 def test_exactly_half_is_not_a_quorum(world, make_member):
     make_member(branch=world.org.a, name="党员6")  # six voting members now
-    m = world.meeting(MeetingType.committee_meeting)
+    m = world.meeting(MeetingType.general_assembly)
     voting = [a for a in m.attendance if a.is_voting]
     entries = [(a.member_id, "present" if i < 3 else "excused", "公出") for i, a in
                enumerate(voting)]  # fmt: skip
@@ -309,3 +309,40 @@ def test_meeting_audit_labels_do_not_rename_other_domains_actions(app):
 
     assert AuditEntry(action="edit", object_type="meeting").action_label == "修改会议信息"
     assert AuditEntry(action="edit", object_type="commitment").action_label == "修改承诺"
+
+
+def test_committee_meeting_expects_the_branch_committee(world, make_member):
+    m = world.meeting(MeetingType.committee_meeting)
+    assert {a.member_id for a in m.attendance} == {c.id for c in world.committee}
+    # Its quorum counts the committee: 2 of 3 is more than half.
+    world.hold(m, present=2)
+    assert (m.entitled_count, m.present_count, m.quorum_met) == (3, 2, True)
+
+
+def test_committee_meeting_quorum_is_the_committees(world):
+    m = world.meeting(MeetingType.committee_meeting)
+    world.hold(m, present=1)  # 1 of 3: not more than half, though the branch has 6
+    assert (m.entitled_count, m.present_count, m.quorum_met) == (3, 1, False)
+
+
+def test_member_sitting_in_on_a_committee_meeting_has_no_vote(world):
+    m = world.meeting(MeetingType.committee_meeting)
+    entries = [(a.member_id, "present" if i == 0 else "absent", "") for i, a in
+               enumerate(m.attendance)]  # fmt: skip
+    entries.append((world.members[3].id, "present", ""))  # not on the committee: 列席
+    service.record_meeting(m, {"attendance": entries, "minutes": "x"}, world.secretary)
+    sitting_in = next(a for a in m.attendance if a.member_id == world.members[3].id)
+    assert sitting_in.is_voting is False
+    assert (m.entitled_count, m.present_count, m.quorum_met) == (3, 1, False)
+
+
+def test_committee_meeting_without_a_committee_is_refused(world):
+    from partybuild.org.models import CommitteeMember
+
+    db.session.execute(sa.delete(CommitteeMember))
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as exc:
+        world.meeting(MeetingType.committee_meeting)
+    assert "尚未设置支部委员会成员，不能安排支委会" in exc.value.errors["type"]
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0

@@ -24,6 +24,7 @@ MEETING_ALLOWED = {
     (MS.held, MA.attach): {SEC}, (MS.held, MA.make_task): {SEC}, (MS.held, MA.approve): {SEC},
     (MS.approved, MA.correct): {SEC}, (MS.approved, MA.attach): {SEC},
     (MS.approved, MA.make_task): {SEC},
+    (MS.held, MA.retire_attachment): {SEC}, (MS.approved, MA.retire_attachment): {SEC},
 }  # fmt: skip
 OPEN = (TS.not_started, TS.in_progress, TS.postponed)
 TASK_ALLOWED = {

@@ -65,6 +65,8 @@ def test_secretary_flow_over_http(client, auth, world):
     assert resp.status_code == 302
     m = db.session.scalars(sa.select(Meeting)).one()
     assert m.starts_at == local(2026, 3, 5, 9, 30)
+    # A 支委会 expects the branch committee, not the whole branch.
+    assert {a.member_id for a in m.attendance} == {c.id for c in world.committee}
     form = {"member": [str(a.member_id) for a in m.attendance], "minutes": "讨论了工作。"}
     for a in m.attendance:
         form[f"status-{a.member_id}"] = "present"
@@ -78,7 +80,7 @@ def test_secretary_flow_over_http(client, auth, world):
     assert client.post(f"/meetings/{m.id}/record", data=form).status_code == 302
     resp = client.post(
         f"/meetings/{m.id}/resolutions",
-        data={"text": "开展专项行动", "result": "passed", "votes_for": "5", "votes_against": "0",
+        data={"text": "开展专项行动", "result": "passed", "votes_for": "3", "votes_against": "0",
               "votes_abstain": "0"},
     )  # fmt: skip
     assert resp.status_code == 302
@@ -299,3 +301,19 @@ def test_calendar_pages_through_branches(client, auth, world, query_counter):
     assert first.count('data-testid="grid-') == CALENDAR_BRANCHES_PER_PAGE
     third = client.get("/meetings/calendar?page=3").get_data(as_text=True)
     assert 'data-testid="grid-' in third and "下一页" not in third
+
+
+def test_planning_a_committee_meeting_without_committee_says_why(client, auth, world):
+    from partybuild.org.models import CommitteeMember
+
+    db.session.execute(sa.delete(CommitteeMember))
+    db.session.commit()
+    auth.login(world.secretary)
+    resp = client.post(
+        "/meetings/new",
+        data={"type": "committee_meeting", "title": "3月支部委员会", "starts_at": "2026-03-05T09:30",
+              "place": "会议室", "agenda": "研究工作"},
+    )  # fmt: skip
+    assert resp.status_code == 400
+    assert "尚未设置支部委员会成员，不能安排支委会" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
