@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core import audit
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.timeutil import anniversary_of, local_today, whole_years
 from partybuild.extensions import db

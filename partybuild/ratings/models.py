@@ -639,6 +639,7 @@ def _register_audit_labels() -> None:
             "weight": "权重",
             "scale_min": "最低分",
             "scale_max": "最高分",
+            "codes": "标准代码",
         },  # fmt: skip
         names=audit.names_from(CriterionSet.id, CriterionSet.name),
         link=("ratings.criterion_set_form", "set_id"),

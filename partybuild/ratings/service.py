@@ -348,7 +348,7 @@ def ensure_default_sets(actor: Any = None) -> list[CriterionSet]:
     added = [spec["code"] for spec in DEFAULT_SETS if spec["code"] not in existing]
     if added and actor is not None:
         audit.record(
-            "criteria_defaults", "rating_criterion_set", None, actor=actor,
+            "criteria_defaults", "criterion_set", None, actor=actor,
             after={"codes": added},
         )  # fmt: skip
     for spec in DEFAULT_SETS:
