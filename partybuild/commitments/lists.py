@@ -19,7 +19,7 @@ from partybuild.commitments.models import (
 )
 from partybuild.core.lists import contains, int_arg, text_arg
 from partybuild.extensions import db
-from partybuild.org.models import Branch, Member
+from partybuild.org.models import Branch, Member, by_name
 
 if TYPE_CHECKING:
     from partybuild.auth.models import User
@@ -79,6 +79,7 @@ class OverviewFilters:
     withdrawn: bool = False  # withdrawn commitments instead of live ones
     state: CommitmentState | None = None
     flag: str = ""  # a FLAG_LABELS key, "any", or "" for no flag filter
+    member: int | None = None  # one member's commitments (linked from the member page)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "OverviewFilters":
@@ -91,6 +92,7 @@ class OverviewFilters:
             withdrawn=args.get("withdrawn") == "1",
             state=CommitmentState(state) if state in CommitmentState.__members__ else None,
             flag=args.get("flag") or "",
+            member=int_arg(args, "member") or None,
         )
 
 
@@ -110,6 +112,8 @@ def overview_base(filters: OverviewFilters, user: "User", *, rows: bool = True) 
         stmt = stmt.where(Commitment.batch_id == filters.batch)
     if filters.category:
         stmt = stmt.where(Commitment.category == filters.category)
+    if filters.member:
+        stmt = stmt.where(Commitment.member_id == filters.member)
     if filters.q:
         stmt = stmt.where(contains([Member.name, Commitment.content], filters.q))
     return stmt.where(Commitment.is_withdrawn.is_(filters.withdrawn))
@@ -143,7 +147,7 @@ def overview(filters: OverviewFilters, user: "User", today: date) -> sa.Select:
     elif filters.flag == "any":
         stmt = stmt.where(sa.or_(*conditions.values()))
     return stmt.options(*list_options()).order_by(
-        Commitment.branch_id, Member.is_leader.desc(), Member.name, Commitment.id
+        Commitment.branch_id, Member.is_leader.desc(), *by_name(), Commitment.id
     )
 
 

@@ -48,7 +48,7 @@ from partybuild.meetings.models import (
     TaskSource,
     TaskState,
 )
-from partybuild.org.models import Branch, Department, Member, MemberStatus, PartyGroup
+from partybuild.org.models import Branch, Department, Member, MemberStatus, PartyGroup, by_name
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _expected_members(branch: Branch, mtype: MeetingType, group_id: int | None) 
     stmt = sa.select(Member).where(Member.branch_id == branch.id, Member.is_active.is_(True))
     if mtype == MeetingType.group_meeting and group_id:
         stmt = stmt.where(Member.party_group_id == group_id)
-    return list(db.session.scalars(stmt.order_by(Member.name, Member.id)))
+    return list(db.session.scalars(stmt.order_by(*by_name())))
 
 
 def _add_attendee(meeting: Meeting, member: Member) -> Attendance:
