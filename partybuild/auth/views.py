@@ -268,11 +268,13 @@ def member_accounts():
                 [i for i in form.member_id.data or [] if i], current_user, Role(form.role.data)
             )
         if done:
-            response = make_response(render_template(
+            response = make_response(
+                render_template(
                     "auth/password_sheet.html",
                     issued=issued,
                     min_length=setting("PASSWORD_MIN_LENGTH"),
-                ))
+                )
+            )
             # The only copy of these passwords: no cache, no back-button replay.
             response.headers["Cache-Control"] = "no-store"
             return response
