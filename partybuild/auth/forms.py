@@ -1,4 +1,4 @@
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from partybuild.core.forms import BaseForm, coerce_id
@@ -32,7 +32,10 @@ class UserForm(BaseForm):
         ],
     )
     display_name = StringField("显示名称", validators=[Optional(), Length(max=60)])
-    role = SelectField("角色", choices=_role_choices(), validators=[DataRequired()])
+    # Most accounts are members' own: an admin account is the exception, chosen on purpose.
+    role = SelectField(
+        "角色", choices=_role_choices(), default="member", validators=[DataRequired()]
+    )
     branch_id = SelectField("所属党支部", coerce=coerce_id, validate_choice=False)
     member_id = SelectField("关联党员", coerce=coerce_id, validate_choice=False)
     password = PasswordField("初始密码", validators=[DataRequired(), Length(max=128)])
@@ -45,3 +48,10 @@ class EditUserForm(UserForm):
 
 class ResetPasswordForm(BaseForm):
     new_password = PasswordField("新密码", validators=[DataRequired(), Length(max=128)])
+
+
+class MemberAccountsForm(BaseForm):
+    """Open accounts for the roster members ticked on the list (auth.member_accounts)."""
+
+    member_id = SelectMultipleField("党员", coerce=coerce_id, validate_choice=False)
+    role = SelectField("账户角色", default="member", validate_choice=False)

@@ -39,6 +39,9 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # Set when someone else chose the password (an account created with an initial
+    # password, an admin's reset): the next login must set a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Part of the login token kept in the session and the remember cookie: raising it
     # (logout, password change or reset, role change, deactivation) ends every session.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -30,6 +30,7 @@ audit.register_action_labels(
         "logout": "退出登录",
         "change_password_failed": "修改密码时当前密码错误",
         "change_password_refused_locked": "锁定期间尝试修改密码",
+        "create_for_member": "为名册党员开通账户",
     }
 )
 
@@ -191,6 +192,7 @@ def create_user(data: dict[str, Any], actor: User) -> User:
         member_id=member.id if member else None,
         password_changed_at=utcnow(),
         acts_for_secretaries=_acts_for(data),
+        must_change_password=True,  # the admin chose it: the owner sets their own
     )
     db.session.add(user)
     db.session.flush()
@@ -270,6 +272,8 @@ def reset_password(user: User, new_password: str, actor: User) -> None:
     user.password_changed_at = utcnow()
     user.failed_logins = 0
     user.locked_until = None
+    # Someone else's reset is known to two people: its owner must replace it.
+    user.must_change_password = user.id != actor.id
     db.session.flush()
     end_sessions(user)
     audit.record("reset_password", "user", user.id, actor=actor, branch_id=user.branch_id)
@@ -306,6 +310,138 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
         raise ValidationFailed({"new_password": problem})
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     db.session.flush()
     end_sessions(user)
     audit.record("change_password", "user", user.id, actor=user, branch_id=user.branch_id)
+
+
+# --- accounts for roster members, in one step -----------------------------------------
+
+BULK_ACCOUNTS_MAX = 100  # one sheet of initial passwords; hashing each takes a moment
+
+# No look-alikes (0/O, 1/l/I) on a sheet that people copy by hand.
+_PASSWORD_LETTERS = "abcdefghijkmnpqrstuvwxyz"
+_PASSWORD_DIGITS = "23456789"
+
+
+@dataclass(frozen=True)
+class IssuedAccount:
+    """An account just created for a member, with its initial password: the password
+    exists only in this object, for the one printed sheet."""
+
+    user: User
+    member: Member
+    password: str
+
+
+def initial_password() -> str:
+    """A random password that passes the policy, in groups of four for reading aloud."""
+    import secrets
+
+    alphabet = _PASSWORD_LETTERS + _PASSWORD_DIGITS
+    groups = max(3, -(-setting("PASSWORD_MIN_LENGTH") // 4))
+    while True:
+        chars = [secrets.choice(alphabet) for _ in range(groups * 4)]
+        chars[secrets.randbelow(len(chars))] = secrets.choice(_PASSWORD_DIGITS)
+        password = "-".join("".join(chars[i : i + 4]) for i in range(0, len(chars), 4))
+        if password_problem(password) is None and any(c.isalpha() for c in password):
+            return password
+
+
+def _username_base(member: Member) -> str:
+    from partybuild.core.pinyin import romanise
+
+    base = romanise(member.name)[:32]
+    return base if len(base) >= 3 else f"{base or 'dy'}{member.id}"
+
+
+def _free_usernames(bases: set[str]) -> dict[str, set[str]]:
+    """For each base, the usernames already taken that start with it (one query)."""
+    taken: dict[str, set[str]] = {b: set() for b in bases}
+    if not bases:
+        return taken
+    rows = db.session.scalars(
+        sa.select(User.username).where(
+            sa.or_(*(User.username.startswith(b, autoescape=True) for b in bases))
+        )
+    )
+    for name in rows:
+        for b in bases:
+            if name.startswith(b):
+                taken[b].add(name)
+    return taken
+
+
+def member_account_roles(actor: User) -> list[Role]:
+    """The roles ``actor`` may give accounts opened for roster members: a secretary
+    opens member accounts only; an admin may also open a secretary's."""
+    return [Role.member, Role.secretary] if actor.is_admin else [Role.member]
+
+
+def create_member_accounts(
+    member_ids: list[int], actor: User, role: Role = Role.member
+) -> list[IssuedAccount]:
+    """Open an account for each selected roster member: a username from the pinyin of
+    the name (张三 → zhangsan, zhangsan2, … when taken), a random initial password that
+    must be changed at the first login. All or nothing. The passwords are returned to
+    be shown once; only their hashes are stored, and the audit log never sees them."""
+    if actor.role not in (Role.admin, Role.secretary):
+        raise PermissionDenied("只有系统管理员和支部书记可以为党员开通账户")
+    if role not in member_account_roles(actor):
+        raise PermissionDenied("支部书记只能开通党员账户")
+    ids = sorted(set(member_ids))
+    if not ids:
+        raise ServiceError("请先勾选要开通账户的党员")
+    if len(ids) > BULK_ACCOUNTS_MAX:
+        raise ServiceError(f"一次最多为 {BULK_ACCOUNTS_MAX} 名党员开通账户，请分批进行")
+    members = db.session.scalars(sa.select(Member).where(Member.id.in_(ids))).all()
+    if len(members) != len(ids) or any(not actor.manages_branch(m.branch_id) for m in members):
+        raise PermissionDenied("只能为本支部在册党员开通账户")
+    retired = [m.name for m in members if not m.is_active]
+    if retired:
+        raise ServiceError(f"以下党员已退出名册，不能开通账户：{'、'.join(retired)}")
+    having = db.session.scalars(
+        sa.select(Member.name)
+        .join(User, User.member_id == Member.id)
+        .where(Member.id.in_(ids))
+        .order_by(Member.name_pinyin)
+    ).all()
+    if having:
+        raise ServiceError(f"以下党员已有账户，请刷新列表后重新勾选：{'、'.join(having)}")
+
+    members = sorted(members, key=lambda m: (m.branch_id, m.name_pinyin, m.id))
+    bases = {m.id: _username_base(m) for m in members}
+    taken = _free_usernames(set(bases.values()))
+    issued = []
+    for member in members:
+        base = bases[member.id]
+        username, n = base, 1
+        while username in taken[base]:
+            n += 1
+            username = f"{base}{n}"
+        taken[base].add(username)
+        password = initial_password()
+        user = User(
+            username=username,
+            display_name=member.name,
+            password_hash=hash_password(password),
+            role=role,
+            branch_id=member.branch_id,
+            member_id=member.id,
+            password_changed_at=utcnow(),
+            must_change_password=True,
+        )
+        db.session.add(user)
+        issued.append(IssuedAccount(user, member, password))
+    db.session.flush()
+    for item in issued:
+        audit.record(
+            "create_for_member",
+            "user",
+            item.user.id,
+            actor=actor,
+            branch_id=item.user.branch_id,
+            after=audit.snapshot(item.user, User.AUDIT_FIELDS),
+        )
+    return issued

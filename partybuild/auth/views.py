@@ -1,7 +1,7 @@
 """Login, logout, own password, and the admin's account management."""
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from partybuild.auth import lists, service
@@ -9,6 +9,7 @@ from partybuild.auth.forms import (
     ChangePasswordForm,
     EditUserForm,
     LoginForm,
+    MemberAccountsForm,
     ResetPasswordForm,
     UserForm,
 )
@@ -16,11 +17,14 @@ from partybuild.auth.models import User
 from partybuild.core import navigation, ratelimit, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.db import utcnow
+from partybuild.core.forms import parse_id
+from partybuild.core.lists import text_arg
 from partybuild.core.permissions import Role, access, authenticated, public
 from partybuild.core.security import safe_next
+from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
 from partybuild.extensions import db, login_manager
-from partybuild.org.models import Branch, Member
+from partybuild.org.models import Branch, Member, by_name
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -85,6 +89,20 @@ def load_user(token: str) -> User | None:
     return user
 
 
+# While a user still has a password someone else chose, only these endpoints answer;
+# every other request is sent to the change-password page.
+OWN_PASSWORD_EXEMPT = frozenset({"auth.change_password", "auth.logout", "static", "core.favicon"})
+
+
+@bp.before_app_request
+def require_own_password():
+    if request.endpoint is None or request.endpoint in OWN_PASSWORD_EXEMPT:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
 LOGIN_RATE_LIMITED = "登录尝试过于频繁，请稍后再试。"
 
 
@@ -147,7 +165,9 @@ def change_password():
         if done:
             login_user(user)  # this session goes on with the new session version
             return redirect(url_for("core.home"))
-    return render_template("auth/change_password.html", form=form), form_status(form)
+    return render_template(
+        "auth/change_password.html", form=form, forced=current_user.must_change_password
+    ), form_status(form)
 
 
 @bp.get("/users")
@@ -164,7 +184,7 @@ def _fill_choices(form: UserForm) -> None:
         sa.select(Member.id, Member.name, Branch.name)
         .join(Branch)
         .where(Member.is_active.is_(True))
-        .order_by(Branch.code, Member.name)
+        .order_by(Branch.code, *by_name())
     )
     form.member_id.choices = [("", "（无）")] + [(m, f"{name}（{b}）") for m, name, b in members]
 
@@ -225,3 +245,52 @@ def reset_password(user_id: int):
         if done and user.id == current_user.id:
             login_user(user)  # an admin resetting their own password stays logged in
     return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+# --- accounts for roster members -------------------------------------------------------
+
+MEMBER_ACCOUNTS_PER_PAGE = 50
+
+
+@bp.route("/accounts/roster", methods=["GET", "POST"])
+@access(Role.admin, Role.secretary)
+def member_accounts():
+    """Tick roster members without an account and open them all at once; the answer to
+    the POST is the sheet of initial passwords, shown this one time and never stored."""
+    form = MemberAccountsForm()
+    roles = service.member_account_roles(current_user)
+    form.role.choices = [(r.value, r.label) for r in roles]
+    if form.validate_on_submit():
+        with boundary(form) as done:
+            if form.role.data not in {r.value for r in roles}:
+                raise ValidationFailed({"role": "请选择账户角色"})
+            issued = service.create_member_accounts(
+                [i for i in form.member_id.data or [] if i], current_user, Role(form.role.data)
+            )
+        if done:
+            response = make_response(
+                render_template(
+                    "auth/password_sheet.html",
+                    issued=issued,
+                    min_length=setting("PASSWORD_MIN_LENGTH"),
+                )
+            )
+            # The only copy of these passwords: no cache, no back-button replay.
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    branch_id = parse_id(request.args.get("branch_id")) if current_user.is_admin else None
+    page = db.paginate(
+        lists.members_without_account(current_user, branch_id, text_arg(request.args, "q")),
+        per_page=MEMBER_ACCOUNTS_PER_PAGE,
+        max_per_page=MEMBER_ACCOUNTS_PER_PAGE,
+    )
+    branches = (
+        db.session.scalars(
+            sa.select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
+        ).all()
+        if current_user.is_admin
+        else []
+    )
+    return render_template(
+        "auth/member_accounts.html", form=form, page=page, branches=branches, branch_id=branch_id
+    ), form_status(form)

@@ -73,22 +73,94 @@ ITEMS = {
     ],
 }
 
-RECORD_TEXTS = [
-    "本月接待来访群众{n}批次，均已登记并按时答复。",
-    "完成学习笔记{n}篇，已在党小组会上交流。",
-    "走访社区困难群众{n}户，帮助解决实际困难2件。",
-    "办结信访事项{n}件，按期办结率100%。",
-    "参加志愿服务{n}次，照片已上传。",
-    "化解积案1件，信访人签字息诉罢访。",
-]
-COMMENTS = [
-    "接待很耐心，问题讲得清楚。",
-    "上门回访很及时，感谢！",
-    "办事效率高，态度好。",
-    "希望答复能再快一点。",
-    "服务热情，值得表扬。",
-    "咨询后少跑了好几趟，谢谢。",
-]
+# What a member writes down while keeping each commitment: every record is about its
+# own commitment (a 信访 case record under "信访事项按期办结", never "学习笔记").
+# Placeholders: {small} 1-5, {n} 3-12, {big} 15-60.
+RECORDS = {
+    "系统学习《信访工作条例》，撰写学习笔记": [
+        "撰写《信访工作条例》学习笔记，累计完成{n}篇，已在党小组会上交流。",
+        "本月自学《信访工作条例》{small}小时以上，完成学习笔记1篇。",
+        "参加支部集中学习，就条例“依法分类处理信访诉求”一章作交流发言。",
+    ],
+    "带头讲一次专题党课": [
+        "完成专题党课课件初稿，在党小组内试讲，根据意见修改{small}处。",
+        "为支部讲授专题党课《新时代“枫桥经验”与信访工作》，{big}名党员参加，课件已存档。",
+        "收集信访工作典型案例{n}个，充实党课素材。",
+    ],
+    "参加“三会一课”不缺席": [
+        "参加支部党员大会和党小组会，本季度出勤{small}次，无缺席。",
+        "因公出差缺席党小组会1次，已补学会议精神并提交心得体会。",
+        "参加本月主题党日活动，签到记录已存档。",
+    ],
+    "每月参加群众来访接待": [
+        "本月接待来访群众{big}批次，均当场登记，按时答复。",
+        "参加领导接访日，协助接待来访群众{n}批次，落实首问负责制。",
+        "本季度累计接待来访群众{big}批次，登记答复率100%。",
+    ],
+    "信访事项按期办结": [
+        "办结信访事项{n}件，均在法定期限内答复，按期办结率100%。",
+        "清理个人办件台账，在办信访事项{small}件均在办理期限内。",
+        "对{small}件即将到期的信访事项提前督办，全部按期办结。",
+    ],
+    "网上信访件及时受理告知": [
+        "受理网上信访件{big}件，均在7日内告知受理情况。",
+        "每日两次查看网上信访平台，本月无超期未告知件。",
+        "对{n}件网上信访件进行电话回访，群众对告知情况满意。",
+    ],
+    "牵头化解信访积案": [
+        "化解信访积案1件，信访人签字息诉罢访。",
+        "对牵头的{small}件积案逐案制定化解方案，本月走访信访人2次。",
+        "召开积案会商会，协调相关部门解决{small}个具体问题。",
+    ],
+    "严守廉洁纪律，不收受群众礼品礼金": [
+        "婉拒来访群众赠送的土特产{small}次，均已登记并向支部报告。",
+        "参加廉政警示教育，撰写心得体会1篇。",
+        "本季度自查无违纪问题，未收到群众投诉。",
+    ],
+    "遵守工作纪律，按时到岗": [
+        "本月考勤无迟到早退，接访日均提前15分钟到岗。",
+        "本季度考勤无迟到早退记录。",
+        "接访日提前到岗做好接待准备{n}次。",
+    ],
+    "走访联系社区困难群众": [
+        "走访社区困难群众{small}户，填写联系卡并逐户回访。",
+        "回访困难群众，协调落实临时救助1件。",
+        "本季度完成走访1次，帮助困难群众联系就业岗位1个。",
+    ],
+    "为来访群众提供法律咨询": [
+        "周三下午在接待大厅咨询台为来访群众提供法律咨询{n}人次。",
+        "本月提供法律咨询{n}人次，引导{small}人通过法律途径解决诉求。",
+        "整理常见法律问题解答，放在接待大厅供群众取阅。",
+    ],
+    "参加志愿服务活动": [
+        "参加社区“红色物业”志愿服务{small}次，照片已上传。",
+        "参加文明交通志愿服务1次，服务时长{small}小时。",
+        "参加志愿服务，年内累计{n}次。",
+    ],
+}
+# What the public says, by the commitment's category.
+COMMENTS = {
+    "学习": ["党课讲得很接地气。", "学习认真，经常分享体会。", "开会从不缺席，值得学习。"],
+    "工作": [
+        "接待很耐心，问题讲得清楚。",
+        "办事效率高，态度好。",
+        "希望答复能再快一点。",
+        "我的事按时办结了，谢谢。",
+    ],
+    "自律": ["为人正派，从不收东西。", "每次来都准时在岗。"],
+    "服务群众": ["上门回访很及时，感谢！", "咨询后少跑了好几趟，谢谢。", "服务热情，值得表扬。"],
+}
+assert set(RECORDS) == {item[0] for items in ITEMS.values() for item in items}
+assert set(COMMENTS) == set(ITEMS)
+
+
+def record_text(content: str, rng: random.Random) -> str:
+    """A fulfilment record that fits the commitment ``content``."""
+    return rng.choice(RECORDS[content]).format(
+        small=rng.randint(1, 5), n=rng.randint(3, 12), big=rng.randint(15, 60)
+    )
+
+
 # state, share of items
 STATE_MIX = [
     (S.draft, 3),
@@ -128,6 +200,13 @@ class _Seeder:
         self.rng = random.Random(20260701)
         self.today = local_today()
         self.png = _png()
+        # 领导点 is given by a bureau leader from the roster, never the member themself.
+        self.leaders = db.session.execute(
+            sa.select(Member.id, Member.name, Member.title)
+            .where(Member.is_leader.is_(True), Member.is_active.is_(True))
+            .order_by(Member.id)
+            .limit(3)
+        ).all()
         self.state_pool = [s for s, n in STATE_MIX for _ in range(n)]
 
     def event(self, c, action, before, after, who, when, comment="", record=None):  # noqa: ANN001
@@ -223,7 +302,7 @@ class _Seeder:
                 t, (c.last_record_on or published_on) + timedelta(days=rng.randint(1, 5))
             )
             c.closed_at = _at(closed_on, 20)
-            c.closed_reason = "因岗位调整，该项工作已移交其他同志，经支部研究关闭。"
+            c.closed_reason = "本人长期病休，该项承诺无法按期完成，经支部研究关闭。"
             self.event(
                 c, "close_not_fulfilled", c.state, S.not_fulfilled, secretary, c.closed_at,
                 c.closed_reason,
@@ -246,7 +325,7 @@ class _Seeder:
         for kind in kinds:
             score = rng.choice([88, 90, 92, 95, 96, 98, 100]) if rng.random() > 0.1 else 82
             who = owner if kind == EvaluationKind.self_ else secretary
-            name = "王建国（局长）" if kind == EvaluationKind.leader else (
+            name = self.leader_for(c) if kind == EvaluationKind.leader else (
                 who if isinstance(who, str) else who.label
             )  # fmt: skip
             comment = {
@@ -262,6 +341,12 @@ class _Seeder:
                        _at(requested + timedelta(days=1), 10),
                        f"{kind.label}：{score} 分。{comment}")  # fmt: skip
         return c
+
+    def leader_for(self, c: Commitment) -> str:
+        for member_id, name, title in self.leaders:
+            if member_id != c.member_id:
+                return f"{name}（{title or '局领导'}）"
+        return "分管局领导"
 
     def records(self, c: Commitment, published_on: date, owner: User | str, state) -> None:  # noqa: ANN001
         rng, t = self.rng, self.today
@@ -283,7 +368,7 @@ class _Seeder:
         for i, day in enumerate(days):
             last_one = i == len(days) - 1
             progress = 100 if (finished and last_one) else min(95, progress + rng.randint(15, 35))
-            text = rng.choice(RECORD_TEXTS).format(n=rng.randint(3, 25))
+            text = record_text(c.content, rng)
             record = FulfilmentRecord(
                 commitment=c, recorded_on=day, text=text, progress=progress,
                 created_by_id=getattr(owner, "id", None), created_at=_at(day, 17),
@@ -319,7 +404,7 @@ class _Seeder:
                 RatingLevel.satisfied if roll < 0.82
                 else RatingLevel.basic if roll < 0.96 else RatingLevel.unsatisfied
             )  # fmt: skip
-            comment = rng.choice(COMMENTS) if rng.random() < 0.15 else ""
+            comment = rng.choice(COMMENTS[c.category]) if rng.random() < 0.15 else ""
             state = CommentState.none
             if comment:
                 state = CommentState.approved if rng.random() < 0.7 else CommentState.pending

@@ -24,7 +24,7 @@ from partybuild.commitments.models import (
 from partybuild.core.settings import setting
 from partybuild.core.xlsx import Sheet
 from partybuild.extensions import db
-from partybuild.org.models import Branch, Department, Member, Post
+from partybuild.org.models import Branch, Department, Member, Post, by_name
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def ledger_query(
         .outerjoin(Post, Member.post_id == Post.id)
         .outerjoin(ratings, ratings.c.cid == Commitment.id)
         .order_by(
-            Branch.code, CommitmentBatch.id, Member.is_leader.desc(), Member.name, Commitment.id
+            Branch.code, CommitmentBatch.id, Member.is_leader.desc(), *by_name(), Commitment.id
         )
     )
     if branch_ids is not None:

@@ -2,6 +2,7 @@
 moderation queue. Plain filters in, a ``Select`` out; the view paginates."""
 
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from partybuild.core import pagecache
 from partybuild.core.lists import contains, int_arg, text_arg
 from partybuild.core.settings import setting
 from partybuild.extensions import db
-from partybuild.org.models import Branch, Member
+from partybuild.org.models import Branch, Member, by_name
 
 if TYPE_CHECKING:
     from partybuild.auth.models import User
@@ -81,6 +82,7 @@ class OverviewFilters:
     withdrawn: bool = False  # withdrawn commitments instead of live ones
     state: CommitmentState | None = None
     flag: str = ""  # a FLAG_LABELS key, "any", or "" for no flag filter
+    member: int | None = None  # one member's commitments (linked from the member page)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "OverviewFilters":
@@ -93,6 +95,7 @@ class OverviewFilters:
             withdrawn=args.get("withdrawn") == "1",
             state=CommitmentState(state) if state in CommitmentState.__members__ else None,
             flag=args.get("flag") or "",
+            member=int_arg(args, "member") or None,
         )
 
 
@@ -112,6 +115,8 @@ def overview_base(filters: OverviewFilters, user: "User", *, rows: bool = True) 
         stmt = stmt.where(Commitment.batch_id == filters.batch)
     if filters.category:
         stmt = stmt.where(Commitment.category == filters.category)
+    if filters.member:
+        stmt = stmt.where(Commitment.member_id == filters.member)
     if filters.q:
         stmt = stmt.where(contains([Member.name, Commitment.content], filters.q))
     return stmt.where(Commitment.is_withdrawn.is_(filters.withdrawn))
@@ -151,7 +156,7 @@ def overview(filters: OverviewFilters, user: "User", today: date) -> sa.Select:
     elif filters.flag == "any":
         stmt = stmt.where(sa.or_(*conditions.values()))
     return stmt.options(*list_options()).order_by(
-        Commitment.branch_id, Member.is_leader.desc(), Member.name, Commitment.id
+        Commitment.branch_id, Member.is_leader.desc(), *by_name(), Commitment.id
     )
 
 
@@ -260,7 +265,8 @@ def overview_figures(
         )
 
     scope = None if user.branch_scope is None else tuple(sorted(user.branch_scope))
-    counted = (filters.branch, filters.batch, filters.category, filters.q, filters.withdrawn)
+    # Every filter the chips count over (all but state and flag): a new filter joins the key.
+    counted = dataclasses.replace(filters, state=None, flag="")
     return versioned("commitments.overview", branches, make, scope, counted, today)
 
 

@@ -46,7 +46,7 @@ from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
-from partybuild.org.models import Branch, Member
+from partybuild.org.models import Branch, Member, by_name
 
 logger = logging.getLogger(__name__)
 
@@ -557,9 +557,11 @@ def overview():
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100, count=total is None)
     if total is not None:
         page.total = total
+    member = db.session.get(Member, filters.member) if filters.member else None
     return render_template(
         "commitments/overview.html",
         page=page,
+        filter_member=member if member is not None and member.can_view(current_user) else None,
         today=today,
         state_counts=state_counts,
         flag_counts=flag_counts,
@@ -759,7 +761,7 @@ def qr_sheet():
             .join(Member, Commitment.member_id == Member.id)
             .where(Commitment.branch_id == branch.id, Commitment.on_public_board())
             .options(selectinload(Commitment.member), selectinload(Commitment.branch))
-            .order_by(Member.is_leader.desc(), Member.name, Commitment.id),
+            .order_by(Member.is_leader.desc(), *by_name(), Commitment.id),
             per_page=QR_PER_PAGE,
             max_per_page=QR_PER_PAGE,
         )

@@ -32,7 +32,7 @@ from partybuild.greetings.models import (
     GreetingTemplate,
     LeapDayRule,
 )
-from partybuild.org.models import Member
+from partybuild.org.models import Member, by_name
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _candidates(
     stmt = (
         sa.select(Member)
         .options(selectinload(Member.branch))
-        .order_by(Member.branch_id, Member.name, Member.id)
+        .order_by(Member.branch_id, *by_name())
     )
     if joined_on is not None:
         # Active members are picked below: with is_active in the WHERE clause, SQLite
@@ -190,7 +190,9 @@ def birthdays_in_month(
         if on.month == month and year - member.joined_on.year >= 1:
             result.append(Birthday(member, on, year - member.joined_on.year))
     attach_greetings(result)
-    result.sort(key=lambda b: (b.on, b.member.branch_id, b.member.name, b.member.id))
+    result.sort(
+        key=lambda b: (b.on, b.member.branch_id, b.member.name_pinyin, b.member.name, b.member.id)
+    )
     return result
 
 

@@ -64,13 +64,20 @@ CATALOGUE = [
      ["领导干部下访接访", "重点信访事项实地核查"]),
 ]  # fmt: skip
 FREQUENCIES = ["每件", "每周", "每月", "每季度"]
-REMINDER_REASONS = [
-    "新入职干部廉政谈话，扣好第一粒扣子",
-    "节前廉洁提醒：严禁接受信访人宴请和礼品",
-    "群众反映接待态度生硬，提醒改进作风",
-    "岗位调整前廉政提醒",
-    "复查复核案件较多，提醒严格执行回避制度",
-]
+# (reason, a word of the risk it concerns or "" for any, what was said): each talk is
+# about a risk point it names.
+REMINDERS = [
+    ("新入职干部廉政谈话，扣好第一粒扣子", "",
+     "讲解本岗位廉政风险点和防控措施，本人表示严守纪律。"),
+    ("节前廉洁提醒：严禁接受信访人宴请和礼品", "吃请",
+     "重申不得接受信访人及利害关系人宴请、礼品，本人签订廉洁承诺。"),
+    ("群众反映接待态度生硬，提醒改进作风", "宗旨",
+     "指出接待中态度生硬的问题，本人表示改进接待方式，主动向群众致歉。"),
+    ("岗位调整前廉政提醒", "",
+     "提醒做好工作交接，经手信访件逐件移交登记，本人表示认识到位。"),
+    ("复查复核案件较多，提醒严格执行回避制度", "复查复核",
+     "提醒复查复核中严格执行回避制度，意见须集体审议，本人表示认识到位。"),
+]  # fmt: skip
 
 
 def _branch_posts() -> list[tuple[Branch, Post, list[Member]]]:
@@ -186,8 +193,9 @@ def seed() -> list[str]:
                 rectifications += 1
             day = add_months(day, cycle)
 
-    for k, reason in enumerate(REMINDER_REASONS):
-        point = points[k * 13 % len(points)]
+    for k, (reason, topic, said) in enumerate(REMINDERS):
+        fallback = points[k * 13 % len(points)]
+        point = next((p for p in points if topic and topic in p.title), fallback)
         db.session.add(
             Reminder(
                 branch_id=point.branch_id,
@@ -196,7 +204,7 @@ def seed() -> list[str]:
                 talked_on=today - timedelta(days=20 + k * 40),
                 reminder_name="支部书记",
                 reason=reason,
-                content="结合岗位风险点逐条谈话，本人表示认识到位。",
+                content=said,
                 follow_up="一个月后回访，已按要求整改" if k % 2 else "",
             )  # fmt: skip
         )
@@ -208,7 +216,7 @@ def seed() -> list[str]:
     open_n = sum(p.open_rectifications for p in points)
     return [
         f"已创建廉政风险演示数据：{len(points)} 个风险点，{reviews} 次排查，"
-        f"{rectifications} 项整改（{open_n} 项未销号），{len(REMINDER_REASONS)} 次提醒谈话。"
+        f"{rectifications} 项整改（{open_n} 项未销号），{len(REMINDERS)} 次提醒谈话。"
     ]
 
 

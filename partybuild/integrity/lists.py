@@ -22,7 +22,7 @@ from partybuild.integrity.models import (
     RiskPoint,
     overdue_rectification,
 )
-from partybuild.org.models import Branch, Member, Post
+from partybuild.org.models import Branch, Member, Post, by_name
 
 if TYPE_CHECKING:
     from partybuild.auth.models import User
@@ -277,5 +277,5 @@ def branch_members(branch_id: int) -> sa.Select:
     return (
         sa.select(Member.id, Member.name)
         .where(Member.branch_id == branch_id, Member.is_active.is_(True))
-        .order_by(Member.name)
+        .order_by(*by_name())
     )

@@ -74,6 +74,22 @@ TITLES = {
     MeetingType.org_life_meeting: "{y}年度组织生活会",
 }
 THEMES = ["学习贯彻党的二十大精神", "重温入党誓词", "信访为民志愿服务", "廉政教育基地参观"]
+# Each kind of meeting has its own agenda and minutes (a 党课 is not a work report).
+AGENDAS = {
+    MeetingType.committee_meeting: "传达学习上级文件精神\n研究本月重点工作",
+    MeetingType.group_meeting: "学习上级文件精神\n交流本月承诺践诺情况",
+    MeetingType.general_assembly: "听取本季度党建工作情况汇报\n研究下季度工作计划和责任清单",
+    MeetingType.party_lecture: "专题党课：新时代“枫桥经验”与信访工作\n交流学习体会",
+    MeetingType.topic_meeting: "听取党建引领信访工作重点任务推进情况\n部署下季度党建工作",
+}
+MINUTES = {
+    MeetingType.committee_meeting: "会议由书记主持，传达学习上级文件精神，研究部署本月重点工作。",
+    MeetingType.theme_day: "书记带领党员开展主题党日活动，党员结合岗位实际交流体会。",
+    MeetingType.group_meeting: "党小组长主持，学习上级文件精神，党员逐一汇报承诺践诺情况。",
+    MeetingType.general_assembly: "书记报告本季度党建工作，党员讨论通过下季度工作计划和责任清单。",
+    MeetingType.party_lecture: "书记讲授专题党课，党员结合信访工作实际交流学习体会。",
+    MeetingType.topic_meeting: "会议听取重点任务推进情况汇报，研究部署下季度党建工作。",
+}
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -156,7 +172,7 @@ def _hold(m: Meeting, actor, rng: random.Random, approve: bool) -> None:
         m,
         {
             "attendance": entries,
-            "minutes": "会议由书记主持，传达学习有关精神，研究部署近期工作。",
+            "minutes": MINUTES.get(m.type, "会议由书记主持，研究部署近期工作。"),
             "notes": notes,
         },
         actor,
@@ -196,10 +212,13 @@ def _seed_branch(branch: Branch, actor, today: date, rng: random.Random, b_index
             day = month + timedelta(days=4 + 6 * k + b_index)
             when = _at(day, 9 + k * 2)
             title = TITLES[mtype].format(m=month.month, q=q, y=month.year)
+            agenda = AGENDAS.get(mtype, "")
             if mtype == MeetingType.theme_day:
-                title += f"：{THEMES[(month.month + b_index) % len(THEMES)]}"
+                theme = THEMES[(month.month + b_index) % len(THEMES)]
+                title += f"：{theme}"
+                agenda = f"{theme}\n党员交流发言"
             m = _meeting(branch, actor, mtype, when, title, host=host, recorder=recorder,
-                         agenda="传达学习上级文件精神\n研究本月重点工作")  # fmt: skip
+                         agenda=agenda)  # fmt: skip
             if m is None:
                 continue
             count += 1
@@ -215,7 +234,7 @@ def _seed_branch(branch: Branch, actor, today: date, rng: random.Random, b_index
                     branch, actor, mtype, _at(day, 14), TITLES[mtype].format(q=q, m=month.month, y=month.year),
                     host=host, recorder=recorder,
                     lecturer=host if mtype == MeetingType.party_lecture else "",
-                    agenda="听取本季度党建工作情况汇报\n研究下季度工作计划和责任清单",
+                    agenda=AGENDAS[mtype],
                 )  # fmt: skip
                 count += 1
                 if day < today:

@@ -55,6 +55,7 @@ from partybuild.org.models import (
     Member,
     MemberStatus,
     PartyGroup,
+    by_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _expected_members(branch: Branch, mtype: MeetingType, group_id: int | None) 
     stmt = sa.select(Member).where(Member.branch_id == branch.id, Member.is_active.is_(True))
     if mtype == MeetingType.group_meeting and group_id:
         stmt = stmt.where(Member.party_group_id == group_id)
-    return list(db.session.scalars(stmt.order_by(Member.name, Member.id)))
+    return list(db.session.scalars(stmt.order_by(*by_name())))
 
 
 def _add_attendee(meeting: Meeting, member: Member, *, expected: bool = True) -> Attendance:

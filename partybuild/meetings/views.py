@@ -16,6 +16,7 @@ from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import parse_id, submitted_version
 from partybuild.core.lists import contains, int_arg
 from partybuild.core.permissions import Role, access
+from partybuild.core.pinyin import sort_key
 from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today, to_local
@@ -54,7 +55,7 @@ from partybuild.meetings.models import (
     TaskProgress,
     TaskState,
 )
-from partybuild.org.models import Branch, Department, Member, PartyGroup
+from partybuild.org.models import Branch, Department, Member, PartyGroup, by_name
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def _member_names(branch_id: int) -> list[str]:
         db.session.scalars(
             sa.select(Member.name)
             .where(Member.branch_id == branch_id, Member.is_active.is_(True))
-            .order_by(Member.name)
+            .order_by(*by_name())
         )
     )
 
@@ -289,7 +290,7 @@ def record(meeting_id: int):
             Member.is_active.is_(True),
             Member.id.not_in(expected or {0}),
         )
-        .order_by(Member.name)
+        .order_by(*by_name())
     ).all()
     form.extra_member.choices = [("", "（无）")] + [(str(m.id), m.name) for m in others]
     errors: dict[str, str] = {}
@@ -516,7 +517,7 @@ def _member_rates(branch_id: int, year: int) -> list[tuple[str, int, int, int, i
         slot = per.setdefault(member_id, {"name": name, "present": 0, "excused": 0, "absent": 0})
         slot[AttendanceStatus(status).value] += n
     out = []
-    for slot in sorted(per.values(), key=lambda s: s["name"]):
+    for slot in sorted(per.values(), key=lambda s: (sort_key(s["name"]), s["name"])):
         total = slot["present"] + slot["excused"] + slot["absent"]
         rate = round(slot["present"] * 100 / total) if total else 0
         out.append((slot["name"], slot["present"], slot["excused"], slot["absent"], rate))
@@ -641,7 +642,7 @@ def member_options():
         sa.select(Member.id, Member.name, Branch.name, Member.title)
         .join(Branch, Branch.id == Member.branch_id)
         .where(Member.is_active.is_(True), contains(Member.name, q))
-        .order_by(Member.name, Member.id)
+        .order_by(*by_name())
         .limit(20)
     )
     if not current_user.is_admin:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from partybuild.core.lists import contains, int_arg, text_arg
-from partybuild.org.models import Branch, Member, MemberStatus
+from partybuild.org.models import Branch, Member, MemberStatus, by_name
 
 if TYPE_CHECKING:
     from partybuild.auth.models import User
@@ -69,7 +69,7 @@ def members(filters: MemberFilters, user: "User") -> sa.Select:
         stmt = stmt.where(Member.is_active.is_(filters.active))
     if filters.q:
         stmt = stmt.where(contains([Member.name, Member.title], filters.q))
-    return stmt.order_by(Member.branch_id, Member.is_leader.desc(), Member.name, Member.id)
+    return stmt.order_by(Member.branch_id, Member.is_leader.desc(), *by_name())
 
 
 SEARCH_LIMIT = 20
@@ -90,7 +90,7 @@ def member_choices(user: "User", q: str = "", *, ids: list[int] | None = None) -
         stmt = stmt.where(Member.id.in_(ids))
     elif q:
         stmt = stmt.where(contains(Member.name, q))
-    order = [Member.name, Member.branch_id, Member.id]
+    order = [*by_name()]
     if q:  # names that start with what was typed come first
         order.insert(0, sa.case((Member.name.startswith(q, autoescape=True), 0), else_=1))
     return stmt.order_by(*order).limit(SEARCH_LIMIT)

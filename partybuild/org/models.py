@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
+from partybuild.core.pinyin import sort_key
 from partybuild.core.timeutil import anniversary_of, local_today, whole_years
 from partybuild.extensions import db
 
@@ -130,6 +131,11 @@ class Member(db.Model):
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
     post_id: Mapped[int | None] = mapped_column(sa.ForeignKey("posts.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(40), index=True)
+    # Pinyin sort key of the name (core.pinyin.sort_key), kept in step with ``name`` by
+    # the listener below: lists order by it (``by_name()``), so SQL sorts and pages.
+    name_pinyin: Mapped[str] = mapped_column(
+        sa.String(320), default="", server_default="", index=True
+    )
     gender: Mapped[Gender] = mapped_column(str_enum(Gender, 8))
     birth_on: Mapped[date]
     joined_on: Mapped[date] = mapped_column(index=True)
@@ -204,6 +210,17 @@ class Member(db.Model):
 
     def phone_for(self, user: "User") -> str:
         return self.phone if self.can_see_phone(user) else self.masked_phone
+
+
+@sa.event.listens_for(Member.name, "set")
+def _name_set(target: Member, value: str | None, _old: object, _initiator: object) -> None:
+    target.name_pinyin = sort_key(value or "")
+
+
+def by_name() -> tuple:
+    """ORDER BY terms for members by name in pinyin order (阿 < 张 < 赵), ties broken by
+    the name and then the id, so pages are stable: ``.order_by(..., *by_name())``."""
+    return (Member.name_pinyin, Member.name, Member.id)
 
 
 def mask_phone(phone: str) -> str:

@@ -35,6 +35,7 @@ from partybuild.org.models import (
     Organization,
     PartyGroup,
     Post,
+    by_name,
 )
 
 bp = Blueprint("org", __name__, url_prefix="/org")
@@ -114,7 +115,18 @@ def member_detail(member_id: int):
         member=member,
         history=_readable_history(history),
         retire_form=RetireForm(),
+        account=_account_of(member),
     )
+
+
+def _account_of(member: Member) -> object | None:
+    """The member's login account, for those who manage the member's branch (admins get
+    a link to it, the secretary sees whether it is open); None for anyone else."""
+    if not member.can_edit(current_user):
+        return None
+    from partybuild.auth.models import User  # auth sits above org
+
+    return db.session.scalar(sa.select(User).where(User.member_id == member.id))
 
 
 HISTORY_FIELDS = roster.FIELD_LABELS | {
@@ -407,7 +419,7 @@ def branch_deputy(branch_id: int):
     members = [s.member for s in seats] or db.session.scalars(
         sa.select(Member)
         .where(Member.branch_id == branch.id, Member.is_active.is_(True))
-        .order_by(Member.name)
+        .order_by(*by_name())
     ).all()
     return render_template(
         "org/branch_deputy.html",

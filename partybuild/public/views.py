@@ -44,7 +44,7 @@ from partybuild.core.permissions import public
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
-from partybuild.org.models import Branch, Member
+from partybuild.org.models import Branch, Member, by_name
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def board_query(branch_id: int, batch_id: int | None = None) -> sa.Select:
             selectinload(Commitment.member).selectinload(Member.post),
             selectinload(Commitment.member).selectinload(Member.department),
         )
-        .order_by(Member.is_leader.desc(), Member.name, Commitment.id)
+        .order_by(Member.is_leader.desc(), *by_name(), Commitment.id)
     )
     if batch_id is not None:
         stmt = stmt.where(Commitment.batch_id == batch_id)
@@ -199,8 +199,8 @@ def _board_page(branch: Branch, batch_arg: str, page: int) -> str:
                 Commitment.batch_id == batch.id,
                 Commitment.on_public_board(),
             )
-            .group_by(Member.id, Member.is_leader, Member.name)
-            .order_by(Member.is_leader.desc(), Member.name, Member.id)
+            .group_by(Member.id, Member.is_leader, Member.name, Member.name_pinyin)
+            .order_by(Member.is_leader.desc(), *by_name())
             .limit(BOARD_MEMBERS_PER_PAGE + 1)
             .offset((page - 1) * BOARD_MEMBERS_PER_PAGE)
         ).all()

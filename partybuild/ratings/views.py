@@ -20,7 +20,7 @@ from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
-from partybuild.org.models import Branch, Member, Post
+from partybuild.org.models import Branch, Member, Post, by_name
 from partybuild.ratings import export, lists, results, service
 from partybuild.ratings.forms import (
     CriterionSetForm,
@@ -161,7 +161,7 @@ def _post_form(post: ModelPost | None, branch: Branch) -> ModelPostForm:
     members = db.session.scalars(
         sa.select(Member)
         .where(Member.branch_id == branch.id, Member.is_active.is_(True))
-        .order_by(Member.name)
+        .order_by(*by_name())
     ).all()
     form.holder_ids.choices = [(m.id, m.name) for m in members]
     if request.method == "GET":
@@ -424,7 +424,7 @@ def members_json():
     else:
         stmt = stmt.where(Member.branch.has(organization_id=rnd.branch.organization_id))
     found = db.session.scalars(
-        stmt.options(selectinload(Member.branch)).order_by(Member.name).limit(10)
+        stmt.options(selectinload(Member.branch)).order_by(*by_name()).limit(10)
     ).all()
     return jsonify([{"id": m.id, "label": f"{m.name}（{m.branch.name}）"} for m in found])
 

@@ -18,3 +18,14 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 })();
+// <input type="checkbox" data-check-all="NAME">  ticks or clears every checkbox named NAME
+// in its form (a list's "全选").
+document.addEventListener("change", function (event) {
+  "use strict";
+  var el = event.target;
+  var name = el.getAttribute && el.getAttribute("data-check-all");
+  if (!name || !el.form) { return; }
+  el.form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (box) {
+    box.checked = el.checked;
+  });
+});

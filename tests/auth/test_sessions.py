@@ -61,7 +61,19 @@ def test_copied_cookie_dies_with_admin_password_reset(app, client, admin_client,
     assert resp.status_code == 302
     assert not _logged_in(thief) and not _logged_in(client)
     _login(client, user, "Brand-new-pass-7")
-    assert _logged_in(client)
+    # A password the admin chose must be replaced before anything else (issue 10).
+    resp = client.get("/notifications")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/auth/password")
+    resp = client.post(
+        "/auth/password",
+        data={
+            "current_password": "Brand-new-pass-7",
+            "new_password": "Own-choice-pass-8",
+            "confirm": "Own-choice-pass-8",
+        },
+    )
+    assert resp.status_code == 302
+    assert _logged_in(client) and not _logged_in(thief)
 
 
 def test_copied_cookie_dies_with_role_change(app, client, admin_client, make_user, org):

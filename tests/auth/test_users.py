@@ -70,6 +70,18 @@ def test_admin_creates_member_account_linked_to_member(client, auth, org, make_m
     auth.logout()
     resp = client.post("/auth/login", data={"username": "wang.xiuying", "password": GOOD_PASSWORD})
     assert resp.status_code == 302
+    # The admin chose the password: its owner replaces it first (issue 10).
+    resp = client.get(f"/org/members/{member.id}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/auth/password")
+    resp = client.post(
+        "/auth/password",
+        data={
+            "current_password": GOOD_PASSWORD,
+            "new_password": "Xiuying-own-1",
+            "confirm": "Xiuying-own-1",
+        },
+    )
+    assert resp.status_code == 302
     assert client.get(f"/org/members/{member.id}").status_code == 200
 
 

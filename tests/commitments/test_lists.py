@@ -1,5 +1,6 @@
 """List pages load in a constant number of queries; flags agree between SQL and Python."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -136,3 +137,17 @@ def test_overview_search_treats_wildcards_literally(client, auth, world, make_me
     assert shown == {needle}
     # The search covers the commitment's text too.
     assert (f'/commitments/{content.id}"' in body) == (needle == "%")
+
+
+def test_overview_counts_follow_the_member_filter(client, auth, world, make_member):
+    """The chips are cached per data version: a member filter is part of the key, so the
+    counts after an unfiltered visit are that member's, not the whole branch's."""
+    other = make_member(name="李四")
+    for _ in range(3):
+        world.commitment(S.in_progress, deadline=world.today - timedelta(days=3))
+    world.commitment(S.in_progress, member=other, deadline=world.today - timedelta(days=3))
+    auth.login(world.secretary)
+    whole = client.get("/commitments/overview").get_data(as_text=True)
+    assert re.search(r'data-testid="flag-overdue">[^<]* 4<', whole)
+    one = client.get(f"/commitments/overview?member={other.id}").get_data(as_text=True)
+    assert re.search(r'data-testid="flag-overdue">[^<]* 1<', one)

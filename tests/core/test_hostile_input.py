@@ -40,6 +40,7 @@ from partybuild.auth.forms import (
     ChangePasswordForm,
     EditUserForm,
     LoginForm,
+    MemberAccountsForm,
     ResetPasswordForm,
     UserForm,
 )
@@ -290,6 +291,13 @@ CASES: dict[str, Case] = {
         "admin",
         form=UserForm,
         fixed=lambda env: {"role": "reviewer", "branch_id": "", "member_id": ""},
+    ),
+    # Hostile text as the ticked member ids (a forged form), as a secretary and an admin.
+    "auth.member_accounts": Case(
+        "secretary",
+        form=MemberAccountsForm,
+        fixed=lambda env: {"role": "member"},
+        text=("member_id",),
     ),
     # commitments
     "commitments.close": Case("secretary", _c(S.in_progress), form=TextForm),
@@ -649,6 +657,7 @@ def _scan_pages(env: Env, findings: Findings) -> None:
             "/org/members?active=0",
             "/org/structure",
             "/auth/users",
+            "/auth/accounts/roster",
             "/audit",
             "/greetings/templates",
             "/admin/settings",
