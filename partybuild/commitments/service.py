@@ -910,13 +910,10 @@ def finalise_gaps(c: Commitment, breakdown: ScoreBreakdown | None = None) -> lis
     return gaps
 
 
-def finalise_evaluation(
-    c: Commitment, actor: Any, late_note: str = "", *, explain_gaps: bool = False
-) -> ScoreBreakdown:
+def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> ScoreBreakdown:
     """Lock in the grade. Not before the evaluation window; after it only with a note.
-
-    ``explain_gaps`` (the page's confirmation): when something is missing
-    (``finalise_gaps``) a note explaining it is required and kept on the timeline."""
+    When something is missing (``finalise_gaps``) a note explaining it is required and
+    kept on the timeline."""
     check_transition(c, Action.finalise, actor)
     phase = c.batch.evaluation_phase(local_today())
     if phase == "before":
@@ -930,7 +927,7 @@ def finalise_evaluation(
     missing = [k.label for k in (EvaluationKind.self_, EvaluationKind.branch) if k not in have]
     if missing:
         raise ServiceError(f"确定评诺结果前，须先完成：{'、'.join(missing)}")
-    gaps = finalise_gaps(c) if explain_gaps else []
+    gaps = finalise_gaps(c)
     if gaps and not late_note:
         raise ValidationFailed({"text": "以下情况须填写说明后再确定：" + "；".join(gaps)})
     if phase != "after" and not gaps:

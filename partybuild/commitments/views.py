@@ -487,9 +487,7 @@ def finalise(commitment_id: int):
     with boundary(form) as done:
         if not form.validate_on_submit():
             raise ValidationFailed({})
-        result = service.finalise_evaluation(
-            c, current_user, form.text.data or "", explain_gaps=True
-        )
+        result = service.finalise_evaluation(c, current_user, form.text.data or "")
         done.success = f"评诺结果已确定：综合得分 {result.total} 分，等次“{result.grade}”。"
     return _detail_again(c, done, text_form=form, failed="finalise")
 

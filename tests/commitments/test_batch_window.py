@@ -233,7 +233,7 @@ def test_after_ending_evaluation_continues(world):
     service.request_evaluation(keeping, world.owner)
     service.record_evaluation(keeping, EvaluationKind.self_, 88, "", world.owner)
     service.record_evaluation(awaiting, EvaluationKind.leader, 90, "", world.secretary, "李局长")
-    service.finalise_evaluation(awaiting, world.secretary, "进度说明", explain_gaps=True)
+    service.finalise_evaluation(awaiting, world.secretary, "进度说明")
     db.session.commit()
     assert keeping.state == S.awaiting_evaluation and awaiting.state == S.evaluated
     # Sending back to keep it would lead nowhere: no records can be added any more.

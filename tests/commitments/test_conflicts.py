@@ -85,7 +85,7 @@ def test_secretary_cannot_score_her_own_and_deputy_can(world, own):
     with pytest.raises(PermissionDenied):
         service.record_evaluation(c, EvaluationKind.branch, 95, "好", world.secretary)
     service.record_evaluation(c, EvaluationKind.branch, 88, "较好", world.deputy)
-    service.finalise_evaluation(c, world.deputy, "")
+    service.finalise_evaluation(c, world.deputy, "群众评价不足，已说明")
     db.session.commit()
     assert c.state == S.evaluated
 

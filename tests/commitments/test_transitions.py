@@ -104,7 +104,7 @@ def run(action: Action, c: Commitment, user, world) -> None:
             "较好",
             user,
         ),
-        A.finalise: lambda: service.finalise_evaluation(c, user),
+        A.finalise: lambda: service.finalise_evaluation(c, user, "评诺说明：缺项已知悉"),
         A.withdraw: lambda: service.withdraw_commitment(c, "组织关系转出", user),
         A.retire_evidence: lambda: service.retire_evidence(
             c, evidence_to_retire(c), "上传错了文件", user

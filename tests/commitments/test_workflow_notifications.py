@@ -53,7 +53,7 @@ def test_evaluation_request_tells_the_secretary_and_the_result_tells_the_member(
 
         service.record_evaluation(c, EvaluationKind.self_, 90, "好", world.owner)
         service.record_evaluation(c, EvaluationKind.branch, 90, "好", world.secretary)
-        service.finalise_evaluation(c, world.secretary, "")
+        service.finalise_evaluation(c, world.secretary, "缺项已说明")
     db.session.commit()
     assert notes(world.owner)[-1].title == "您的承诺评诺结果已确定"
 
