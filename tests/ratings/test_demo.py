@@ -26,3 +26,25 @@ def test_demo_seed(app, client):
     assert demo.seed() == ["示范岗演示数据已存在，未重复加载。"]
     post = db.session.scalar(sa.select(ModelPost).limit(1))
     assert client.get(f"/public/p/{post.plaque_no}").status_code == 200
+
+
+def test_reviewer_workbench_ranks_each_branchs_closed_round(app, client, auth):
+    """The reviewer's 各支部示范岗测评排名 lists every branch's top posts, by rank."""
+    from partybuild.auth.models import User
+    from partybuild.ratings.models import RoundPost
+
+    org_demo.seed()
+    auth_demo.seed()
+    demo.seed()
+    db.session.commit()
+    auth.login(db.session.scalar(sa.select(User).where(User.username == "reviewer")))
+    home = client.get("/").get_data(as_text=True)
+    panel = home[home.index('data-testid="branch-ranking"') :].split("</table>")[0]
+    first = db.session.scalars(
+        sa.select(RoundPost)
+        .join(RatingRound)
+        .where(RatingRound.state == RoundState.closed, RoundPost.rank == 1)
+    ).all()
+    assert len(first) >= 2
+    for entry in first:
+        assert f"1. {entry.model_post.title}" in panel
