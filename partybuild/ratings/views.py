@@ -791,8 +791,11 @@ def _secretary_panel(user, today):  # noqa: ANN001, ANN202
     if scope is not None:
         rounds_q = rounds_q.where(RatingRound.branch_id.in_(scope))
     open_rounds = db.session.scalars(
-        rounds_q.options(selectinload(RatingRound.raters)).order_by(RatingRound.closes_on).limit(5)
+        rounds_q.options(selectinload(RatingRound.raters), selectinload(RatingRound.branch))
+        .order_by(RatingRound.closes_on)
+        .limit(5)
     ).all()
+    many = scope is None or len(scope) > 1  # name the branch when several are shown
     items = []
     for rnd in open_rounds:
         done = {g: 0 for g in RaterGroup}
@@ -802,7 +805,7 @@ def _secretary_panel(user, today):  # noqa: ANN001, ANN202
             done[r.rater_group] += 1 if r.rated_count else 0
         items.append(
             workbench.Item(
-                f"测评中：{rnd.title}", None,
+                f"测评中：{rnd.title}" + (f"（{rnd.branch.name}）" if many else ""), None,
                 url_for("ratings.round_detail", round_id=rnd.id),
                 hint=f"领导已测评 {done[RaterGroup.leader]}/{total[RaterGroup.leader]} 人，"
                 f"党员已测评 {done[RaterGroup.peer]}/{total[RaterGroup.peer]} 人；"
