@@ -82,6 +82,7 @@ import tempfile
 import unicodedata
 import weakref
 import zipfile
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
@@ -121,6 +122,14 @@ W_BR = qn("w:br")
 W_P = qn("w:p")
 W_TBL = qn("w:tbl")
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+# A table's last rows stay in the tree (not spooled): sign_off() moves them into the
+# row that holds the sign-off, so they and the signature never part (see sign_off).
+KEEP_ROWS = 2
+# Space under the last text line of a cell (and above the first), so text never
+# touches the row's borders.
+CELL_MARGIN_TOP_MM = 0.5
+CELL_MARGIN_BOTTOM_MM = 0.8
 
 # Characters XML 1.0 cannot carry; they would make lxml raise mid-export.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -531,7 +540,7 @@ class OfficialDocument:
         tbl.append(etree.ProcessingInstruction(_PLACEHOLDER_TARGET, marker))
         tostring = etree.tostring
         pending: list[bytes] = []
-        previous = None
+        tail: deque[etree._Element] = deque()
         count = 0
         for count, values in enumerate(rows, start=1):  # noqa: B007 - count used after
             if len(values) != ncols:
@@ -543,16 +552,16 @@ class OfficialDocument:
                     text = value if type(value) is str else cell_text(value)
                     if text:
                         _fill_text(t, text)
-            if previous is not None:
+            tail.append(tr)
+            if len(tail) > KEEP_ROWS:
                 # The prototype's own namespace declaration: document.xml declares w: once.
-                pending.append(tostring(previous).replace(_W_DECL, b"", 1))
+                pending.append(tostring(tail.popleft()).replace(_W_DECL, b"", 1))
                 if len(pending) >= 512:
                     spool.write(b"".join(pending))
                     pending.clear()
-            previous = tr
         spool.write(b"".join(pending))
-        if previous is not None:
-            tbl.append(previous)
+        for tr in tail:
+            tbl.append(tr)
         logger.debug("table written: %d rows x %d columns", count, ncols)
         return count
 
@@ -577,25 +586,119 @@ class OfficialDocument:
                 self._ind(p, left=left, hanging=num_w * pitch)
 
     def signature(self, issuer: str | None, on: date, *, blank_lines: int = 2) -> None:
-        """署名 and 成文日期: the date right-indented 4 characters, the issuer centred
-        above it (GB/T 9704 §7.3.5.1), after ``blank_lines`` empty lines."""
-        issuer = issuer or self.issuer
-        if not issuer:
-            raise ValueError("signature needs an issuer")
-        date_text = cn_date(on)
+        """署名 and 成文日期 only (no signature lines): see ``sign_off``."""
+        self.sign_off(on, issuer=issuer, seal=False, blank_lines=blank_lines)
+
+    def sign_off(
+        self,
+        on: date | None,
+        *,
+        signers: Sequence[str] = (),
+        issuer: str | None = None,
+        seal: bool = False,
+        notes: Sequence[str] = (),
+        blank_lines: int = 2,
+    ) -> None:
+        """The end of a document, kept together with what comes before it.
+
+        ``notes`` (说明 paragraphs), then lines to sign on ("填报人：＿＿＿＿", packed
+        several to a line where they fit), ``blank_lines`` empty lines (the space for
+        the seal), the issuer (None: the document's; "": none) centred over the date,
+        right-indented 4 characters (GB/T 9704 §7.3.5.1); ``seal`` adds "（盖章）".
+
+        Never a page holding nothing but the signature: after a table, the whole
+        block goes into one unsplittable last row of that table together with the
+        last ``KEEP_ROWS`` data rows (in a nested table drawn exactly like the rows
+        above), so LibreOffice, which ignores keep-with-next on table rows, moves
+        them as one piece too; after paragraphs, keep-with-next chains the block to
+        the paragraph before it (honoured by Word, WPS and LibreOffice).
+        """
+        issuer = self.issuer if issuer is None else issuer
+        last = self._body.get_or_add_sectPr().getprevious()
+        after_table = last is not None and last.tag == W_TBL and self._insert_before is None
+        flow = not after_table
+        if not after_table:
+            self._keep_end_with_next()
+        written: list[Any] = []
+
+        def add(text: str, style: str) -> Any:
+            p = self._add_paragraph(text, style, flow=flow)
+            written.append(p)
+            return p
+
+        for note in notes:
+            add(note, "公文正文")
         pitch = self._char_pitch_twips()
-        date_w, issuer_w = text_width_chars(date_text), text_width_chars(issuer)
-        # Never a page holding nothing but the signature: the blank lines keep with the
-        # issuer, and a table just before keeps its last row with them (Word and WPS
-        # honour keep-with-next on a row; LibreOffice 7.4 ignores it).
-        self._keep_end_with_next()
-        for _ in range(blank_lines):
-            self._keep_next(self._add_paragraph("", "公文正文"))
-        p = self._add_paragraph(issuer, "公文落款")
-        self._ind(p, right=max(4 + (date_w - issuer_w) / 2, 0) * pitch)
-        self._keep_next(p)
-        p = self._add_paragraph(date_text, "公文落款")
-        self._ind(p, right=4 * pitch)
+        if signers:
+            if notes:
+                add("", "公文正文")
+            for line in self._signer_lines(signers):
+                p = add(line, "签名行")
+                self._ind(p, right=2 * pitch)
+        if issuer or on is not None:
+            for _ in range(blank_lines):
+                add("", "公文正文")
+        date_text = cn_date(on) if on is not None else ""
+        if issuer:
+            name = f"{issuer}（盖章）" if seal else issuer
+            p = add(name, "公文落款")
+            date_w, name_w = text_width_chars(date_text), text_width_chars(name)
+            self._ind(p, right=max(4 + (date_w - name_w) / 2, 0) * pitch)
+        if date_text:
+            p = add(date_text, "公文落款")
+            self._ind(p, right=4 * pitch)
+        if after_table:
+            self._into_last_row(last, written)
+        else:
+            for p in written[:-1]:
+                self._keep_next(p)
+
+    def _signer_lines(self, signers: Sequence[str], blanks: int = 5) -> list[str]:
+        """ "填报人：＿＿＿＿＿＿" items, as many to a line as fit (two spaces between)."""
+        layout = self.layout.rotated() if self._landscape else self.layout
+        room = layout.text_width_mm * PT_PER_MM / self._char_pitch_pt - 2
+        lines: list[str] = []
+        for signer in signers:
+            label = signer if signer.endswith(("：", ":")) else f"{signer}："
+            item = f"{label}{'＿' * blanks}"
+            if lines and text_width_chars(lines[-1] + "　　" + item) <= room:
+                lines[-1] += "　　" + item
+            else:
+                lines.append(item)
+        return lines
+
+    def _into_last_row(self, tbl: etree._Element, paragraphs: list[Any]) -> None:
+        """Move ``paragraphs`` and the table's last data rows into one last row that
+        spans every column and cannot split over pages."""
+        if not paragraphs:
+            return
+        children = list(tbl)
+        marks = [i for i, el in enumerate(children) if el.tag is etree.ProcessingInstruction]
+        held = [el for el in children[marks[-1] + 1 :] if el.tag == qn("w:tr")] if marks else []
+        grid = tbl.find(qn("w:tblGrid"))
+        total = sum(int(col.get(qn("w:w"))) for col in grid)
+        ncols = len(grid)
+        nil = "".join(f'<w:{side} w:val="nil"/>' for side in ("left", "bottom", "right"))
+        zero = "".join(f'<w:{side} w:w="0" w:type="dxa"/>' for side in ("top", "left", "bottom", "right"))
+        row = parse_xml(
+            f'<w:tr {nsdecls("w")}><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr>'
+            f'<w:tcW w:w="{total}" w:type="dxa"/><w:gridSpan w:val="{ncols}"/>'
+            f"<w:tcBorders>{nil}</w:tcBorders><w:tcMar>{zero}</w:tcMar></w:tcPr></w:tc></w:tr>"
+        )
+        cell = row.find(qn("w:tc"))
+        if held:
+            nested = parse_xml(f"<w:tbl {nsdecls('w')}/>")
+            props = deepcopy(tbl.find(qn("w:tblPr")))
+            borders = props.find(qn("w:tblBorders"))
+            borders.find(qn("w:top")).set(qn("w:val"), "nil")
+            nested.append(props)
+            nested.append(deepcopy(grid))
+            for tr in held:
+                nested.append(tr)  # moves the row
+            cell.append(nested)
+        for p in paragraphs:
+            cell.append(p)  # moves the paragraph out of the body
+        tbl.append(row)
 
     def signature_line(self, label: str, *, blanks: int = 8) -> None:
         """A line to sign on, on the right: "党员签名：＿＿＿＿＿＿＿＿"."""
@@ -812,7 +915,9 @@ class OfficialDocument:
             f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
             f"<w:tblBorders>{border}</w:tblBorders>"
             '<w:tblLayout w:type="fixed"/>'
-            f'<w:tblCellMar><w:left w:w="{margin}" w:type="dxa"/>'
+            f'<w:tblCellMar><w:top w:w="{mm_to_twips(CELL_MARGIN_TOP_MM)}" w:type="dxa"/>'
+            f'<w:left w:w="{margin}" w:type="dxa"/>'
+            f'<w:bottom w:w="{mm_to_twips(CELL_MARGIN_BOTTOM_MM)}" w:type="dxa"/>'
             f'<w:right w:w="{margin}" w:type="dxa"/></w:tblCellMar>'
             '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
             'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
