@@ -27,6 +27,8 @@ styles=None)``
         sequences; returns the number of data rows written.
     ``attachments(names)``                   附件说明 "附件：1. xxx"
     ``signature(issuer, on, *, blank_lines=2)``  署名 + 成文日期
+    ``sign_off(on, *, signers=(), issuer=None, seal=False, notes=(), blank_lines=2)``
+        说明, "填报人：＿＿" lines, seal space, 署名 + 日期, never alone on a page
     ``signature_line(label, *, blanks=8)``   "党员签名：＿＿＿＿" on the right
     ``save(target) -> str`` (sha256 hex of the bytes written), ``to_bytes() -> bytes``
     ``mark() -> element``, ``writing_at(mark)``  write paragraphs at an earlier position
@@ -126,10 +128,12 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # A table's last rows stay in the tree (not spooled): sign_off() moves them into the
 # row that holds the sign-off, so they and the signature never part (see sign_off).
 KEEP_ROWS = 2
-# Space under the last text line of a cell (and above the first), so text never
-# touches the row's borders.
-CELL_MARGIN_TOP_MM = 0.5
-CELL_MARGIN_BOTTOM_MM = 0.8
+# Space above the first and under the last text line of a cell, so text never touches
+# the row's borders: paragraph spacing of the table styles. (Top/bottom cell margins
+# (w:tblCellMar) would do the same, but make LibreOffice 7.4 stop laying out a table of
+# unsplittable rows at the first page break: a one-page PDF.)
+CELL_SPACE_BEFORE_PT = 1.5
+CELL_SPACE_AFTER_PT = 2.5
 
 # Characters XML 1.0 cannot carry; they would make lxml raise mid-export.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -229,6 +233,8 @@ class StyleSpec:
     line_pt: float | None = None
     space_before_lines: float = 0.0
     space_after_lines: float = 0.0
+    space_before_pt: float = 0.0  # added to the lines above
+    space_after_pt: float = 0.0
     # On the body grid: 28.95 pt lines and the condensed character pitch. Off-grid
     # styles (title, tables, footer) keep normal spacing and w:snapToGrid=0.
     on_grid: bool = True
@@ -265,9 +271,29 @@ STYLES: dict[str, StyleSpec] = {
     "附件说明": StyleSpec("GwAttachment", BODY_FONT, 16),
     "公文落款": StyleSpec("GwSignature", BODY_FONT, 16, align="right"),
     "签名行": StyleSpec("GwSignLine", BODY_FONT, 16, align="right"),
-    "表格文字": StyleSpec("GwTableText", BODY_FONT, 12, align="center", line_pt=0, on_grid=False),
-    "表格表头": StyleSpec("GwTableHeader", HEI_FONT, 12, align="center", line_pt=0, on_grid=False),
+    "表格文字": StyleSpec(
+        "GwTableText",
+        BODY_FONT,
+        12,
+        align="center",
+        line_pt=0,
+        on_grid=False,
+        space_before_pt=CELL_SPACE_BEFORE_PT,
+        space_after_pt=CELL_SPACE_AFTER_PT,
+    ),
+    "表格表头": StyleSpec(
+        "GwTableHeader",
+        HEI_FONT,
+        12,
+        align="center",
+        line_pt=0,
+        on_grid=False,
+        space_before_pt=CELL_SPACE_BEFORE_PT,
+        space_after_pt=CELL_SPACE_AFTER_PT,
+    ),
     "页码": StyleSpec("GwPageNumber", SONG_FONT, 14, line_pt=0, on_grid=False),
+    # 说明 under a table (五号): small, so the sign-off row it shares stays short.
+    "表注": StyleSpec("GwTableNote", BODY_FONT, 10.5, line_pt=0, on_grid=False, space_before_pt=3),
     # Holds a section break after a table: as thin as Word allows.
     "分节符": StyleSpec("GwSectionBreak", BODY_FONT, 1, line_pt=1, on_grid=False),
     "字段名": StyleSpec("GwFieldLabel", HEI_FONT, 16, character=True),
@@ -601,7 +627,7 @@ class OfficialDocument:
     ) -> None:
         """The end of a document, kept together with what comes before it.
 
-        ``notes`` (说明 paragraphs), then lines to sign on ("填报人：＿＿＿＿", packed
+        ``notes`` (说明 paragraphs; in the small 表注 style after a table), then lines to sign on ("填报人：＿＿＿＿", packed
         several to a line where they fit), ``blank_lines`` empty lines (the space for
         the seal), the issuer (None: the document's; "": none) centred over the date,
         right-indented 4 characters (GB/T 9704 §7.3.5.1); ``seal`` adds "（盖章）".
@@ -627,11 +653,10 @@ class OfficialDocument:
             return p
 
         for note in notes:
-            add(note, "公文正文")
+            add(note, "表注" if after_table else "公文正文")
         pitch = self._char_pitch_twips()
         if signers:
-            if notes:
-                add("", "公文正文")
+            add("", "公文正文")
             for line in self._signer_lines(signers):
                 p = add(line, "签名行")
                 self._ind(p, right=2 * pitch)
@@ -679,9 +704,11 @@ class OfficialDocument:
         total = sum(int(col.get(qn("w:w"))) for col in grid)
         ncols = len(grid)
         nil = "".join(f'<w:{side} w:val="nil"/>' for side in ("left", "bottom", "right"))
-        zero = "".join(f'<w:{side} w:w="0" w:type="dxa"/>' for side in ("top", "left", "bottom", "right"))
+        zero = "".join(
+            f'<w:{side} w:w="0" w:type="dxa"/>' for side in ("top", "left", "bottom", "right")
+        )
         row = parse_xml(
-            f'<w:tr {nsdecls("w")}><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr>'
+            f"<w:tr {nsdecls('w')}><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr>"
             f'<w:tcW w:w="{total}" w:type="dxa"/><w:gridSpan w:val="{ncols}"/>'
             f"<w:tcBorders>{nil}</w:tcBorders><w:tcMar>{zero}</w:tcMar></w:tcPr></w:tc></w:tr>"
         )
@@ -915,9 +942,7 @@ class OfficialDocument:
             f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
             f"<w:tblBorders>{border}</w:tblBorders>"
             '<w:tblLayout w:type="fixed"/>'
-            f'<w:tblCellMar><w:top w:w="{mm_to_twips(CELL_MARGIN_TOP_MM)}" w:type="dxa"/>'
-            f'<w:left w:w="{margin}" w:type="dxa"/>'
-            f'<w:bottom w:w="{mm_to_twips(CELL_MARGIN_BOTTOM_MM)}" w:type="dxa"/>'
+            f'<w:tblCellMar><w:left w:w="{margin}" w:type="dxa"/>'
             f'<w:right w:w="{margin}" w:type="dxa"/></w:tblCellMar>'
             '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
             'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
@@ -1119,8 +1144,8 @@ class OfficialDocument:
             line = 'w:line="240" w:lineRule="auto"'
         else:
             line = f'w:line="{pt_to_twips(spec.line_pt)}" w:lineRule="exact"'
-        before = round(spec.space_before_lines * pitch_tw)
-        after = round(spec.space_after_lines * pitch_tw)
+        before = round(spec.space_before_lines * pitch_tw + spec.space_before_pt * TWIPS_PER_PT)
+        after = round(spec.space_after_lines * pitch_tw + spec.space_after_pt * TWIPS_PER_PT)
         first = round(spec.first_line_chars * self._char_pitch_twips())
         return (
             "<w:pPr>"

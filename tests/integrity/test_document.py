@@ -9,7 +9,13 @@ from partybuild.core.service import PermissionDenied
 from partybuild.extensions import db
 from partybuild.reports import service
 from partybuild.reports.models import ExportStatus
-from tests.reports.docx_checks import assert_official_layout, header, open_docx, table_data
+from tests.reports.docx_checks import (
+    all_text,
+    assert_official_layout,
+    header,
+    open_docx,
+    table_data,
+)
 
 COMMON = [
     "序号",
@@ -45,9 +51,10 @@ def test_branch_ledger_columns_rows_and_overdue(world):
     assert header(table)[:9] == COMMON
     rows = table_data(table)
     assert len(rows) == 2 and not any("二支部的" in c for r in rows for c in r)
-    assert rows[0][3] == p.title and rows[0][5] == "高" and rows[0][-1] == "逾期"
+    assert rows[0][3] == p.title and rows[0][5] == "高"
+    assert rows[0][-1] == f"逾期\n应于{p.next_review_on:%Y-%m-%d}"
     assert "1. 受理登记全程留痕" in rows[0][6]
-    text = "\n".join(par.text for par in doc.paragraphs)
+    text = "\n".join(all_text(doc))
     assert "廉政风险防控点2个" in text and "排查逾期的风险点1个" in text
 
 

@@ -291,11 +291,14 @@ def test_signature_keeps_with_the_end_of_the_body() -> None:
 
 
 def test_table_cells_keep_text_off_the_bottom_border() -> None:
+    """Issue 14: the last text line in a cell touched the row's bottom border."""
     doc = OfficialDocument("台账", issuer=ISSUER)
-    doc.table([("序号", 20)], [(1,)])
-    margins = reopen(doc).tables[0]._tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}")
-    assert int(margins.find(qn("w:bottom")).get(qn("w:w"))) >= 40  # about 0.7 mm or more
-    assert int(margins.find(qn("w:top")).get(qn("w:w"))) > 0
+    doc.table([("序号", 20)], [(1,)], font_size_pt=9)
+    document = reopen(doc)
+    for name in ("表格文字", "表格表头", "表格文字 9pt", "表格表头 9pt"):
+        fmt = document.styles[name].paragraph_format
+        assert fmt.space_after.pt >= 2, name  # about 0.9 mm under the last line
+        assert fmt.space_before.pt >= 1, name
 
 
 def test_page_break_sets_page_break_before() -> None:

@@ -109,12 +109,13 @@ def test_inline_export_download_history_and_audit(client, auth, ledger: SimpleNa
     assert resp.status_code == 302
     (record,) = exports()
     assert resp.headers["Location"].endswith(f"/reports/exports/{record.id}")
-    assert record.status == ExportStatus.done and record.row_count == 6
+    # c1, c3, c5, c7, c8: the commitments active in Q3 (see test_documents).
+    assert record.status == ExportStatus.done and record.row_count == 5
     assert record.requested_by_id == user.id and record.branch_id == ledger.org.a.id
     assert record.params == {"branch": "A", "period": "2026Q3"}
 
     detail = text(client.get(f"/reports/exports/{record.id}"))
-    assert "文档已生成，共 6 行" in detail and record.sha256 in detail
+    assert "文档已生成，共 5 行" in detail and record.sha256 in detail
     assert "2026年第三季度" in detail  # the period in words, not its code
     assert "2026年第三季度" in text(client.get("/reports/"))
 
@@ -133,7 +134,7 @@ def test_inline_export_download_history_and_audit(client, auth, ledger: SimpleNa
     assert hashlib.sha256(data).hexdigest() == record.sha256 and len(data) == record.size_bytes
     document = open_docx(data)
     assert_official_layout(document)
-    assert len(table_data(document.tables[-1])) == 6
+    assert len(table_data(document.tables[-1])) == 5
 
     history = text(client.get("/reports/"))
     assert "第一党支部2026年第三季度党员承诺践诺台账" in history
@@ -231,7 +232,7 @@ def test_reviewer_exports_every_branch(client, auth, ledger: SimpleNamespace) ->
     resp = post_export(client, kind="commitments", branch="all", period="2026Q3")
     assert resp.status_code == 302
     (record,) = exports()
-    assert record.branch_id is None and record.row_count == 7
+    assert record.branch_id is None and record.row_count == 6
     document = open_docx(client.get(f"/reports/exports/{record.id}/download").get_data())
     assert document.tables[-1].rows[0].cells[1].text == "党支部"
     branches = {row[1] for row in table_data(document.tables[-1])}
