@@ -57,7 +57,9 @@ def test_ledger_pdf_shows_title_figures_and_rows(ledger: SimpleNamespace, tmp_pa
     for content in ("李践诺", "接访记录", "2026-09-30", "3/1/0", "85", "逾期30天"):
         assert content in everything, content
     # The branch signs its ledger, with the date written the Chinese way.
-    assert f"第一党支部（盖章）{cn_date(local_today())}" in flat([p for p in pages if p.strip()][-1])
+    assert f"第一党支部（盖章）{cn_date(local_today())}" in flat(
+        [p for p in pages if p.strip()][-1]
+    )
     assert_page_numbers(pages)
 
 
