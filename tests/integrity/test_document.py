@@ -87,3 +87,23 @@ def test_cli_export(world, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "廉政风险防控点台账" in result.output
     assert_official_layout(open_docx(out))
+
+
+def test_libreoffice_keeps_the_last_points_with_the_sign_off(world, tmp_path):
+    """Issue 14: rendered by LibreOffice, the last page holds the last risk point as
+    well as the sign-off, at every size around a page break."""
+    from partybuild.core.timeutil import cn_date, local_today
+    from tests.reports.lo_render import assert_last_page_holds_body, build_docx, render_pages
+
+    files, last = [], {}
+    for n in range(1, 13):
+        world.point(title=f"防控点第{n:02d}号")
+        db.session.commit()
+        if n >= 4:
+            f = build_docx("risks", {"branch": "A"}, tmp_path / f"risks{n}.docx")
+            files.append(f)
+            last[f] = f"防控点第{n:02d}号"
+    pages = render_pages(files, tmp_path)
+    for f in files:
+        assert_last_page_holds_body(pages[f], last[f], cn_date(local_today()))
+        assert "支部书记（签字）" in "".join(pages[f][-1].split())

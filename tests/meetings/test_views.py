@@ -2,7 +2,7 @@
 xlsx import, the Word documents and constant query counts."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -271,3 +271,29 @@ def test_list_pages_query_count_is_constant(client, auth, world, query_counter, 
     with query_counter() as large:
         assert client.get(url).status_code == 200
     assert large.count == small.count, (url, small.statements, large.statements)
+
+
+def test_libreoffice_keeps_the_last_tasks_and_the_minutes_with_the_sign_off(world, tmp_path):
+    """Issue 14: rendered by LibreOffice, the last page of the task list holds the last
+    task besides the sign-off; the minutes end with the signature lines on the page of
+    their last paragraph, dated on the meeting's day."""
+    from partybuild.core.timeutil import cn_date, local_today, to_local
+    from tests.reports.lo_render import assert_last_page_holds_body, build_docx, render_pages
+
+    files, last = [], {}
+    period = str(world.today.year)
+    for n in range(1, 15):
+        world.task(title=f"重点任务第{n:02d}项", deadline=date(world.today.year, 12, 31))
+        if n >= 6:
+            f = build_docx("tasks", {"branch": "A", "period": period}, tmp_path / f"t{n}.docx")
+            files.append(f)
+            last[f] = f"重点任务第{n:02d}项"
+    m = world.approved(title="第四季度支部委员会")
+    minutes = build_docx("minutes", {"meeting": str(m.id)}, tmp_path / "minutes.docx")
+    pages = render_pages([*files, minutes], tmp_path)
+    for f in files:
+        assert_last_page_holds_body(pages[f], last[f], cn_date(local_today()))
+        assert "支部书记（签字）" in "".join(pages[f][-1].split())
+    day = cn_date(to_local(m.starts_at).date())
+    assert_last_page_holds_body(pages[minutes], "审定版本数字指纹", day)
+    assert "记录人（签名）" in "".join(pages[minutes][-1].split())
