@@ -306,3 +306,14 @@ def test_history_page_query_count_is_constant(
     assert html.count("/download") == 15
     assert "共 76 条" in html
     assert many.count == few.count, "\n".join(many.statements)
+
+
+def test_an_empty_period_says_no_data_before_generating(
+    client, auth, ledger: SimpleNamespace
+) -> None:
+    """Issue 14: the export centre refuses an empty scope or period with “本期无数据”
+    and records nothing (before: a header-only document with a signature)."""
+    auth.login(ledger.users.secretary)
+    resp = post_export(client, kind="commitments", branch="A", period="2024")
+    assert "本期无数据：第一党支部2024年没有可列入“党员承诺践诺台账”的内容" in text(resp)
+    assert exports() == []
