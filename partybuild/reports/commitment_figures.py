@@ -182,9 +182,13 @@ class CommitmentPeriodFigures:
         )
 
 
-class _Counter:
-    def __init__(self, figures: CommitmentPeriodFigures) -> None:
-        self.f = figures
+class FigureCounter:
+    """Adds up :class:`PeriodRow` s (all of them, ``published_only=False``) into
+    :class:`CommitmentPeriodFigures`: used by ``commitment_period_figures`` and by the
+    ledger, which counts the rows as they stream into its table (one pass)."""
+
+    def __init__(self, period: Period, today: date) -> None:
+        self.f = new_figures(period, today)
         self._members: set[int] = set()
 
     def add(self, row: PeriodRow) -> None:
@@ -472,7 +476,7 @@ def new_figures(period: Period, today: date) -> CommitmentPeriodFigures:
 
 def figures_of(rows: Iterable[PeriodRow], period: Period, today: date) -> CommitmentPeriodFigures:
     """Add up rows already read (``period_rows(..., published_only=False)``)."""
-    counter = _Counter(new_figures(period, today))
+    counter = FigureCounter(period, today)
     for row in rows:
         counter.add(row)
     return counter.done()

@@ -63,8 +63,9 @@ Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
   data cells top-aligned. Rows are cloned from one lxml prototype
   (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209), serialised at
   once into a scratch file and streamed into ``word/document.xml`` when saving, so a
-  10,000-row table never sits in memory as a tree (the last row stays in the tree for
-  ``signature()``'s keep-with-next). ``mark()``/``writing_at(mark)`` write paragraphs
+  10,000-row table never sits in memory as a tree (the last ``KEEP_ROWS`` rows stay in
+  the tree: ``sign_off()`` moves them into its unsplittable last row). Cells have a
+  little paragraph spacing above and below, so text never touches a border. ``mark()``/``writing_at(mark)`` write paragraphs
   above a table afterwards (a summary added up while its rows stream).
 
 ``save`` returns the sha256 of the bytes it wrote; the zip members carry the save time,
@@ -555,8 +556,8 @@ class OfficialDocument:
         # its w:t elements (one per cell, in order). No python-docx proxies involved.
         # Each finished row is serialised at once into a scratch file and dropped, so
         # memory stays flat however long the table; save() streams the file into
-        # document.xml where the placeholder stands. The last row stays in the tree:
-        # signature() may still mark it keep-with-next.
+        # document.xml where the placeholder stands. The last KEEP_ROWS rows stay in the
+        # tree: sign_off() may still move them into its row.
         clone = self._row_prototype(columns, text_style).__deepcopy__
         ncols = len(columns)
         marker = f"rows-{len(self._spools)}"

@@ -5,8 +5,9 @@ the period's end and active during it (not evaluated, closed or withdrawn before
 began), each as it stood at the period's end (``commitment_figures.period_rows``):
 its state from the timeline, records, evidence and ratings up to the end, overdue
 ones marked 逾期. One streamed SELECT, so 10,000 rows cost the same few queries as
-ten. The summary is written from ``commitment_period_figures`` (the same rows plus
-those still awaiting approval), the figures every other report quotes.
+ten. The summary's figures are ``commitment_period_figures``'s (the same rows plus
+those still awaiting approval, added up by its ``FigureCounter`` in the same pass),
+the figures every other report quotes.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from partybuild.core.timeutil import cn_date
 from partybuild.reports.commitment_figures import (
     OVERDUE_LABEL,
     CommitmentPeriodFigures,
+    FigureCounter,
     PeriodRow,
-    commitment_period_figures,
     count_period_rows,
     participation_min,
     period_rows,
@@ -123,13 +124,25 @@ def _cells(n: int, r: PeriodRow, with_branch: bool) -> tuple[object, ...]:
     return (n, r.branch, *cells[1:]) if with_branch else cells
 
 
-def table_rows(params: ReportParams) -> Iterator[tuple[object, ...]]:
+def table_rows(
+    params: ReportParams, counter: FigureCounter | None = None
+) -> Iterator[tuple[object, ...]]:
     """Ledger rows as table cells, streamed: the commitments published by the period's
-    end and active during it, as they stood at its end."""
+    end and active during it, as they stood at its end. With ``counter``, every row of
+    ``commitment_period_figures`` (those awaiting approval too) is counted on the way:
+    one pass over one query gives both the table and the summary's figures."""
     assert params.period is not None
-    rows = period_rows(params.branch_ids, params.period, params.today)
+    rows = period_rows(
+        params.branch_ids, params.period, params.today, published_only=counter is None
+    )
     with_branch = params.branch is None
-    for n, row in enumerate(rows, start=1):
+    n = 0
+    for row in rows:
+        if counter is not None:
+            counter.add(row)
+            if not row.is_published:
+                continue
+        n += 1
         yield _cells(n, row, with_branch)
 
 
@@ -186,15 +199,20 @@ def build(params: ReportParams, progress: Progress) -> BuiltReport:
     # Wholly landscape: the summary and the first rows share the first page.
     doc = OfficialDocument(f"{params.scope_name}{LABEL}", issuer=params.issuer, landscape=True)
     doc.paragraph(period_heading(params.period, params.today), indent=False, align="center")
-    figures = commitment_period_figures(params.branch_ids, params.period, params.today)
-    for line in summary_text(params, figures):
-        doc.summary(line)
+    # The summary comes first on the page but is added up (FigureCounter, the code of
+    # commitment_period_figures) while the rows stream into the table; it is then
+    # written at the mark left for it.
+    summary_at = doc.mark()
+    counter = FigureCounter(params.period, params.today)
     rows = doc.table(
         columns(params),
-        tracked(table_rows(params), total, progress),
+        tracked(table_rows(params, counter), total, progress),
         landscape_section=True,
         font_size_pt=TABLE_FONT_PT,
     )
+    with doc.writing_at(summary_at):
+        for line in summary_text(params, counter.done()):
+            doc.summary(line)
     doc.sign_off(params.today, signers=signers(params), seal=True, notes=notes(params))
     return BuiltReport(doc, rows)
 
