@@ -42,17 +42,33 @@ COLUMNS = [
 
 
 def _query(params: ReportParams) -> sa.Select:
-    """Tasks of the branch active during the period (the period rule): created by its
-    end, not completed before it began, not cancelled or postponed before it began."""
+    """Tasks of the branch active during the period (the period rule): existing by its
+    end, not completed before it began, not cancelled or postponed before it began.
+
+    A task exists by the end if it was entered by then, or if its own dates put it
+    there (its original deadline, its completion or a progress update falls by the
+    end): tasks entered later for work already under way still count."""
     period = params.period
     assert period is not None and params.branch is not None
     cut = cutoff(period, params.today)
     begin = start_instant(period)
+    end = as_of(period, params.today)
+    progressed = (
+        sa.select(TaskProgress.id)
+        .where(TaskProgress.task_id == KeyTask.id, TaskProgress.recorded_on <= end)
+        .correlate(KeyTask)
+        .exists()
+    )
     return (
         sa.select(KeyTask)
         .where(
             KeyTask.branch_id == params.branch.id,
-            KeyTask.created_at < cut,
+            sa.or_(
+                KeyTask.created_at < cut,
+                KeyTask.original_deadline <= end,
+                KeyTask.completed_on <= end,
+                progressed,
+            ),
             sa.or_(KeyTask.completed_on.is_(None), KeyTask.completed_on >= period.start),
             # Cancelling or postponing leaves no date of its own: its last change stands in.
             sa.or_(
