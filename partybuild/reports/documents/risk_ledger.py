@@ -57,12 +57,22 @@ def _end_at(day: date) -> datetime:
 
 
 def _query(params: ReportParams) -> sa.Select:
-    end = _end_at(as_of(params))
+    """Points that existed at the end of the as-of day and were not yet retired. A point
+    exists by then if registered by then, or if it was already reviewed by then (points
+    entered later for checks already made still count)."""
+    day = as_of(params)
+    end = _end_at(day)
+    reviewed = (
+        sa.select(RiskReview.id)
+        .where(RiskReview.risk_point_id == RiskPoint.id, RiskReview.reviewed_on <= day)
+        .correlate(RiskPoint)
+        .exists()
+    )
     stmt = (
         sa.select(RiskPoint)
         .join(Post, RiskPoint.post_id == Post.id)
         .where(
-            RiskPoint.created_at < end,
+            sa.or_(RiskPoint.created_at < end, reviewed),
             sa.or_(RiskPoint.retired_at.is_(None), RiskPoint.retired_at >= end),
         )
     )
