@@ -297,3 +297,35 @@ def test_libreoffice_keeps_the_last_tasks_and_the_minutes_with_the_sign_off(worl
     day = cn_date(to_local(m.starts_at).date())
     assert_last_page_holds_body(pages[minutes], "审定版本数字指纹", day)
     assert "记录人（签名）" in "".join(pages[minutes][-1].split())
+
+
+def test_task_list_is_as_of_the_period_end(world, tmp_path):
+    """Issue 14: a task completed on 10 October is still 进行中 and 逾期 in the Q3 list,
+    with the progress dated up to 30 September; in October it is 已完成."""
+    from datetime import UTC, datetime
+
+    from partybuild.meetings.models import TaskProgress, TaskState
+    from tests.reports.lo_render import build_docx
+
+    t = world.task(title="跨季度完成的任务", deadline=date(2026, 9, 15))
+    t.original_deadline = date(2026, 9, 15)
+    t.created_at = datetime(2026, 8, 1, tzinfo=UTC)
+    t.state, t.completed_on, t.days_late = TaskState.done, date(2026, 10, 10), 25
+    for on, text in ((date(2026, 9, 10), "九月进展"), (date(2026, 10, 8), "十月进展")):
+        db.session.add(TaskProgress(task_id=t.id, recorded_on=on, text=text))
+    late = world.task(title="八月前已完成的任务", deadline=date(2026, 6, 30))
+    late.created_at = datetime(2026, 3, 1, tzinfo=UTC)
+    late.state, late.completed_on = TaskState.done, date(2026, 6, 20)
+    db.session.commit()
+
+    q3 = open_docx(build_docx("tasks", {"branch": "A", "period": "2026Q3"}, tmp_path / "q3.docx"))
+    rows = {r[1]: r for r in table_data(q3.tables[-1])}
+    assert set(rows) == {"跨季度完成的任务"}  # the other was done before Q3 began
+    assert rows["跨季度完成的任务"][6:] == ["进行中\n逾期15天", "2026-09-10\n九月进展"]
+    assert "期末已过完成时限仍未完成（逾期）1项" in "\n".join(all_text(q3))
+
+    october = open_docx(
+        build_docx("tasks", {"branch": "A", "period": "2026-10"}, tmp_path / "oct.docx")
+    )
+    rows = {r[1]: r for r in table_data(october.tables[-1])}
+    assert rows["跨季度完成的任务"][6:] == ["已完成\n延迟25天", "2026-10-08\n十月进展"]
