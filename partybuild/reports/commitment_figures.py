@@ -193,8 +193,11 @@ class FigureCounter:
 
     def add(self, row: PeriodRow) -> None:
         f = self.f
+        if row.state == S.draft:  # returned for revision by the end: not made (yet)
+            return
         if row.is_withdrawn:
-            f.withdrawn += 1
+            # Published then withdrawn: kept in the ledger, labelled (others never were).
+            f.withdrawn += int(row.is_published)
             return
         f.made += 1
         self._members.add(row.member_id)
@@ -294,7 +297,13 @@ def _state_at_end(cut: datetime, end_day: date) -> sa.ColumnElement:
 
 def _active(period: Period, cut: datetime, *, published_only: bool) -> list[sa.ColumnElement[bool]]:
     begin = start_instant(period)
-    made_by = Commitment.published_at if published_only else Commitment.submitted_at
+    # Published implies submitted; a row published without a submission time (entered
+    # before that column, or by proxy) still counts as made when it was published.
+    made_by = (
+        Commitment.published_at
+        if published_only
+        else sa.func.coalesce(Commitment.submitted_at, Commitment.published_at)
+    )
     return [
         made_by.is_not(None),
         made_by < cut,
