@@ -1,8 +1,8 @@
 """Commitment lists: the review queue, the overview with its flag chips, batches and the
 moderation queue. Plain filters in, a ``Select`` out; the view paginates."""
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING

@@ -14,7 +14,9 @@ EXPORTS_DIR, audit entry by "cli"), then is copied to --output.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,6 +49,28 @@ def kinds_command() -> None:
         click.echo(f"{kind.key:<12}{kind.label}  {params}")
 
 
+def check_output(output: Path) -> None:
+    """Refuse an --output that cannot be written, before anything is recorded: a
+    directory, a missing or unwritable directory, an unwritable file. The directory is
+    probed by creating a scratch file (permission bits alone do not say, e.g. for root
+    on a read-only file system)."""
+    if output.suffix.lower() != ".docx":
+        raise click.BadParameter("输出文件应以 .docx 结尾", param_hint="--output")
+    if output.is_dir():
+        raise click.BadParameter(f"{output} 是一个目录，请给出文件名", param_hint="--output")
+    parent = output.parent
+    if not parent.is_dir():
+        raise click.BadParameter(f"目录不存在：{parent}", param_hint="--output")
+    try:
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".partybuild-", suffix=".probe")
+    except OSError:
+        raise click.BadParameter(f"目录不可写入：{parent}", param_hint="--output") from None
+    os.close(fd)
+    os.unlink(probe)
+    if output.exists() and not os.access(output, os.W_OK):
+        raise click.BadParameter(f"文件不可写入：{output}", param_hint="--output")
+
+
 @reports_cli.command("export")
 @click.argument("kind")
 @click.option("--branch", default=None, help="党支部编号；台账可用 all 表示全部党支部")
@@ -57,7 +81,7 @@ def kinds_command() -> None:
 @click.option(
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=click.Path(path_type=Path),
     help="输出的文件（.docx，或 .pdf 由 LibreOffice 转换；迎检材料包 pack 为 .zip）",
 )
 def export_command(
@@ -84,8 +108,7 @@ def export_command(
 
         if not pdf.available():
             raise click.UsageError(pdf.NOT_INSTALLED)
-    if not output.parent.is_dir():
-        raise click.BadParameter(f"目录不存在：{output.parent}", param_hint="--output")
+    check_output(output)
 
     data = {"branch": branch, "period": period, "member": member, "batch": batch}
     if meeting is not None:
@@ -113,19 +136,25 @@ def export_command(
     db.session.commit()
     if export.status != ExportStatus.done:
         raise click.ClickException(f"生成失败：{export.error}")
-    if as_pdf:
-        from partybuild.reports import pdf
-        from partybuild.reports.models import PdfStatus
+    try:
+        if as_pdf:
+            from partybuild.reports import pdf
+            from partybuild.reports.models import PdfStatus
 
-        pdf.generate_pdf(export)
-        db.session.commit()
-        if export.pdf_status != PdfStatus.done:
-            raise click.ClickException(f"转换为 PDF 失败：{export.pdf_error}")
-        with pdf.open_pdf(export) as source, open(output, "wb") as target:
-            shutil.copyfileobj(source, target)
-    else:
-        with service.open_verified(export) as source, open(output, "wb") as target:
-            shutil.copyfileobj(source, target)
+            pdf.generate_pdf(export)
+            db.session.commit()
+            if export.pdf_status != PdfStatus.done:
+                raise click.ClickException(f"转换为 PDF 失败：{export.pdf_error}")
+            with pdf.open_pdf(export) as source, open(output, "wb") as target:
+                shutil.copyfileobj(source, target)
+        else:
+            with service.open_verified(export) as source, open(output, "wb") as target:
+                shutil.copyfileobj(source, target)
+    except OSError as exc:
+        raise click.ClickException(
+            f"文档已生成并保存（导出记录 #{export.id}），但无法写入 {output}："
+            f"{exc.strerror or exc}；可在导出中心下载"
+        ) from None
     click.echo(
         f"已导出 {export.title}：{export.row_count} 行，{export.size_bytes} 字节，"
         f"用时 {time.perf_counter() - started:.1f} 秒 → {output}"

@@ -27,6 +27,8 @@ styles=None)``
         sequences; returns the number of data rows written.
     ``attachments(names)``                   附件说明 "附件：1. xxx"
     ``signature(issuer, on, *, blank_lines=2)``  署名 + 成文日期
+    ``sign_off(on, *, signers=(), issuer=None, seal=False, notes=(), blank_lines=2)``
+        说明, "填报人：＿＿" lines, seal space, 署名 + 日期, never alone on a page
     ``signature_line(label, *, blanks=8)``   "党员签名：＿＿＿＿" on the right
     ``save(target) -> str`` (sha256 hex of the bytes written), ``to_bytes() -> bytes``
     ``mark() -> element``, ``writing_at(mark)``  write paragraphs at an earlier position
@@ -61,8 +63,9 @@ Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
   data cells top-aligned. Rows are cloned from one lxml prototype
   (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209), serialised at
   once into a scratch file and streamed into ``word/document.xml`` when saving, so a
-  10,000-row table never sits in memory as a tree (the last row stays in the tree for
-  ``signature()``'s keep-with-next). ``mark()``/``writing_at(mark)`` write paragraphs
+  10,000-row table never sits in memory as a tree (the last ``KEEP_ROWS`` rows stay in
+  the tree: ``sign_off()`` moves them into its unsplittable last row). Cells have a
+  little paragraph spacing above and below, so text never touches a border. ``mark()``/``writing_at(mark)`` write paragraphs
   above a table afterwards (a summary added up while its rows stream).
 
 ``save`` returns the sha256 of the bytes it wrote; the zip members carry the save time,
@@ -82,6 +85,7 @@ import tempfile
 import unicodedata
 import weakref
 import zipfile
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
@@ -121,6 +125,16 @@ W_BR = qn("w:br")
 W_P = qn("w:p")
 W_TBL = qn("w:tbl")
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+# A table's last rows stay in the tree (not spooled): sign_off() moves them into the
+# row that holds the sign-off, so they and the signature never part (see sign_off).
+KEEP_ROWS = 2
+# Space above the first and under the last text line of a cell, so text never touches
+# the row's borders: paragraph spacing of the table styles. (Top/bottom cell margins
+# (w:tblCellMar) would do the same, but make LibreOffice 7.4 stop laying out a table of
+# unsplittable rows at the first page break: a one-page PDF.)
+CELL_SPACE_BEFORE_PT = 1.5
+CELL_SPACE_AFTER_PT = 2.5
 
 # Characters XML 1.0 cannot carry; they would make lxml raise mid-export.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -220,6 +234,8 @@ class StyleSpec:
     line_pt: float | None = None
     space_before_lines: float = 0.0
     space_after_lines: float = 0.0
+    space_before_pt: float = 0.0  # added to the lines above
+    space_after_pt: float = 0.0
     # On the body grid: 28.95 pt lines and the condensed character pitch. Off-grid
     # styles (title, tables, footer) keep normal spacing and w:snapToGrid=0.
     on_grid: bool = True
@@ -256,9 +272,29 @@ STYLES: dict[str, StyleSpec] = {
     "附件说明": StyleSpec("GwAttachment", BODY_FONT, 16),
     "公文落款": StyleSpec("GwSignature", BODY_FONT, 16, align="right"),
     "签名行": StyleSpec("GwSignLine", BODY_FONT, 16, align="right"),
-    "表格文字": StyleSpec("GwTableText", BODY_FONT, 12, align="center", line_pt=0, on_grid=False),
-    "表格表头": StyleSpec("GwTableHeader", HEI_FONT, 12, align="center", line_pt=0, on_grid=False),
+    "表格文字": StyleSpec(
+        "GwTableText",
+        BODY_FONT,
+        12,
+        align="center",
+        line_pt=0,
+        on_grid=False,
+        space_before_pt=CELL_SPACE_BEFORE_PT,
+        space_after_pt=CELL_SPACE_AFTER_PT,
+    ),
+    "表格表头": StyleSpec(
+        "GwTableHeader",
+        HEI_FONT,
+        12,
+        align="center",
+        line_pt=0,
+        on_grid=False,
+        space_before_pt=CELL_SPACE_BEFORE_PT,
+        space_after_pt=CELL_SPACE_AFTER_PT,
+    ),
     "页码": StyleSpec("GwPageNumber", SONG_FONT, 14, line_pt=0, on_grid=False),
+    # 说明 under a table (五号): small, so the sign-off row it shares stays short.
+    "表注": StyleSpec("GwTableNote", BODY_FONT, 10.5, line_pt=0, on_grid=False, space_before_pt=3),
     # Holds a section break after a table: as thin as Word allows.
     "分节符": StyleSpec("GwSectionBreak", BODY_FONT, 1, line_pt=1, on_grid=False),
     "字段名": StyleSpec("GwFieldLabel", HEI_FONT, 16, character=True),
@@ -520,8 +556,8 @@ class OfficialDocument:
         # its w:t elements (one per cell, in order). No python-docx proxies involved.
         # Each finished row is serialised at once into a scratch file and dropped, so
         # memory stays flat however long the table; save() streams the file into
-        # document.xml where the placeholder stands. The last row stays in the tree:
-        # signature() may still mark it keep-with-next.
+        # document.xml where the placeholder stands. The last KEEP_ROWS rows stay in the
+        # tree: sign_off() may still move them into its row.
         clone = self._row_prototype(columns, text_style).__deepcopy__
         ncols = len(columns)
         marker = f"rows-{len(self._spools)}"
@@ -531,7 +567,7 @@ class OfficialDocument:
         tbl.append(etree.ProcessingInstruction(_PLACEHOLDER_TARGET, marker))
         tostring = etree.tostring
         pending: list[bytes] = []
-        previous = None
+        tail: deque[etree._Element] = deque()
         count = 0
         for count, values in enumerate(rows, start=1):  # noqa: B007 - count used after
             if len(values) != ncols:
@@ -543,16 +579,16 @@ class OfficialDocument:
                     text = value if type(value) is str else cell_text(value)
                     if text:
                         _fill_text(t, text)
-            if previous is not None:
+            tail.append(tr)
+            if len(tail) > KEEP_ROWS:
                 # The prototype's own namespace declaration: document.xml declares w: once.
-                pending.append(tostring(previous).replace(_W_DECL, b"", 1))
+                pending.append(tostring(tail.popleft()).replace(_W_DECL, b"", 1))
                 if len(pending) >= 512:
                     spool.write(b"".join(pending))
                     pending.clear()
-            previous = tr
         spool.write(b"".join(pending))
-        if previous is not None:
-            tbl.append(previous)
+        for tr in tail:
+            tbl.append(tr)
         logger.debug("table written: %d rows x %d columns", count, ncols)
         return count
 
@@ -577,25 +613,120 @@ class OfficialDocument:
                 self._ind(p, left=left, hanging=num_w * pitch)
 
     def signature(self, issuer: str | None, on: date, *, blank_lines: int = 2) -> None:
-        """署名 and 成文日期: the date right-indented 4 characters, the issuer centred
-        above it (GB/T 9704 §7.3.5.1), after ``blank_lines`` empty lines."""
-        issuer = issuer or self.issuer
-        if not issuer:
-            raise ValueError("signature needs an issuer")
-        date_text = cn_date(on)
+        """署名 and 成文日期 only (no signature lines): see ``sign_off``."""
+        self.sign_off(on, issuer=issuer, seal=False, blank_lines=blank_lines)
+
+    def sign_off(
+        self,
+        on: date | None,
+        *,
+        signers: Sequence[str] = (),
+        issuer: str | None = None,
+        seal: bool = False,
+        notes: Sequence[str] = (),
+        blank_lines: int = 2,
+    ) -> None:
+        """The end of a document, kept together with what comes before it.
+
+        ``notes`` (说明 paragraphs; in the small 表注 style after a table), then lines to sign on ("填报人：＿＿＿＿", packed
+        several to a line where they fit), ``blank_lines`` empty lines (the space for
+        the seal), the issuer (None: the document's; "": none) centred over the date,
+        right-indented 4 characters (GB/T 9704 §7.3.5.1); ``seal`` adds "（盖章）".
+
+        Never a page holding nothing but the signature: after a table, the whole
+        block goes into one unsplittable last row of that table together with the
+        last ``KEEP_ROWS`` data rows (in a nested table drawn exactly like the rows
+        above), so LibreOffice, which ignores keep-with-next on table rows, moves
+        them as one piece too; after paragraphs, keep-with-next chains the block to
+        the paragraph before it (honoured by Word, WPS and LibreOffice).
+        """
+        issuer = self.issuer if issuer is None else issuer
+        last = self._body.get_or_add_sectPr().getprevious()
+        after_table = last is not None and last.tag == W_TBL and self._insert_before is None
+        flow = not after_table
+        if not after_table:
+            self._keep_end_with_next()
+        written: list[Any] = []
+
+        def add(text: str, style: str) -> Any:
+            p = self._add_paragraph(text, style, flow=flow)
+            written.append(p)
+            return p
+
+        for note in notes:
+            add(note, "表注" if after_table else "公文正文")
         pitch = self._char_pitch_twips()
-        date_w, issuer_w = text_width_chars(date_text), text_width_chars(issuer)
-        # Never a page holding nothing but the signature: the blank lines keep with the
-        # issuer, and a table just before keeps its last row with them (Word and WPS
-        # honour keep-with-next on a row; LibreOffice 7.4 ignores it).
-        self._keep_end_with_next()
-        for _ in range(blank_lines):
-            self._keep_next(self._add_paragraph("", "公文正文"))
-        p = self._add_paragraph(issuer, "公文落款")
-        self._ind(p, right=max(4 + (date_w - issuer_w) / 2, 0) * pitch)
-        self._keep_next(p)
-        p = self._add_paragraph(date_text, "公文落款")
-        self._ind(p, right=4 * pitch)
+        if signers:
+            add("", "公文正文")
+            for line in self._signer_lines(signers):
+                p = add(line, "签名行")
+                self._ind(p, right=2 * pitch)
+        if issuer or on is not None:
+            for _ in range(blank_lines):
+                add("", "公文正文")
+        date_text = cn_date(on) if on is not None else ""
+        if issuer:
+            name = f"{issuer}（盖章）" if seal else issuer
+            p = add(name, "公文落款")
+            date_w, name_w = text_width_chars(date_text), text_width_chars(name)
+            self._ind(p, right=max(4 + (date_w - name_w) / 2, 0) * pitch)
+        if date_text:
+            p = add(date_text, "公文落款")
+            self._ind(p, right=4 * pitch)
+        if after_table:
+            self._into_last_row(last, written)
+        else:
+            for p in written[:-1]:
+                self._keep_next(p)
+
+    def _signer_lines(self, signers: Sequence[str], blanks: int = 5) -> list[str]:
+        """ "填报人：＿＿＿＿＿＿" items, as many to a line as fit (two spaces between)."""
+        layout = self.layout.rotated() if self._landscape else self.layout
+        room = layout.text_width_mm * PT_PER_MM / self._char_pitch_pt - 2
+        lines: list[str] = []
+        for signer in signers:
+            label = signer if signer.endswith(("：", ":")) else f"{signer}："
+            item = f"{label}{'＿' * blanks}"
+            if lines and text_width_chars(lines[-1] + "　　" + item) <= room:
+                lines[-1] += "　　" + item
+            else:
+                lines.append(item)
+        return lines
+
+    def _into_last_row(self, tbl: etree._Element, paragraphs: list[Any]) -> None:
+        """Move ``paragraphs`` and the table's last data rows into one last row that
+        spans every column and cannot split over pages."""
+        if not paragraphs:
+            return
+        children = list(tbl)
+        marks = [i for i, el in enumerate(children) if el.tag is etree.ProcessingInstruction]
+        held = [el for el in children[marks[-1] + 1 :] if el.tag == qn("w:tr")] if marks else []
+        grid = tbl.find(qn("w:tblGrid"))
+        total = sum(int(col.get(qn("w:w"))) for col in grid)
+        ncols = len(grid)
+        nil = "".join(f'<w:{side} w:val="nil"/>' for side in ("left", "bottom", "right"))
+        zero = "".join(
+            f'<w:{side} w:w="0" w:type="dxa"/>' for side in ("top", "left", "bottom", "right")
+        )
+        row = parse_xml(
+            f"<w:tr {nsdecls('w')}><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr>"
+            f'<w:tcW w:w="{total}" w:type="dxa"/><w:gridSpan w:val="{ncols}"/>'
+            f"<w:tcBorders>{nil}</w:tcBorders><w:tcMar>{zero}</w:tcMar></w:tcPr></w:tc></w:tr>"
+        )
+        cell = row.find(qn("w:tc"))
+        if held:
+            nested = parse_xml(f"<w:tbl {nsdecls('w')}/>")
+            props = deepcopy(tbl.find(qn("w:tblPr")))
+            borders = props.find(qn("w:tblBorders"))
+            borders.find(qn("w:top")).set(qn("w:val"), "nil")
+            nested.append(props)
+            nested.append(deepcopy(grid))
+            for tr in held:
+                nested.append(tr)  # moves the row
+            cell.append(nested)
+        for p in paragraphs:
+            cell.append(p)  # moves the paragraph out of the body
+        tbl.append(row)
 
     def signature_line(self, label: str, *, blanks: int = 8) -> None:
         """A line to sign on, on the right: "党员签名：＿＿＿＿＿＿＿＿"."""
@@ -1014,8 +1145,8 @@ class OfficialDocument:
             line = 'w:line="240" w:lineRule="auto"'
         else:
             line = f'w:line="{pt_to_twips(spec.line_pt)}" w:lineRule="exact"'
-        before = round(spec.space_before_lines * pitch_tw)
-        after = round(spec.space_after_lines * pitch_tw)
+        before = round(spec.space_before_lines * pitch_tw + spec.space_before_pt * TWIPS_PER_PT)
+        after = round(spec.space_after_lines * pitch_tw + spec.space_after_pt * TWIPS_PER_PT)
         first = round(spec.first_line_chars * self._char_pitch_twips())
         return (
             "<w:pPr>"

@@ -115,7 +115,7 @@ class Omitted:
     reason: str
 
 
-def _held_meetings(params: ReportParams) -> sa.Select:
+def held_meetings(params: ReportParams) -> sa.Select:
     period = params.period
     assert period is not None
     start, end = cadence.local_bounds(period.start, period.end)
@@ -171,7 +171,7 @@ def plan(params: ReportParams) -> tuple[list[Part], list[Omitted]]:
         add("", number, key, scoped(params.branch))
         number += 1
     meetings = db.session.scalars(
-        _held_meetings(params).order_by(Meeting.branch_id, Meeting.starts_at, Meeting.id)
+        held_meetings(params).order_by(Meeting.branch_id, Meeting.starts_at, Meeting.id)
     ).all()
     by_branch: dict[int, list[Meeting]] = {}
     for m in meetings:
@@ -210,7 +210,7 @@ def count_rows(params: ReportParams, *, activity_only: bool = False) -> int:
         for key in keys
         if not (activity_only and key in STANDING)
     )
-    meetings = _held_meetings(params).with_only_columns(sa.func.count(Meeting.id))
+    meetings = held_meetings(params).with_only_columns(sa.func.count(Meeting.id))
     return total + (db.session.scalar(meetings) or 0)
 
 

@@ -6,9 +6,10 @@ import calendar
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from partybuild.core.service import ServiceError
+from partybuild.core.timeutil import LOCAL_TZ, cn_date
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +88,51 @@ def parse_period(value: str | None) -> Period:
             f"{year}年{month}月",
         )
     raise InvalidPeriod(f"期间“{text}”格式不正确，{FORMAT_HINT}")
+
+
+# --------------------------------------------------------------------------- as of
+
+
+def as_of(period: Period | None, today: date) -> date:
+    """The day a period's figures are taken on: its last day, or ``today`` while it
+    has not ended (and ``today`` for documents without a period)."""
+    if period is None:
+        return today
+    return min(period.end, today)
+
+
+def is_over(period: Period, today: date) -> bool:
+    return period.end < today
+
+
+def cutoff(period: Period | None, today: date) -> datetime:
+    """The first instant (tz-aware, Asia/Shanghai) after the as-of day: anything
+    recorded at or after it is not counted."""
+    return datetime.combine(as_of(period, today) + timedelta(days=1), time(), LOCAL_TZ)
+
+
+def start_instant(period: Period) -> datetime:
+    """The first instant of the period (tz-aware, Asia/Shanghai)."""
+    return datetime.combine(period.start, time(), LOCAL_TZ)
+
+
+def period_label(period: Period, today: date) -> str:
+    """ "2026年第三季度", or "2026年第四季度（截至2026年11月27日）" while it runs."""
+    if is_over(period, today):
+        return period.label
+    return f"{period.label}（截至{cn_date(as_of(period, today))}）"
+
+
+# The one rule every document follows; each document's 说明 repeats it.
+PERIOD_RULE = (
+    "统计口径：列入期间内处于有效状态的事项，数字和状态均按期末（期间未结束的按截至日）计算，"
+    "期末以后的记录、评价、评分和状态变化不计入。"
+)
+
+
+def period_heading(period: Period, today: date) -> str:
+    """The line under a document's title: "（2026年第三季度）", or
+    "（2026年第四季度，截至2026年11月27日）" for a period that has not ended."""
+    if is_over(period, today):
+        return f"（{period.label}）"
+    return f"（{period.label}，截至{cn_date(as_of(period, today))}）"

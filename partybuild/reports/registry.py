@@ -177,8 +177,13 @@ def get(key: str) -> ReportKind:
 
 
 def _find_branch(value: str) -> Branch | None:
-    stmt = sa.select(Branch).where(Branch.code == value)
-    branch = db.session.scalar(stmt)
+    # Codes are matched case-insensitively (b01 is B01); an exact match wins.
+    branch = db.session.scalar(sa.select(Branch).where(Branch.code == value))
+    if branch is None:
+        found = db.session.scalars(
+            sa.select(Branch).where(sa.func.upper(Branch.code) == value.upper()).limit(2)
+        ).all()
+        branch = found[0] if len(found) == 1 else None
     if branch is None and parse_id(value) is not None:
         branch = db.session.get(Branch, parse_id(value))
     return branch
@@ -286,11 +291,33 @@ def resolve(kind: ReportKind, data: Mapping[str, Any]) -> ReportParams:
     )
 
 
+class NoData(ServiceError):
+    """The scope and period hold nothing for this document: refused before anything
+    is recorded or generated (the export centre shows the message as is)."""
+
+    code = "no_data"
+
+
+def no_data_message(kind: ReportKind, params: ReportParams) -> str:
+    period = params.period.label if params.period is not None else ""
+    return f"本期无数据：{params.scope_name}{period}没有可列入“{kind.label}”的内容，未生成文档"
+
+
+def check_has_data(kind: ReportKind, params: ReportParams) -> None:
+    """Raise :class:`NoData` when the document would hold no rows (one COUNT query), or
+    the period has not begun (nothing can have been active in it yet)."""
+    if params.period is not None and params.period.start > params.today:
+        raise NoData(f"本期无数据：{params.period.label}尚未开始，未生成文档")
+    if not kind.count_rows(params):
+        raise NoData(no_data_message(kind, params))
+
+
 def validate(kind: ReportKind, params: ReportParams) -> None:
-    """The kind's own checks; run after authorising, so messages never describe data
-    outside the user's scope."""
+    """The kind's own checks, then the refusal of an empty scope or period; run after
+    authorising, so messages never describe data outside the user's scope."""
     if kind.validate is not None and (problems := kind.validate(params)):
         raise ValidationFailed(problems)
+    check_has_data(kind, params)
 
 
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')

@@ -24,17 +24,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from partybuild.commitments.models import (
-    PUBLIC_STATES,
-    Commitment,
-    CommitmentBatch,
-    CommitmentEvent,
     CommitmentState,
-    FulfilmentRecord,
-    PublicRating,
-    RatingLevel,
 )
 from partybuild.commitments.rates import RateSummary
-from partybuild.core.settings import setting
 from partybuild.core.timeutil import to_local
 from partybuild.extensions import db
 from partybuild.greetings.models import Greeting
@@ -341,156 +333,32 @@ class CommitmentFigures:
         return self.by_state.get(CommitmentState.evaluated, 0)
 
 
-def _commitment_scope(branch_ids: Iterable[int] | None, period: Period) -> sa.Select:
-    """The ledger's rows: batches whose span overlaps the period (as ``ledger_query``)."""
-    return (
-        sa.select(Commitment.id)
-        .join(CommitmentBatch, Commitment.batch_id == CommitmentBatch.id)
-        .where(
-            CommitmentBatch.evaluation_end >= period.start,
-            CommitmentBatch.commit_start <= period.end,
-            *_branch_filter(Commitment.branch_id, branch_ids),
-        )
-    )
-
-
-def commitment_state_at(
-    c: sa.Row, event_state: str | None, first_record_on: date | None, when: AsOf
-) -> CommitmentState | None:
-    """The state at the cutoff: the timeline's last transition before it when there is
-    one, else the dated columns the services set. None: not yet submitted."""
-    cut = when.cutoff
-    if event_state is not None:
-        return CommitmentState(event_state)
-    if c.closed_at is not None and c.closed_at < cut:
-        return CommitmentState.not_fulfilled
-    if c.evaluated_at is not None and c.evaluated_at < cut:
-        return CommitmentState.evaluated
-    if c.evaluation_requested_at is not None and c.evaluation_requested_at < cut:
-        return CommitmentState.awaiting_evaluation
-    if c.published_at is not None and c.published_at < cut:
-        if first_record_on is not None and first_record_on <= when.day:
-            return CommitmentState.in_progress
-        if CommitmentState(c.state) == CommitmentState.in_progress and first_record_on is None:
-            return CommitmentState.in_progress  # kept without a dated record
-        return CommitmentState.published
-    if c.submitted_at is not None and c.submitted_at < cut:
-        return CommitmentState.submitted
-    return None
-
-
 def commitment_period_figures(
     branch_ids: Iterable[int] | None, period: Period, today: date | None = None
 ) -> CommitmentFigures:
-    """Commitments made, published, fulfilled, evaluated, grades, overdue, and the public
-    participation and satisfaction rates, as of the period's end (see module doc).
+    """The commitment ledger's own figures (``reports.commitment_figures``, as of the
+    period's end), in the shape the work report reads: one computation, so the report's
+    figures are the ledger's for the same period."""
+    from partybuild.reports.commitment_figures import commitment_period_figures as ledger
 
-    Rates follow ``commitments.rates``: commitments on the public board at the cutoff
-    count; 参评率 counts those with at least PARTICIPATION_MIN_RATINGS ratings given by
-    the as-of day, 满意率 = (满意 + 基本满意) / ratings given by then."""
-    when = _as_of(period, today)
-    cut = when.cutoff
-    scope = _commitment_scope(branch_ids, period).scalar_subquery()
-    last_event = (
-        sa.select(
-            CommitmentEvent.commitment_id.label("cid"),
-            sa.func.max(CommitmentEvent.id).label("eid"),
-        )
-        .where(
-            CommitmentEvent.commitment_id.in_(scope),
-            CommitmentEvent.to_state.is_not(None),
-            CommitmentEvent.created_at < cut,
-        )
-        .group_by(CommitmentEvent.commitment_id)
-        .subquery()
-    )
-    event_state = (
-        sa.select(last_event.c.cid, CommitmentEvent.to_state)
-        .join(CommitmentEvent, CommitmentEvent.id == last_event.c.eid)
-        .subquery()
-    )
-    first_record = (
-        sa.select(
-            FulfilmentRecord.commitment_id.label("cid"),
-            sa.func.min(FulfilmentRecord.recorded_on).label("first_on"),
-        )
-        .where(FulfilmentRecord.commitment_id.in_(scope))
-        .group_by(FulfilmentRecord.commitment_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(
-            Commitment.id,
-            Commitment.member_id,
-            Commitment.state,
-            Commitment.deadline,
-            Commitment.submitted_at,
-            Commitment.published_at,
-            Commitment.evaluation_requested_at,
-            Commitment.evaluated_at,
-            Commitment.closed_at,
-            Commitment.is_withdrawn,
-            Commitment.withdrawn_at,
-            Commitment.score,
-            Commitment.grade,
-            event_state.c.to_state,
-            first_record.c.first_on,
-        )
-        .outerjoin(event_state, event_state.c.cid == Commitment.id)
-        .outerjoin(first_record, first_record.c.cid == Commitment.id)
-        .where(Commitment.id.in_(scope))
-    ).all()
-
-    ratings: dict[int, dict[str, int]] = defaultdict(lambda: {lv.value: 0 for lv in RatingLevel})
-    for cid, level, n in db.session.execute(
-        sa.select(PublicRating.commitment_id, PublicRating.level, sa.func.count(PublicRating.id))
-        .where(
-            PublicRating.commitment_id.in_(scope),
-            PublicRating.rated_on <= when.day,
-        )
-        .group_by(PublicRating.commitment_id, PublicRating.level)
-    ):
-        ratings[cid][RatingLevel(level).value] = n
-
-    f = CommitmentFigures(
+    g = ledger(branch_ids, period, today)
+    return CommitmentFigures(
+        made=g.made,
+        published=g.published,
+        withdrawn=g.withdrawn,
+        members=g.members,
+        by_state=dict(g.by_state),
+        grades=dict(g.grades),
+        avg_score=g.average_score,
+        overdue=g.overdue,
         rates=RateSummary(
-            min_count=setting("PUBLIC_RATING_MIN_COUNT"),
-            participation_min=setting("PARTICIPATION_MIN_RATINGS"),
-        )
+            published=g.published,
+            rated=g.rated,
+            counts=dict(g.ratings),
+            min_count=g.min_count,
+            participation_min=g.participation_min,
+        ),
     )
-    members: set[int] = set()
-    scores: list[float] = []
-    for r in rows:
-        state = commitment_state_at(r, r.to_state, r.first_on, when)
-        if state is None:
-            continue
-        f.made += 1
-        if r.published_at is None or r.published_at >= cut:
-            continue
-        if r.is_withdrawn and r.withdrawn_at is not None and r.withdrawn_at < cut:
-            f.withdrawn += 1
-            continue
-        f.published += 1
-        f.by_state[state] = f.by_state.get(state, 0) + 1
-        members.add(r.member_id)
-        if state == CommitmentState.evaluated:
-            if r.score is not None:
-                scores.append(float(r.score))
-            if r.grade:
-                f.grades[r.grade] = f.grades.get(r.grade, 0) + 1
-        if state in OVERDUE_STATES and r.deadline < when.day:
-            f.overdue += 1
-        if state in PUBLIC_STATES:
-            f.rates.published += 1
-            counts = ratings.get(r.id)
-            if counts:
-                if sum(counts.values()) >= f.rates.participation_min:
-                    f.rates.rated += 1
-                for level, n in counts.items():
-                    f.rates.counts[level] += n
-    f.members = len(members)
-    f.avg_score = sum(scores) / len(scores) if scores else None
-    return f
 
 
 # --------------------------------------------------------------------------- integrity

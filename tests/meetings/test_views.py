@@ -2,7 +2,7 @@
 xlsx import, the Word documents and constant query counts."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -317,3 +317,61 @@ def test_planning_a_committee_meeting_without_committee_says_why(client, auth, w
     assert resp.status_code == 400
     assert "尚未设置支部委员会成员，不能安排支委会" in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
+
+
+def test_libreoffice_keeps_the_last_tasks_and_the_minutes_with_the_sign_off(world, tmp_path):
+    """Issue 14: rendered by LibreOffice, the last page of the task list holds the last
+    task besides the sign-off; the minutes end with the signature lines on the page of
+    their last paragraph, dated on the meeting's day."""
+    from partybuild.core.timeutil import cn_date, local_today, to_local
+    from tests.reports.lo_render import assert_last_page_holds_body, build_docx, render_pages
+
+    files, last = [], {}
+    period = str(world.today.year)
+    for n in range(1, 15):
+        world.task(title=f"重点任务第{n:02d}项", deadline=date(world.today.year, 12, 31))
+        if n >= 6:
+            f = build_docx("tasks", {"branch": "A", "period": period}, tmp_path / f"t{n}.docx")
+            files.append(f)
+            last[f] = f"重点任务第{n:02d}项"
+    m = world.approved(title="第四季度支部委员会")
+    minutes = build_docx("minutes", {"meeting": str(m.id)}, tmp_path / "minutes.docx")
+    pages = render_pages([*files, minutes], tmp_path)
+    for f in files:
+        assert_last_page_holds_body(pages[f], last[f], cn_date(local_today()))
+        assert "支部书记（签字）" in "".join(pages[f][-1].split())
+    day = cn_date(to_local(m.starts_at).date())
+    assert_last_page_holds_body(pages[minutes], "审定版本数字指纹", day)
+    assert "记录人（签名）" in "".join(pages[minutes][-1].split())
+
+
+def test_task_list_is_as_of_the_period_end(world, tmp_path):
+    """Issue 14: a task completed on 10 October is still 进行中 and 逾期 in the Q3 list,
+    with the progress dated up to 30 September; in October it is 已完成."""
+    from datetime import UTC, datetime
+
+    from partybuild.meetings.models import TaskProgress, TaskState
+    from tests.reports.lo_render import build_docx
+
+    t = world.task(title="跨季度完成的任务", deadline=date(2026, 9, 15))
+    t.original_deadline = date(2026, 9, 15)
+    t.created_at = datetime(2026, 8, 1, tzinfo=UTC)
+    t.state, t.completed_on, t.days_late = TaskState.done, date(2026, 10, 10), 25
+    for on, text in ((date(2026, 9, 10), "九月进展"), (date(2026, 10, 8), "十月进展")):
+        db.session.add(TaskProgress(task_id=t.id, recorded_on=on, text=text))
+    late = world.task(title="八月前已完成的任务", deadline=date(2026, 6, 30))
+    late.created_at = datetime(2026, 3, 1, tzinfo=UTC)
+    late.state, late.completed_on = TaskState.done, date(2026, 6, 20)
+    db.session.commit()
+
+    q3 = open_docx(build_docx("tasks", {"branch": "A", "period": "2026Q3"}, tmp_path / "q3.docx"))
+    rows = {r[1]: r for r in table_data(q3.tables[-1])}
+    assert set(rows) == {"跨季度完成的任务"}  # the other was done before Q3 began
+    assert rows["跨季度完成的任务"][6:] == ["进行中\n逾期15天", "2026-09-10\n九月进展"]
+    assert "期末已过完成时限仍未完成（逾期）1项" in "\n".join(all_text(q3))
+
+    october = open_docx(
+        build_docx("tasks", {"branch": "A", "period": "2026-10"}, tmp_path / "oct.docx")
+    )
+    rows = {r[1]: r for r in table_data(october.tables[-1])}
+    assert rows["跨季度完成的任务"][6:] == ["已完成\n延迟25天", "2026-10-08\n十月进展"]

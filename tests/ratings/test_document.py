@@ -43,13 +43,31 @@ def test_cli_exports_the_round_results(rw, runner, tmp_path: Path):
         assert m.name not in text
 
 
-def test_empty_period_is_still_a_valid_document(rw, runner, tmp_path: Path):
+def test_empty_period_is_refused(rw, runner, tmp_path: Path):
+    """Issue 14: a period without rounds is refused (non-zero exit), not a header-only
+    document with a signature."""
     output = tmp_path / "empty.docx"
     result = runner.invoke(
         args=["reports", "export", "ratings", "--branch", "A", "--period", "2001",
               "--output", str(output)]
     )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    document = open_docx(output)
-    assert_official_layout(document)
-    assert any("没有结束的党员示范岗测评" in t for t in all_text(document))
+    assert result.exit_code != 0
+    assert "本期无数据" in result.output and "Traceback" not in result.output
+    assert not output.exists()
+
+
+def test_libreoffice_keeps_the_last_posts_with_the_sign_off(rw, tmp_path: Path):
+    """Issue 14: rendered by LibreOffice, the results end with the last rows of the
+    table (or the notes under it) on the page of the sign-off."""
+    from partybuild.core.timeutil import cn_date, local_today
+    from tests.reports.lo_render import assert_last_page_holds_body, build_docx, render_pages
+
+    rnd = rw.round()
+    service.close_round(rnd, rw.secretary)
+    db.session.commit()
+    f = build_docx(
+        "ratings", {"branch": "A", "period": str(rnd.closes_on.year)}, tmp_path / "r.docx"
+    )
+    pages = render_pages([f], tmp_path)
+    assert_last_page_holds_body(pages[f], "说明", cn_date(local_today()))
+    assert "支部书记（签字）" in "".join(pages[f][-1].split())

@@ -17,7 +17,9 @@ from partybuild.commitments.models import (
     FulfilmentRecord,
     PublicRating,
     RatingLevel,
+    RecordEvidence,
 )
+from partybuild.core.storage import StoredFile
 from partybuild.extensions import db
 
 S = CommitmentState
@@ -71,12 +73,25 @@ def add_commitment(
     return c
 
 
-def add_record(c: Commitment, on: date, text: str, progress: int) -> None:
-    db.session.add(
-        FulfilmentRecord(commitment_id=c.id, recorded_on=on, text=text, progress=progress)
-    )
+def add_record(
+    c: Commitment, on: date, text: str, progress: int, *, evidence: int = 0
+) -> FulfilmentRecord:
+    """A record dated ``on``, with ``evidence`` files (stored-file rows, no bytes)."""
+    record = FulfilmentRecord(commitment_id=c.id, recorded_on=on, text=text, progress=progress)
+    db.session.add(record)
+    db.session.flush()
+    for _ in range(evidence):
+        n = next(_hashes)
+        file = StoredFile(
+            token=f"t{n:063d}", domain="commitments", original_name=f"佐证{n}.pdf",
+            extension="pdf", content_type="application/pdf", size=1, sha256="0" * 64,
+        )  # fmt: skip
+        db.session.add(file)
+        db.session.flush()
+        db.session.add(RecordEvidence(record_id=record.id, file_id=file.id))
     c.record_count += 1
     c.last_record_on = max(c.last_record_on or on, on)
+    return record
 
 
 def add_ratings(c: Commitment, *levels: RatingLevel) -> None:
@@ -140,8 +155,8 @@ def ledger(org: Any, make_member: Callable, make_user: Callable) -> SimpleNamesp
         batch_a, a1, S.in_progress, submitted=date(2026, 6, 15), deadline=date(2026, 9, 30),
         progress=60, evidence=2, content="每月接待群众来访不少于20批次",
     )  # fmt: skip
-    add_record(c1, date(2026, 7, 1), "第一次接访记录", 30)
-    add_record(c1, date(2026, 9, 1), "第二次接访记录：化解积案3件", 60)
+    add_record(c1, date(2026, 7, 1), "第一次接访记录", 30, evidence=1)
+    add_record(c1, date(2026, 9, 1), "第二次接访记录：化解积案3件", 60, evidence=1)
     add_ratings(c1, RatingLevel.satisfied, RatingLevel.satisfied, RatingLevel.satisfied,
                 RatingLevel.basic)  # fmt: skip
     c2 = add_commitment(

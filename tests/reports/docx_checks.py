@@ -43,6 +43,14 @@ def open_docx(source: bytes | Path | str) -> Any:
 def all_text(document: Any) -> list[str]:
     texts = [p.text for p in document.paragraphs]
     texts += [c.text for t in document.tables for r in t.rows for c in r.cells]
+    texts += [
+        c.text
+        for t in document.tables
+        if (cell := sign_off_cell(t)) is not None
+        for n in cell.tables
+        for r in n.rows
+        for c in r.cells
+    ]
     for section in document.sections:
         for part in (section.footer, section.even_page_footer, section.header):
             texts += [p.text for p in part.paragraphs]
@@ -98,9 +106,42 @@ def assert_official_layout(document: Any) -> None:
         assert not PLACEHOLDER.search(text), text
 
 
+def sign_off_cell(table: Any) -> Any | None:
+    """The sign-off row's single spanning cell (``OfficialDocument.sign_off`` after a
+    table), or None when the table does not end with one."""
+    last = table.rows[-1]._tr
+    cells = last.findall(qn("w:tc"))
+    if len(cells) != 1 or cells[0].find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}") is None:
+        return None
+    return docx.table._Cell(cells[0], table)
+
+
 def table_data(table: Any) -> list[list[str]]:
-    """Cell texts of the data rows (header skipped)."""
-    return [[c.text for c in row.cells] for row in table.rows[1:]]
+    """Cell texts of the data rows (header skipped), including the last rows that the
+    sign-off row holds in its nested table."""
+    rows = [[c.text for c in row.cells] for row in table.rows[1:]]
+    cell = sign_off_cell(table)
+    if cell is None:
+        return rows
+    return rows[:-1] + [[c.text for c in r.cells] for t in cell.tables for r in t.rows]
+
+
+def sign_off_texts(document: Any) -> list[str]:
+    """The paragraphs of the document's sign-off block, wherever it sits (in the last
+    table's last row, or after the body)."""
+    if document.tables:
+        cell = sign_off_cell(document.tables[-1])
+        if cell is not None:
+            return [p.text for p in cell.paragraphs]
+    return [p.text for p in document.paragraphs]
+
+
+def sign_off_paragraphs(document: Any) -> list[Any]:
+    if document.tables:
+        cell = sign_off_cell(document.tables[-1])
+        if cell is not None:
+            return list(cell.paragraphs)
+    return list(document.paragraphs)
 
 
 def header(table: Any) -> list[str]:

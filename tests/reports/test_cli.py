@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,8 +24,8 @@ def run(runner, *args: str):  # noqa: ANN001, ANN201
 @pytest.mark.parametrize(
     ("args", "rows", "title"),
     [
-        (["commitments", "--branch", "A", "--period", "2026Q3"], 6, "第一党支部2026年第三季度党员承诺践诺台账"),
-        (["commitments", "--branch", "all", "--period", "2026Q3"], 7, "测试局机关党委2026年第三季度党员承诺践诺台账"),
+        (["commitments", "--branch", "A", "--period", "2026Q3"], 5, "第一党支部2026年第三季度党员承诺践诺台账"),
+        (["commitments", "--branch", "all", "--period", "2026Q3"], 6, "测试局机关党委2026年第三季度党员承诺践诺台账"),
         (["roster", "--branch", "B"], 1, "第二党支部党员名册"),
         (["roster", "--branch", "A", "--period", "2026"], 2, "第一党支部党员名册"),
     ],
@@ -61,13 +63,14 @@ def test_letter_takes_a_member(ledger: SimpleNamespace, runner, tmp_path: Path) 
     assert len(table_data(document.tables[0])) == 1
     assert "党员承诺书（李践诺）：1 行" in result.output
 
-    # With --batch: the 2026 batch (c3, c5, c8 published, c4 submitted).
+    # With --batch: the 2026 batch: c3, c5, c8 published; c4, only submitted, is not
+    # in the letter (it says the commitments were made public).
     result = run(
         runner, "letter", "--member", str(ledger.a2.id), "--batch", str(ledger.batch_a.id),
         "--output", str(output),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert len(table_data(open_docx(output).tables[0])) == 4
+    assert len(table_data(open_docx(output).tables[0])) == 3
 
 
 @pytest.mark.parametrize(
@@ -121,3 +124,107 @@ def test_kinds_lists_every_registered_document(app, runner) -> None:
         ("ratings", "党员示范岗测评结果"),
     ):
         assert key in result.output and label in result.output
+
+
+# ------------------------------------------------------------------ issue 14
+
+
+def no_exports() -> bool:
+    db.session.rollback()
+    return db.session.scalar(sa.select(sa.func.count(Export.id))) == 0
+
+
+def test_branch_codes_are_case_insensitive(ledger: SimpleNamespace, runner, tmp_path: Path) -> None:
+    output = tmp_path / "台账.docx"
+    result = run(
+        runner, "commitments", "--branch", "a", "--period", "2026Q3", "--output", str(output)
+    )
+    assert result.exit_code == 0, result.output
+    assert "已导出 第一党支部2026年第三季度党员承诺践诺台账：5 行" in result.output
+
+
+def test_an_empty_period_exits_non_zero_before_anything_is_recorded(
+    ledger: SimpleNamespace, runner, tmp_path: Path
+) -> None:
+    output = tmp_path / "空.docx"
+    result = run(
+        runner, "commitments", "--branch", "A", "--period", "2030", "--output", str(output)
+    )
+    assert result.exit_code != 0
+    assert "本期无数据" in result.output and "Traceback" not in result.output
+    assert not output.exists() and no_exports()
+    result = run(runner, "roster", "--branch", "A", "--period", "1990", "--output", str(output))
+    assert result.exit_code != 0 and "本期无数据：第一党支部1990年" in result.output
+    assert not output.exists() and no_exports()
+
+
+def unwritable_directory(tmp_path: Path) -> Path:
+    """A directory that exists but cannot be written. Root ignores permission bits, so
+    for root a directory on a read-only file system (/sys)."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        return locked
+    candidate = Path("/sys")
+    try:
+        fd, probe = tempfile.mkstemp(dir=candidate)
+    except OSError:
+        return candidate
+    os.close(fd)
+    os.unlink(probe)
+    pytest.skip("no read-only directory to write into")
+
+
+def test_unwritable_output_is_refused_before_anything_is_recorded(
+    ledger: SimpleNamespace, runner, tmp_path: Path
+) -> None:
+    target = unwritable_directory(tmp_path) / "台账.docx"
+    result = run(
+        runner, "commitments", "--branch", "A", "--period", "2026Q3", "--output", str(target)
+    )
+    assert result.exit_code != 0, result.output
+    assert "目录不可写入" in result.output and "Traceback" not in result.output
+    assert no_exports()
+    # A directory given as the output file.
+    folder = tmp_path / "目录.docx"
+    folder.mkdir()
+    result = run(
+        runner, "commitments", "--branch", "A", "--period", "2026Q3", "--output", str(folder)
+    )
+    assert result.exit_code != 0 and "是一个目录" in result.output
+    assert no_exports()
+
+
+# What each kind does with --branch CODE|all --period P: works where it makes sense,
+# otherwise a clear Chinese refusal and a non-zero exit.
+@pytest.mark.parametrize(
+    ("kind", "branch", "outcome"),
+    [
+        ("commitments", "A", "已导出"),
+        ("commitments", "all", "已导出"),
+        ("risks", "A", "本期无数据"),  # the ledger fixture holds no risk points
+        ("risks", "all", "本期无数据"),
+        ("roster", "A", "已导出"),
+        ("roster", "all", "“党员名册”只能按单个党支部导出"),
+        ("tasks", "A", "本期无数据"),  # nor key tasks
+        ("tasks", "all", "“重点任务责任清单”只能按单个党支部导出"),
+        ("ratings", "A", "本期无数据"),  # nor rating rounds
+        ("ratings", "all", "“党员示范岗测评结果”只能按单个党支部导出"),
+        ("minutes", "A", "“会议记录”需要指定会议"),
+        ("minutes", "all", "“会议记录”需要指定会议"),
+        ("letter", "A", "“党员承诺书”需要指定党员"),
+        ("letter", "all", "“党员承诺书”需要指定党员"),
+    ],
+)
+def test_every_kind_with_branch_and_period(
+    ledger: SimpleNamespace, runner, tmp_path: Path, kind: str, branch: str, outcome: str
+) -> None:
+    output = tmp_path / "out.docx"
+    result = run(runner, kind, "--branch", branch, "--period", "2026Q3", "--output", str(output))
+    assert outcome in result.output, result.output
+    assert "Traceback" not in result.output
+    if outcome == "已导出":
+        assert result.exit_code == 0 and output.exists()
+    else:
+        assert result.exit_code != 0 and not output.exists() and no_exports()

@@ -256,33 +256,49 @@ def test_signature_attachments_and_lines() -> None:
 
 
 def test_signature_keeps_with_the_end_of_the_body() -> None:
-    """No page holding only the signature: the last table row and the blank lines keep
-    with the issuer, which keeps with the date."""
+    """No page holding only the signature. After a table, the sign-off and the last two
+    data rows share one unsplittable last row (LibreOffice ignores keep-with-next on
+    rows); after paragraphs, keep-with-next chains the block to the text before it."""
     doc = OfficialDocument("党员名册", issuer=ISSUER, landscape=True)
-    doc.table([("序号", 20), ("姓名", 40)], [(1, "张三"), (2, "李四")], landscape_section=True)
-    doc.signature(None, date(2026, 11, 26))
+    rows = [(i, f"党员{i}") for i in range(1, 6)]
+    doc.table([("序号", 20), ("姓名", 40)], rows, landscape_section=True)
+    doc.sign_off(date(2026, 11, 26), signers=("填报人", "审核人"), seal=True, notes=["说明：无。"])
     document = reopen(doc)
-    last_row, first_row = document.tables[0].rows[-1], document.tables[0].rows[1]
-    assert all(p.paragraph_format.keep_with_next for c in last_row.cells for p in c.paragraphs)
-    assert not any(p.paragraph_format.keep_with_next for c in first_row.cells for p in c.paragraphs)
-    paragraphs = document.paragraphs
-    assert [p.text for p in paragraphs[-4:]] == ["", "", ISSUER, "2026年11月26日"]
-    assert [bool(p.paragraph_format.keep_with_next) for p in paragraphs[-4:]] == [
-        True, True, True, False,
-    ]  # fmt: skip
+    table = document.tables[0]
+    # Header, rows 1-3, then the sign-off row holding rows 4-5.
+    assert [r.cells[0].text for r in table.rows[:4]] == ["序号", "1", "2", "3"]
+    last = table.rows[-1]._tr
+    assert last.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None
+    cell = last.find(qn("w:tc"))
+    assert cell.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}").get(qn("w:val")) == "2"
+    nested = docx.table.Table(cell.find(qn("w:tbl")), table._parent)
+    assert [[c.text for c in r.cells] for r in nested.rows] == [["4", "党员4"], ["5", "党员5"]]
+    texts = [p.text for p in docx.table._Cell(cell, table).paragraphs]
+    assert texts[0] == "说明：无。"
+    assert "填报人：＿＿＿＿＿　　审核人：＿＿＿＿＿" in texts
+    assert texts[-2:] == [f"{ISSUER}（盖章）", "2026年11月26日"]
+    assert not any(p.text for p in document.paragraphs[1:])  # nothing left after the table
 
-    # After a paragraph, that paragraph keeps with the signature instead.
+    # After a paragraph, that paragraph and the block keep with the date.
     doc = OfficialDocument("通知", issuer=ISSUER)
     doc.paragraph("正文。")
     doc.signature(None, date(2026, 11, 26))
-    assert reopen(doc).paragraphs[-5].paragraph_format.keep_with_next
+    paragraphs = reopen(doc).paragraphs
+    assert [p.text for p in paragraphs[-5:]] == ["正文。", "", "", ISSUER, "2026年11月26日"]
+    assert [bool(p.paragraph_format.keep_with_next) for p in paragraphs[-5:]] == [
+        True, True, True, True, False,
+    ]  # fmt: skip
 
-    # A landscape table in a portrait document: a section break follows, nothing to keep.
-    doc = OfficialDocument("通知", issuer=ISSUER)
-    doc.table([("序号", 20)], [(1,)], landscape_section=True)
-    doc.signature(None, date(2026, 11, 26))
-    cells = reopen(doc).tables[0].rows[-1].cells
-    assert not cells[0].paragraphs[0].paragraph_format.keep_with_next
+
+def test_table_cells_keep_text_off_the_bottom_border() -> None:
+    """Issue 14: the last text line in a cell touched the row's bottom border."""
+    doc = OfficialDocument("台账", issuer=ISSUER)
+    doc.table([("序号", 20)], [(1,)], font_size_pt=9)
+    document = reopen(doc)
+    for name in ("表格文字", "表格表头", "表格文字 9pt", "表格表头 9pt"):
+        fmt = document.styles[name].paragraph_format
+        assert fmt.space_after.pt >= 2, name  # about 0.9 mm under the last line
+        assert fmt.space_before.pt >= 1, name
 
 
 def test_page_break_sets_page_break_before() -> None:

@@ -14,7 +14,16 @@ from partybuild.org.models import Member
 from partybuild.reports import service
 from partybuild.reports.document import cn_date
 from partybuild.reports.models import Export, ExportStatus
-from tests.reports.docx_checks import assert_official_layout, header, open_docx, table_data
+from partybuild.reports.periods import PERIOD_RULE
+from tests.reports.docx_checks import (
+    assert_official_layout,
+    header,
+    open_docx,
+    sign_off_cell,
+    sign_off_paragraphs,
+    sign_off_texts,
+    table_data,
+)
 
 
 def export(kind: str, user: Any, **data: Any) -> tuple[Export, Any]:
@@ -27,27 +36,34 @@ def export(kind: str, user: Any, **data: Any) -> tuple[Export, Any]:
 
 
 def paragraphs(document: Any) -> str:
-    return "\n".join(p.text for p in document.paragraphs)
+    """Body paragraphs, and the sign-off block where it sits in the last table."""
+    texts = [p.text for p in document.paragraphs]
+    if document.tables and sign_off_cell(document.tables[-1]) is not None:
+        texts += sign_off_texts(document)
+    return "\n".join(texts)
 
 
 def signature_block(document: Any) -> list[str]:
-    return [p.text for p in document.paragraphs if p.style.name == "公文落款"]
+    return [p.text for p in sign_off_paragraphs(document) if p.style.name == "公文落款"]
 
 
 # ------------------------------------------------------------------ ledger
 
 
+# The period rule: a commitment belongs to a period when it was published by the period's
+# end and not evaluated, closed or withdrawn before it began. c2 (evaluated 15 June) is
+# not in Q3; c7 (withdrawn 1 July) and c8 (evaluated 2 July) are not in August; f1
+# (published 5 October) only from Q4; c4 is only submitted, c6 a draft: never.
 @pytest.mark.parametrize(
     ("branch", "period", "expected"),
     [
-        ("A", "2026Q3", {"c1", "c2", "c3", "c5", "c7", "c8"}),
-        ("A", "2026-08", {"c1", "c2", "c3", "c5", "c7", "c8"}),
-        ("A", "2026Q4", {"c1", "c2", "c3", "c5", "c7", "c8", "f1"}),
+        ("A", "2026Q3", {"c1", "c3", "c5", "c7", "c8"}),
+        ("A", "2026-08", {"c1", "c3", "c5"}),
+        ("A", "2026Q4", {"c1", "c3", "c5", "f1"}),
         ("A", "2026", {"c1", "c2", "c3", "c5", "c7", "c8", "f1"}),
         ("A", "2025", {"e1"}),
-        ("A", "2024", set()),
         ("B", "2026Q3", {"d1"}),
-        ("all", "2026Q3", {"c1", "c2", "c3", "c5", "c7", "c8", "d1"}),
+        ("all", "2026Q3", {"c1", "c3", "c5", "c7", "c8", "d1"}),
     ],
 )
 def test_ledger_rows_match_the_database_for_scope_and_period(
@@ -80,32 +96,41 @@ def test_ledger_columns_summary_and_signature(ledger: SimpleNamespace) -> None:
     by_content = {row[4]: row for row in table_data(table)}
     c1 = by_content[ledger.c["c1"].content]
     assert c1[1:4] == ["张承诺", "接访科·信访接待岗", "工作"]
-    assert c1[6:12] == ["2026-09-30", "践诺中", "60%", "2026-09-01\n第二次接访记录：化解积案3件", "2", "3/1/0"]  # fmt: skip
-    c2 = by_content[ledger.c["c2"].content]
-    assert c2[7] == "已评诺" and c2[12:] == ["96", "好"]
+    # 4 ratings reach the one minimum (PARTICIPATION_MIN_RATINGS = 3): its own 满意率.
+    assert c1[6:12] == ["2026-09-30", "践诺中", "60%", "2026-09-01\n第二次接访记录：化解积案3件", "2", "3/1/0\n满意率100.0%"]  # fmt: skip
+    c8 = by_content[ledger.c["c8"].content]
+    assert c8[7] == "已评诺" and c8[12:] == ["85", "中"]
+    # Past the deadline at the period's end and not finished: 逾期 with the days.
+    assert by_content[ledger.c["c3"].content][7] == "已亮诺\n逾期30天"
+    assert by_content[ledger.c["c5"].content][7] == "践诺中\n逾期92天"
     # Withdrawn commitments stay in the ledger, labelled; drafts never appear.
     assert by_content[ledger.c["c7"].content][7] == "已亮诺（已撤回）"
     assert ledger.c["c6"].content not in by_content
     assert ledger.c["c4"].content not in by_content  # submitted, not yet published
     text = paragraphs(document)
-    # Written from the figures: 5 kept commitments by 2 members; ratings 5/1/1 of 7.
+    # Written from commitment_period_figures: c1, c3, c5, c8 by 2 members; the state
+    # words are the table's; ratings 3/1/1 of c1 and c3.
     assert (
-        "第一党支部2026年第三季度共有2名党员亮诺5项，其中待践诺1项、践诺中2项、已评诺2项；"
+        "第一党支部2026年第三季度共有2名党员作出承诺4项，其中公开亮诺4项；按期末状态，"
+        "已亮诺1项、践诺中2项、已评诺1项；已过完成时限仍未完成（逾期）2项；"
         "另有已撤回的承诺1项，列入台账备查。"
     ) in text
-    assert "评定等次“好”1项、“中”1项，平均得分90.5分；评诺完成率40.0%" in text
-    assert "群众评价共7人次（满意5人次、基本满意1人次、不满意1人次）" in text
-    assert "在5项亮诺承诺中，有1项获得3人次以上评价，群众参评率20.0%，群众满意率85.7%" in text
+    assert "待践诺" not in text
+    assert "已评诺1项，评定等次“中”1项，平均得分85.0分；评诺完成率25.0%" in text
+    assert "群众评价共5人次（满意3人次、基本满意1人次、不满意1人次）" in text
+    assert "在4项亮诺承诺中，有1项获得3人次以上评价，群众参评率25.0%，群众满意率80.0%" in text
+    assert PERIOD_RULE in text
     # The branch signs its own ledger (the higher-level organisation only signs the
-    # all-branch one), dated the Chinese way.
-    assert signature_block(document) == ["第一党支部", cn_date(local_today())]
+    # all-branch one), with sign-off lines and room for the seal, dated the Chinese way.
+    assert "填报人：＿＿＿＿＿　　审核人：＿＿＿＿＿　　支部书记（签字）：＿＿＿＿＿" in text
+    assert signature_block(document) == ["第一党支部（盖章）", cn_date(local_today())]
 
 
 def test_all_branch_ledger_is_signed_by_the_higher_level_organisation(
     ledger: SimpleNamespace,
 ) -> None:
     _, document = export("commitments", ledger.users.reviewer, branch="all", period="2026Q3")
-    assert signature_block(document) == ["测试局机关党委", cn_date(local_today())]
+    assert signature_block(document) == ["测试局机关党委（盖章）", cn_date(local_today())]
 
 
 def test_ledger_rates_are_withheld_below_the_minimum(ledger: SimpleNamespace) -> None:
@@ -113,12 +138,28 @@ def test_ledger_rates_are_withheld_below_the_minimum(ledger: SimpleNamespace) ->
     assert "群众评价0人次，不足5人次，暂不计算参评率和满意率" in paragraphs(document)
 
 
-def test_empty_ledger_is_still_a_valid_document(ledger: SimpleNamespace) -> None:
-    record, document = export("commitments", ledger.users.admin, branch="A", period="2024")
-    assert_official_layout(document)
-    assert record.row_count == 0
-    assert len(document.tables[-1].rows) == 1
-    assert "第一党支部2024年没有已亮诺的党员承诺。" in paragraphs(document)
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("commitments", {"branch": "A", "period": "2030"}),
+        ("commitments", {"branch": "A", "period": "2024"}),
+        ("tasks", {"branch": "A", "period": "2030"}),
+        ("ratings", {"branch": "A", "period": "2030"}),
+        ("risks", {"branch": "A", "period": "2026"}),
+        ("roster", {"branch": "A", "period": "1990"}),
+    ],
+)
+def test_an_empty_scope_or_period_is_refused_before_anything_is_recorded(
+    ledger: SimpleNamespace, kind: str, data: dict
+) -> None:
+    from partybuild.reports.registry import NoData
+
+    with pytest.raises(NoData) as info:
+        service.request_export(kind, data, ledger.users.admin)
+    assert info.value.message.startswith("本期无数据：")
+    assert info.value.code == "no_data"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Export.id))) == 0
 
 
 # ------------------------------------------------------------------ letter
@@ -140,9 +181,11 @@ def test_letter_lists_the_members_commitments(ledger: SimpleNamespace) -> None:
     text = paragraphs(document)
     assert "承诺人：张承诺" in text and "承诺批次：2026年度党员承诺" in text
     assert "作出以下2项承诺" in text
-    assert any(p.text.startswith("承诺人（签名）：＿") for p in document.paragraphs)
-    assert "2026年" in document.paragraphs[-1].text  # the date, no leading zeros
-    assert document.paragraphs[-2].text == "第一党支部"
+    # The member signs, on the batch's date (its 承诺开始, not the export day); the
+    # branch is not placed as 落款 under the member's signature line.
+    assert document.paragraphs[-2].text.startswith("承诺人（签名）：＿")
+    assert document.paragraphs[-1].text == "2026年1月1日" != cn_date(local_today())
+    assert "第一党支部" not in [p.text for p in document.paragraphs[-4:]]
     # Portrait only.
     assert all(s.orientation == 0 for s in document.sections)
 
@@ -155,7 +198,7 @@ def test_letter_for_a_member_without_commitments_is_refused(
     nobody = make_member(branch=ledger.org.a, name="赵无诺")
     with pytest.raises(ValidationFailed) as info:
         service.request_export("letter", {"member": nobody.id}, ledger.users.secretary)
-    assert info.value.errors == {"member": "赵无诺还没有已提交的承诺，暂不能生成承诺书"}
+    assert info.value.errors == {"member": "赵无诺还没有审核通过并公开亮诺的承诺，暂不能生成承诺书"}
 
 
 def test_letter_batch_must_be_the_members_branch(ledger: SimpleNamespace) -> None:
@@ -198,7 +241,7 @@ def test_roster_rows_masked_phones_and_summary(ledger: SimpleNamespace) -> None:
     summary = paragraphs(document)
     assert f"第一党支部共有党员{expected}名" in summary
     assert "预备党员1名" in summary
-    assert signature_block(document) == ["第一党支部", cn_date(local_today())]
+    assert signature_block(document) == ["第一党支部（盖章）", cn_date(local_today())]
 
 
 def test_roster_as_of_period_end_excludes_later_joiners_and_keeps_later_leavers(

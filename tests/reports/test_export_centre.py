@@ -111,9 +111,10 @@ def test_inline_export_download_history_and_audit(client, auth, ledger: SimpleNa
     resp = post_export(client, kind="commitments", branch="A", period="2026Q3")
     assert resp.status_code == 302
     (record,) = exports()
+    # c1, c3, c5, c7, c8: the commitments active in Q3 (see test_documents).
     # A small export downloads at once: back to the centre, which starts the download.
     assert resp.headers["Location"].endswith(f"/reports/?ready={record.id}&kind=commitments")
-    assert record.status == ExportStatus.done and record.row_count == 6
+    assert record.status == ExportStatus.done and record.row_count == 5
     ready = text(client.get(resp.headers["Location"]))
     assert 'data-testid="export-ready"' in ready and "data-auto-download" in ready
     assert f'href="/reports/exports/{record.id}/download" data-auto-download' in ready
@@ -122,7 +123,7 @@ def test_inline_export_download_history_and_audit(client, auth, ledger: SimpleNa
     assert record.params == {"branch": "A", "period": "2026Q3"}
 
     detail = text(client.get(f"/reports/exports/{record.id}"))
-    assert "文档已生成，共 6 行" in detail and record.sha256 in detail
+    assert "文档已生成，共 5 行" in detail and record.sha256 in detail
     # Technical details are folded under 详情; the exporter is named as people call them.
     folded = detail[detail.index('data-testid="export-details"') :]
     assert record.sha256 in folded and user.username in folded
@@ -146,7 +147,7 @@ def test_inline_export_download_history_and_audit(client, auth, ledger: SimpleNa
     assert hashlib.sha256(data).hexdigest() == record.sha256 and len(data) == record.size_bytes
     document = open_docx(data)
     assert_official_layout(document)
-    assert len(table_data(document.tables[-1])) == 6
+    assert len(table_data(document.tables[-1])) == 5
 
     history = text(client.get("/reports/"))
     assert "第一党支部2026年第三季度党员承诺践诺台账" in history
@@ -244,7 +245,7 @@ def test_reviewer_exports_every_branch(client, auth, ledger: SimpleNamespace) ->
     resp = post_export(client, kind="commitments", branch="all", period="2026Q3")
     assert resp.status_code == 302
     (record,) = exports()
-    assert record.branch_id is None and record.row_count == 7
+    assert record.branch_id is None and record.row_count == 6
     document = open_docx(client.get(f"/reports/exports/{record.id}/download").get_data())
     assert document.tables[-1].rows[0].cells[1].text == "党支部"
     branches = {row[1] for row in table_data(document.tables[-1])}
@@ -345,4 +346,14 @@ def test_all_branches_is_offered_only_where_allowed(client, auth, ledger: Simple
     # And the server still refuses it, with the reason under the field.
     resp = post_export(client, kind="roster", branch="all")
     assert resp.status_code == 400 and "只能按单个党支部导出" in text(resp)
+
+
+def test_an_empty_period_says_no_data_before_generating(
+    client, auth, ledger: SimpleNamespace
+) -> None:
+    """Issue 14: the export centre refuses an empty scope or period with “本期无数据”
+    and records nothing (before: a header-only document with a signature)."""
+    auth.login(ledger.users.secretary)
+    resp = post_export(client, kind="commitments", branch="A", period="2024")
+    assert "本期无数据：第一党支部2024年没有可列入“党员承诺践诺台账”的内容" in text(resp)
     assert exports() == []

@@ -49,15 +49,17 @@ def test_ledger_pdf_shows_title_figures_and_rows(ledger: SimpleNamespace, tmp_pa
     _, pages = render("commitments", ledger.users.secretary, tmp_path, branch="A", period="2026Q3")
     first = flat(pages[0])
     assert first.startswith("第一党支部党员承诺践诺台账（2026年第三季度）")
-    assert "共有2名党员亮诺5项" in first
-    assert "群众参评率20.0%，群众满意率85.7%" in first
+    assert "共有2名党员作出承诺4项" in first
+    assert "群众参评率25.0%，群众满意率80.0%" in first
     assert "张承诺" in first  # the table starts on the first page
     everything = flat("".join(pages))
     # Cells wrap, so look for short pieces of them.
-    for content in ("李践诺", "接访记录", "2026-09-30", "3/1/0", "96"):
+    for content in ("李践诺", "接访记录", "2026-09-30", "3/1/0", "85", "逾期30天"):
         assert content in everything, content
     # The branch signs its ledger, with the date written the Chinese way.
-    assert f"第一党支部{cn_date(local_today())}" in flat([p for p in pages if p.strip()][-1])
+    assert f"第一党支部（盖章）{cn_date(local_today())}" in flat(
+        [p for p in pages if p.strip()][-1]
+    )
     assert_page_numbers(pages)
 
 
@@ -71,7 +73,7 @@ def test_all_branch_ledger_pdf_keeps_dates_and_scores_on_one_line(
     """The narrowest ledger (with its 党支部 column): no date or score broken in two."""
     _, pages = render("commitments", ledger.users.reviewer, tmp_path, branch="all", period="2026Q3")
     lines = lines_of(pages)
-    for content in ("2026-09-30", "2026-09-01", "100%", "96"):
+    for content in ("2026-09-30", "2026-09-01", "100%", "85"):
         assert any(content in line for line in lines), content
     assert any("序号" in line and "党支部" in line for line in lines)  # header on one line
     assert_page_numbers(pages)

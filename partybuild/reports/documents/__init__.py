@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from partybuild.core.timeutil import LOCAL_TZ
-from partybuild.reports.registry import Progress
+from partybuild.reports.registry import Progress, ReportParams
 
 T = TypeVar("T")
 
@@ -42,3 +42,10 @@ def rate_text(rate: float | None) -> str:
 def local_midnight_after(day: date) -> datetime:
     """The first instant (tz-aware) of the day after ``day`` in Asia/Shanghai."""
     return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
+
+
+def signers(params: ReportParams) -> tuple[str, ...]:
+    """Sign-off lines of a ledger: who filled it in, who checked it, and the branch
+    secretary (the higher-level organisation's leader for every branch at once)."""
+    head = "支部书记（签字）" if params.branch is not None else "负责人（签字）"
+    return ("填报人", "审核人", head)

@@ -1,4 +1,10 @@
-"""党员承诺书: one member's printable letter for a batch (default: their latest batch)."""
+"""党员承诺书: one member's printable letter for a batch (default: their latest batch).
+
+Only commitments approved and published (公开亮诺) appear: the letter says they were
+made public. It is dated on the batch's date (承诺开始), not on the export day, and
+ends with the member's signature line and that date; the branch is named at the top
+(所在党支部), never as 落款 under the member's signature.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from partybuild.commitments.models import Commitment, CommitmentBatch, CommitmentState
+from partybuild.commitments.models import PUBLIC_STATES, Commitment, CommitmentBatch
 from partybuild.core.permissions import Role
 from partybuild.extensions import db
 from partybuild.org.models import Member, Post
@@ -31,10 +37,11 @@ COLUMNS = [
 
 
 def _in_letter(member: Member) -> list[sa.ColumnElement[bool]]:
-    """Commitments a letter shows: submitted or later, not withdrawn."""
+    """Commitments a letter shows: published (亮诺), not withdrawn."""
     return [
         Commitment.member_id == member.id,
-        Commitment.state != CommitmentState.draft,
+        Commitment.published_at.is_not(None),
+        Commitment.state.in_(PUBLIC_STATES),
         Commitment.is_withdrawn.is_(False),
     ]
 
@@ -66,9 +73,9 @@ def validate(params: ReportParams) -> dict[str, str]:
     if batch is None:
         if params.batch_id is not None:
             return {"batch": f"找不到{member.branch.name}编号为“{params.batch_id}”的承诺批次"}
-        return {"member": f"{member.name}还没有已提交的承诺，暂不能生成承诺书"}
+        return {"member": f"{member.name}还没有审核通过并公开亮诺的承诺，暂不能生成承诺书"}
     if not count_rows(params):
-        return {"member": f"{member.name}在“{batch.title}”中没有已提交的承诺"}
+        return {"member": f"{member.name}在“{batch.title}”中没有审核通过并公开亮诺的承诺"}
     return {}
 
 
@@ -125,9 +132,8 @@ def build(params: ReportParams, progress: Progress) -> BuiltReport:
     )
     rows = doc.table(COLUMNS, tracked(_rows(params, batch), total, progress))
     doc.paragraph("以上承诺，本人将认真践行，按时报告践诺情况；如未能兑现，愿接受组织批评教育。")
-    doc.blank_line()
-    doc.signature_line("承诺人（签名）")
-    doc.signature(member.branch.name, params.today, blank_lines=1)
+    # The member signs, on the batch's date; no 落款 under the signature.
+    doc.sign_off(batch.commit_start, signers=("承诺人（签名）",), issuer="", blank_lines=0)
     return BuiltReport(doc, rows)
 
 

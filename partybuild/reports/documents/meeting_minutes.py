@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from partybuild.core.permissions import Role
-from partybuild.core.timeutil import format_datetime
+from partybuild.core.timeutil import format_datetime, to_local
 from partybuild.extensions import db
 from partybuild.meetings.models import AttendanceStatus, Meeting, MeetingState
 from partybuild.org.models import Branch
@@ -141,9 +141,13 @@ def build(params: ReportParams, progress: Progress) -> BuiltReport:
     names = [a.file.original_name for a in m.attachments if not a.file.is_retired]
     if names:
         doc.attachments(names)
-    doc.signature_line("主持人（签名）")
-    doc.signature_line("记录人（签名）")
-    doc.signature(m.branch.name, params.today, blank_lines=1)
+    # Signed by host and recorder, dated on the meeting's day (not the export day).
+    doc.sign_off(
+        to_local(m.starts_at).date(),
+        signers=("主持人（签名）", "记录人（签名）"),
+        issuer=m.branch.name,
+        blank_lines=1,
+    )
     progress(1, 1)
     return BuiltReport(doc, 1)
 

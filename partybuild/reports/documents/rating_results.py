@@ -20,6 +20,8 @@ from partybuild.extensions import db
 from partybuild.ratings.export import fmt, round_rows
 from partybuild.ratings.models import CriterionSet, RatingRound, RoundPost, RoundState
 from partybuild.reports.document import OfficialDocument
+from partybuild.reports.documents import signers
+from partybuild.reports.periods import PERIOD_RULE, period_heading
 from partybuild.reports.registry import BuiltReport, Progress, ReportKind, ReportParams, register
 
 logger = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ def build(params: ReportParams, progress: Progress) -> BuiltReport:
     total = count_rows(params)
     doc = OfficialDocument(f"{params.scope_name}{LABEL}", issuer=params.issuer, landscape=True)
     if params.period is not None:
-        doc.paragraph(f"（{params.period.label}）", indent=False, align="center")
+        doc.paragraph(period_heading(params.period, params.today), indent=False, align="center")
     if not rounds:
         doc.summary(f"{params.scope_name}在本期间没有结束的党员示范岗测评。")
     written = 0
@@ -111,7 +113,15 @@ def build(params: ReportParams, progress: Progress) -> BuiltReport:
             doc.paragraph("说明：" + "；".join(notes) + "。")
         if flagged:
             doc.paragraph(f"得分低于{revoke_below}分、建议收回牌子的示范岗：{'、'.join(flagged)}。")
-    doc.signature(None, params.today)
+    doc.sign_off(
+        params.today,
+        signers=signers(params),
+        seal=True,
+        notes=[
+            f"说明：{PERIOD_RULE}列入本表的是测评截止日期在本期间内的测评；"
+            "已结束的测评为结束时固定的结果，测评中的为截至日的当前得分。"
+        ],
+    )
     return BuiltReport(doc, written)
 
 

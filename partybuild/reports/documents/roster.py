@@ -13,7 +13,7 @@ from partybuild.core.timeutil import cn_date
 from partybuild.extensions import db
 from partybuild.org.models import Department, Gender, Member, Post, mask_phone
 from partybuild.reports.document import OfficialDocument
-from partybuild.reports.documents import local_midnight_after, percent, tracked
+from partybuild.reports.documents import local_midnight_after, percent, signers, tracked
 from partybuild.reports.registry import BuiltReport, Progress, ReportKind, ReportParams, register
 
 logger = logging.getLogger(__name__)
@@ -119,9 +119,16 @@ def build(params: ReportParams, progress: Progress) -> BuiltReport:
     # Wholly landscape: a portrait summary page and signature page would be mostly empty.
     doc = OfficialDocument(title(params), issuer=params.issuer, landscape=True)
     doc.summary(_summary(params))
-    doc.paragraph("名册先列班子成员，其余按入党时间先后排列；联系电话已做脱敏处理。")
     rows = doc.table(COLUMNS, tracked(_rows(params), total, progress), landscape_section=True)
-    doc.signature(None, params.today)
+    doc.sign_off(
+        params.today,
+        signers=signers(params),
+        seal=True,
+        notes=[
+            f"说明：名册为截至{cn_date(as_of(params))}在册的党员（此后入党、转出的不计入，"
+            "党员状态按当日计）；先列班子成员，其余按入党时间先后排列；联系电话已做脱敏处理。"
+        ],
+    )
     return BuiltReport(doc, rows)
 
 

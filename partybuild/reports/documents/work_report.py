@@ -13,16 +13,14 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
-
 from partybuild.commitments.models import STATE_LABELS, CommitmentState
 from partybuild.core.permissions import Role
 from partybuild.core.settings import setting
-from partybuild.extensions import db
 from partybuild.integrity.models import RiskLevel
 from partybuild.meetings import cadence
 from partybuild.meetings.models import TaskState
 from partybuild.reports import summary_figures as sf
+from partybuild.reports.commitment_figures import count_period_rows
 from partybuild.reports.document import OfficialDocument, cn_date
 from partybuild.reports.documents import rate_text
 from partybuild.reports.registry import BuiltReport, Progress, ReportKind, ReportParams, register
@@ -343,10 +341,15 @@ def lead_text(params: ReportParams, f: ReportFigures) -> str:
 
 
 def count_rows(params: ReportParams) -> int:
-    """The commitments in scope: the heaviest part (decides inline or background)."""
+    """The ledger's commitments (the heaviest part: decides inline or background) plus
+    the meetings held, so a period with meetings but no commitments is not "no data"."""
+    from partybuild.meetings.models import Meeting
+    from partybuild.reports.pack import held_meetings
+
     assert params.period is not None
-    scope = sf._commitment_scope(params.branch_ids, params.period).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(scope)) or 0
+    meetings = held_meetings(params).with_only_columns(sa.func.count(Meeting.id))
+    commitments = count_period_rows(params.branch_ids, params.period, params.today)
+    return commitments + (db.session.scalar(meetings) or 0)
 
 
 def title(params: ReportParams) -> str:

@@ -1,0 +1,500 @@
+"""Commitments as they stood at a period's end: the ledger's rows and the figures
+every report quotes (the ledger's summary, the 党建工作情况报告).
+
+The period rule (``periods.PERIOD_RULE``), for commitments:
+
+* a commitment belongs to a period when it was active during it: submitted (for the
+  figures) or published (for the ledger) by the period's end, and not evaluated,
+  closed or withdrawn before the period began;
+* its state is the state at the period's end, read from its timeline (the last
+  ``CommitmentEvent`` before the cut-off); rows without any timeline fall back to
+  the timestamps on the row;
+* records dated after the period's end, ratings given after it, and evaluations made
+  after it are not counted; a period still running is taken as of today.
+
+``period_rows`` streams the rows in one SELECT (correlated subqueries for the
+as-of-end state, latest record, counts and ratings), so 10,000 rows stay a few
+queries. ``commitment_period_figures`` adds them up into :class:`CommitmentPeriodFigures`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from partybuild.commitments.models import (
+    STATE_LABELS,
+    Commitment,
+    CommitmentBatch,
+    CommitmentEvent,
+    CommitmentState,
+    FulfilmentRecord,
+    PublicRating,
+    RatingLevel,
+    RecordEvidence,
+)
+from partybuild.core.settings import setting
+from partybuild.core.storage import StoredFile
+from partybuild.core.timeutil import local_today
+from partybuild.extensions import db
+from partybuild.org.models import Branch, Department, Member, Post
+from partybuild.reports.periods import Period, as_of, cutoff, start_instant
+
+logger = logging.getLogger(__name__)
+
+S = CommitmentState
+# Finished: nothing more is owed (逾期 never applies to these).
+FINISHED = (S.evaluated, S.not_fulfilled)
+# Past the deadline in one of these states (at the period's end) is 逾期.
+OPEN_STATES = (S.published, S.in_progress, S.awaiting_evaluation)
+OVERDUE_LABEL = "逾期"
+
+
+def participation_min() -> int:
+    """The one minimum-ratings rule of the reports: a commitment with at least this
+    many ratings counts as 参评 and shows its own 满意率."""
+    return setting("PARTICIPATION_MIN_RATINGS")
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    """One commitment as it stood at the period's end."""
+
+    commitment_id: int
+    branch: str
+    batch: str
+    member: str
+    member_id: int
+    post: str
+    category: str
+    content: str
+    target: str
+    deadline: date
+    state: CommitmentState  # at the period's end
+    is_withdrawn: bool  # withdrawn by the period's end
+    is_published: bool  # published by the period's end
+    progress: int
+    latest_record: str
+    latest_record_on: date | None
+    record_count: int
+    evidence_count: int
+    satisfied: int
+    basic: int
+    unsatisfied: int
+    score: float | None
+    grade: str | None
+    days_overdue: int  # 0 unless 逾期 at the as-of day
+
+    @property
+    def ratings(self) -> int:
+        return self.satisfied + self.basic + self.unsatisfied
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_overdue > 0
+
+    @property
+    def is_rated(self) -> bool:
+        """参评: enough ratings (``participation_min``) for its own 满意率."""
+        return self.ratings > 0 and self.ratings >= participation_min()
+
+    @property
+    def satisfaction(self) -> float | None:
+        if not self.is_rated:
+            return None
+        return (self.satisfied + self.basic) / self.ratings
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state] + ("（已撤回）" if self.is_withdrawn else "")
+
+
+@dataclass
+class CommitmentPeriodFigures:
+    """What a period's commitments add up to, as of its end (see the module docstring).
+
+    ``made`` counts commitments submitted by the end and active in the period, withdrawn
+    ones apart; ``published`` those of them published by the end; ``fulfilled`` those
+    declared fulfilled (待评诺) or evaluated; ``by_state`` is keyed by the state at the
+    end. Public rates follow ``commitments.rates``: 参评率 = published commitments
+    with at least ``participation_min`` ratings / published commitments; 满意率 =
+    (满意 + 基本满意) / all ratings, withheld below ``min_count`` ratings in all."""
+
+    as_of: date
+    is_final: bool  # the period has ended: the figures will not change
+    made: int = 0
+    published: int = 0
+    fulfilled: int = 0
+    evaluated: int = 0
+    not_fulfilled: int = 0
+    overdue: int = 0
+    withdrawn: int = 0
+    members: int = 0
+    by_state: dict[CommitmentState, int] = field(default_factory=dict)
+    grades: dict[str, int] = field(default_factory=dict)
+    score_total: float = 0.0
+    scored: int = 0
+    rated: int = 0  # published commitments counted as 参评
+    ratings: dict[str, int] = field(default_factory=lambda: {lv.value: 0 for lv in RatingLevel})
+    min_count: int = 5
+    participation_min: int = 3
+
+    @property
+    def average_score(self) -> float | None:
+        return self.score_total / self.scored if self.scored else None
+
+    @property
+    def rating_count(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def rates_visible(self) -> bool:
+        return self.rating_count > 0 and self.rating_count >= self.min_count
+
+    @property
+    def participation_rate(self) -> float | None:
+        if not self.rates_visible or not self.published:
+            return None
+        return self.rated / self.published
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        if not self.rates_visible:
+            return None
+        return (self.ratings["satisfied"] + self.ratings["basic"]) / self.rating_count
+
+    @property
+    def evaluation_rate(self) -> float | None:
+        return self.evaluated / self.published if self.published else None
+
+    def spread(self) -> list[tuple[str, int]]:
+        return [(lv.label, self.ratings[lv.value]) for lv in RatingLevel]
+
+    def graded(self) -> list[tuple[str, int]]:
+        """(grade, count) in the order of the grade scale."""
+        order = [g for _, g in setting("COMMITMENT_GRADES")]
+        return sorted(
+            self.grades.items(), key=lambda i: order.index(i[0]) if i[0] in order else len(order)
+        )
+
+
+class FigureCounter:
+    """Adds up :class:`PeriodRow` s (all of them, ``published_only=False``) into
+    :class:`CommitmentPeriodFigures`: used by ``commitment_period_figures`` and by the
+    ledger, which counts the rows as they stream into its table (one pass)."""
+
+    def __init__(self, period: Period, today: date) -> None:
+        self.f = new_figures(period, today)
+        self._members: set[int] = set()
+
+    def add(self, row: PeriodRow) -> None:
+        f = self.f
+        if row.state == S.draft:  # returned for revision by the end: not made (yet)
+            return
+        if row.is_withdrawn:
+            # Published then withdrawn: kept in the ledger, labelled (others never were).
+            f.withdrawn += int(row.is_published)
+            return
+        f.made += 1
+        self._members.add(row.member_id)
+        f.by_state[row.state] = f.by_state.get(row.state, 0) + 1
+        if not row.is_published:
+            return
+        f.published += 1
+        if row.state in (S.awaiting_evaluation, S.evaluated):
+            f.fulfilled += 1
+        if row.state == S.evaluated:
+            f.evaluated += 1
+            if row.score is not None:
+                f.score_total += float(row.score)
+                f.scored += 1
+            if row.grade:
+                f.grades[row.grade] = f.grades.get(row.grade, 0) + 1
+        if row.state == S.not_fulfilled:
+            f.not_fulfilled += 1
+        if row.is_overdue:
+            f.overdue += 1
+        if row.is_rated:
+            f.rated += 1
+        f.ratings["satisfied"] += row.satisfied
+        f.ratings["basic"] += row.basic
+        f.ratings["unsatisfied"] += row.unsatisfied
+
+    def done(self) -> CommitmentPeriodFigures:
+        self.f.members = len(self._members)
+        return self.f
+
+
+# --------------------------------------------------------------------------- query
+
+
+def _state_at_end(cut: datetime, end_day: date) -> sa.ColumnElement:
+    """The state at the cut-off: the timeline's last word, else the row's timestamps."""
+    from_timeline = (
+        sa.select(CommitmentEvent.to_state)
+        .where(
+            CommitmentEvent.commitment_id == Commitment.id,
+            CommitmentEvent.to_state.is_not(None),
+            CommitmentEvent.created_at < cut,
+        )
+        .order_by(CommitmentEvent.created_at.desc(), CommitmentEvent.id.desc())
+        .limit(1)
+        .correlate(Commitment)
+        .scalar_subquery()
+    )
+    has_timeline = (
+        sa.select(CommitmentEvent.id)
+        .where(CommitmentEvent.commitment_id == Commitment.id)
+        .correlate(Commitment)
+        .exists()
+    )
+    recorded = (
+        sa.select(FulfilmentRecord.id)
+        .where(
+            FulfilmentRecord.commitment_id == Commitment.id,
+            FulfilmentRecord.recorded_on <= end_day,
+        )
+        .correlate(Commitment)
+        .exists()
+    )
+    kept = (S.in_progress, S.awaiting_evaluation, S.evaluated, S.not_fulfilled)
+    from_columns = sa.case(
+        (
+            sa.and_(Commitment.state == S.evaluated, Commitment.evaluated_at < cut),
+            S.evaluated.value,
+        ),
+        (
+            sa.and_(Commitment.state == S.not_fulfilled, Commitment.closed_at < cut),
+            S.not_fulfilled.value,
+        ),
+        (
+            sa.and_(
+                Commitment.state.in_([S.awaiting_evaluation, S.evaluated]),
+                Commitment.evaluation_requested_at < cut,
+            ),
+            S.awaiting_evaluation.value,
+        ),
+        (
+            sa.and_(
+                Commitment.state.in_(kept),
+                sa.or_(recorded, Commitment.record_count == 0),
+                Commitment.published_at < cut,
+            ),
+            S.in_progress.value,
+        ),
+        (Commitment.published_at < cut, S.published.value),
+        (Commitment.submitted_at < cut, S.submitted.value),
+        else_=S.draft.value,
+    )
+    return sa.case(
+        (has_timeline, sa.func.coalesce(from_timeline, S.draft.value)), else_=from_columns
+    )
+
+
+def _active(period: Period, cut: datetime, *, published_only: bool) -> list[sa.ColumnElement[bool]]:
+    begin = start_instant(period)
+    # Published implies submitted; a row published without a submission time (entered
+    # before that column, or by proxy) still counts as made when it was published.
+    made_by = (
+        Commitment.published_at
+        if published_only
+        else sa.func.coalesce(Commitment.submitted_at, Commitment.published_at)
+    )
+    return [
+        made_by.is_not(None),
+        made_by < cut,
+        # Not finished or withdrawn before the period began.
+        sa.or_(Commitment.withdrawn_at.is_(None), Commitment.withdrawn_at >= begin),
+        sa.or_(
+            Commitment.state != S.evaluated,
+            Commitment.evaluated_at.is_(None),
+            Commitment.evaluated_at >= begin,
+        ),
+        sa.or_(
+            Commitment.state != S.not_fulfilled,
+            Commitment.closed_at.is_(None),
+            Commitment.closed_at >= begin,
+        ),
+    ]
+
+
+def period_query(
+    branch_ids: Iterable[int] | None,
+    period: Period,
+    today: date | None = None,
+    *,
+    published_only: bool = True,
+) -> sa.Select:
+    """One SELECT of the commitments active in ``period``, with their as-of-end figures."""
+    today = today or local_today()
+    cut = cutoff(period, today)
+    end_day = as_of(period, today)
+    rec = FulfilmentRecord
+    records = sa.and_(rec.commitment_id == Commitment.id, rec.recorded_on <= end_day)
+    latest = (
+        sa.select(rec.text, rec.recorded_on, rec.progress)
+        .where(records)
+        .order_by(rec.recorded_on.desc(), rec.id.desc())
+        .limit(1)
+        .correlate(Commitment)
+    )
+    record_count = (
+        sa.select(sa.func.count(rec.id)).where(records).correlate(Commitment).scalar_subquery()
+    )
+    evidence_count = (
+        sa.select(sa.func.count(RecordEvidence.id))
+        .join(rec, RecordEvidence.record_id == rec.id)
+        .join(StoredFile, RecordEvidence.file_id == StoredFile.id)
+        .where(records, sa.or_(StoredFile.retired_at.is_(None), StoredFile.retired_at >= cut))
+        .correlate(Commitment)
+        .scalar_subquery()
+    )
+    levels = {
+        lv: sa.func.sum(sa.case((PublicRating.level == lv, 1), else_=0)).label(lv.value)
+        for lv in RatingLevel
+    }
+    ratings = (
+        sa.select(PublicRating.commitment_id.label("cid"), *levels.values())
+        .where(PublicRating.rated_on <= end_day)
+        .group_by(PublicRating.commitment_id)
+        .subquery()
+    )
+    state = _state_at_end(cut, end_day).label("state_at_end")
+    stmt = (
+        sa.select(
+            Commitment.id,
+            Branch.name.label("branch"),
+            CommitmentBatch.title.label("batch"),
+            Member.name.label("member"),
+            Member.is_leader,
+            Member.title.label("member_title"),
+            Department.name.label("department"),
+            Post.name.label("post"),
+            Commitment.category,
+            Commitment.content,
+            Commitment.target,
+            Commitment.deadline,
+            state,
+            sa.and_(Commitment.is_withdrawn, Commitment.withdrawn_at < cut).label("withdrawn"),
+            sa.and_(Commitment.published_at.is_not(None), Commitment.published_at < cut).label(
+                "published"
+            ),
+            latest.with_only_columns(rec.text).scalar_subquery().label("latest"),
+            latest.with_only_columns(rec.recorded_on).scalar_subquery().label("latest_on"),
+            latest.with_only_columns(rec.progress).scalar_subquery().label("latest_progress"),
+            Commitment.progress,
+            Commitment.record_count.label("all_records"),
+            record_count.label("records"),
+            evidence_count.label("evidence"),
+            *(sa.func.coalesce(ratings.c[lv.value], 0).label(lv.value) for lv in RatingLevel),
+            Commitment.score,
+            Commitment.grade,
+            Commitment.member_id,
+        )
+        .select_from(Commitment)
+        .join(Branch, Commitment.branch_id == Branch.id)
+        .join(CommitmentBatch, Commitment.batch_id == CommitmentBatch.id)
+        .join(Member, Commitment.member_id == Member.id)
+        .outerjoin(Department, Member.department_id == Department.id)
+        .outerjoin(Post, Member.post_id == Post.id)
+        .outerjoin(ratings, ratings.c.cid == Commitment.id)
+        .where(*_active(period, cut, published_only=published_only))
+        .order_by(
+            Branch.code, CommitmentBatch.id, Member.is_leader.desc(), Member.name, Commitment.id
+        )
+    )
+    if branch_ids is not None:
+        stmt = stmt.where(Commitment.branch_id.in_(list(branch_ids)))
+    return stmt
+
+
+def count_period_rows(branch_ids: Iterable[int] | None, period: Period, today: date) -> int:
+    """The ledger's row count (published by the end, active in the period): one query."""
+    cut = cutoff(period, today)
+    stmt = sa.select(sa.func.count(Commitment.id)).where(*_active(period, cut, published_only=True))
+    if branch_ids is not None:
+        stmt = stmt.where(Commitment.branch_id.in_(list(branch_ids)))
+    return db.session.scalar(stmt) or 0
+
+
+def period_rows(
+    branch_ids: Iterable[int] | None,
+    period: Period,
+    today: date | None = None,
+    *,
+    published_only: bool = True,
+) -> Iterator[PeriodRow]:
+    """The commitments active in ``period`` as they stood at its end, streamed."""
+    today = today or local_today()
+    end_day = as_of(period, today)
+    stmt = period_query(branch_ids, period, today, published_only=published_only)
+    for r in db.session.execute(stmt.execution_options(yield_per=500)):
+        state = CommitmentState(r.state_at_end)
+        withdrawn = bool(r.withdrawn)
+        if r.is_leader:
+            post = r.member_title or "局领导"
+        else:
+            post = "·".join(x for x in (r.department, r.post) if x)
+        if r.latest_progress is not None:
+            progress = r.latest_progress
+        else:
+            # No record by the end: 0, unless the row never had records at all.
+            progress = r.progress if not r.all_records else 0
+        evaluated = state == S.evaluated
+        late = (end_day - r.deadline).days
+        yield PeriodRow(
+            commitment_id=r.id,
+            branch=r.branch,
+            batch=r.batch,
+            member=r.member,
+            member_id=r.member_id,
+            post=post,
+            category=r.category,
+            content=r.content,
+            target=r.target,
+            deadline=r.deadline,
+            state=state,
+            is_withdrawn=withdrawn,
+            is_published=bool(r.published),
+            progress=progress,
+            latest_record=r.latest or "",
+            latest_record_on=r.latest_on,
+            record_count=r.records or 0,
+            evidence_count=r.evidence or 0,
+            satisfied=r.satisfied,
+            basic=r.basic,
+            unsatisfied=r.unsatisfied,
+            score=r.score if evaluated else None,
+            grade=r.grade if evaluated else None,
+            days_overdue=late if late > 0 and not withdrawn and state in OPEN_STATES else 0,
+        )
+
+
+def new_figures(period: Period, today: date) -> CommitmentPeriodFigures:
+    return CommitmentPeriodFigures(
+        as_of=as_of(period, today),
+        is_final=period.end < today,
+        min_count=setting("PUBLIC_RATING_MIN_COUNT"),
+        participation_min=participation_min(),
+    )
+
+
+def figures_of(rows: Iterable[PeriodRow], period: Period, today: date) -> CommitmentPeriodFigures:
+    """Add up rows already read (``period_rows(..., published_only=False)``)."""
+    counter = FigureCounter(period, today)
+    for row in rows:
+        counter.add(row)
+    return counter.done()
+
+
+def commitment_period_figures(
+    branch_ids: Iterable[int] | None, period: Period, today: date | None = None
+) -> CommitmentPeriodFigures:
+    """The commitment figures of ``branch_ids`` (None: every branch) for ``period``, as
+    of its end (or today while it runs). The ledger's summary is written from this."""
+    today = today or local_today()
+    return figures_of(period_rows(branch_ids, period, today, published_only=False), period, today)
