@@ -88,6 +88,7 @@ class PeriodRow:
     score: float | None
     grade: str | None
     days_overdue: int  # 0 unless 逾期 at the as-of day
+    entered_by: str = ""  # 代填: who entered it for the member ("" when the member did)
 
     @property
     def ratings(self) -> int:
@@ -394,6 +395,7 @@ def period_query(
             Commitment.score,
             Commitment.grade,
             Commitment.member_id,
+            Commitment.entered_by_name,
         )
         .select_from(Commitment)
         .join(Branch, Commitment.branch_id == Branch.id)
@@ -471,6 +473,7 @@ def period_rows(
             score=r.score if evaluated else None,
             grade=r.grade if evaluated else None,
             days_overdue=late if late > 0 and not withdrawn and state in OPEN_STATES else 0,
+            entered_by=r.entered_by_name or "",
         )
 
 

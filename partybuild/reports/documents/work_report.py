@@ -343,6 +343,9 @@ def lead_text(params: ReportParams, f: ReportFigures) -> str:
 def count_rows(params: ReportParams) -> int:
     """The ledger's commitments (the heaviest part: decides inline or background) plus
     the meetings held, so a period with meetings but no commitments is not "no data"."""
+    import sqlalchemy as sa
+
+    from partybuild.extensions import db
     from partybuild.meetings.models import Meeting
     from partybuild.reports.pack import held_meetings
 
