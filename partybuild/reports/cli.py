@@ -54,8 +54,6 @@ def check_output(output: Path) -> None:
     directory, a missing or unwritable directory, an unwritable file. The directory is
     probed by creating a scratch file (permission bits alone do not say, e.g. for root
     on a read-only file system)."""
-    if output.suffix.lower() != ".docx":
-        raise click.BadParameter("输出文件应以 .docx 结尾", param_hint="--output")
     if output.is_dir():
         raise click.BadParameter(f"{output} 是一个目录，请给出文件名", param_hint="--output")
     parent = output.parent
@@ -97,6 +95,7 @@ def export_command(
     from partybuild.reports import service
     from partybuild.reports.models import ExportStatus
 
+    check_output(output)
     suffix = _suffix_of(kind)
     # A Word document may be written as PDF too (LibreOffice, in this process).
     as_pdf = suffix == ".docx" and output.suffix.lower() == ".pdf"
@@ -108,7 +107,6 @@ def export_command(
 
         if not pdf.available():
             raise click.UsageError(pdf.NOT_INSTALLED)
-    check_output(output)
 
     data = {"branch": branch, "period": period, "member": member, "batch": batch}
     if meeting is not None:
