@@ -3,6 +3,7 @@
 import enum
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -169,7 +170,43 @@ def after_commit(fn: Callable[[], object]) -> None:
 
 
 def init_app(app: Any) -> None:
-    """Nothing per-app yet: the SQLite pragmas above apply to every connection."""
+    """Per-app engine hooks (the SQLite pragmas above apply to every connection)."""
+    from partybuild.extensions import db
+
+    with app.app_context():
+        ping_when_idle(db.engine, float(app.config.get("DB_PING_IDLE_SECONDS", 10)))
+
+
+_IDLE_SINCE = "pb_idle_since"
+
+
+def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Check a pooled connection on checkout only if it sat idle ``idle_seconds`` or more.
+
+    ``pool_pre_ping`` costs a round trip on every checkout, i.e. on every request; a
+    connection a busy worker handed back a moment ago is as good as it was then. An
+    idle one (where a server restart or an idle timeout bites) is pinged, and a dead
+    one replaced before the request uses it. A connection that dies while in steady
+    use fails that one request; the pool then drops every older connection
+    (SQLAlchemy invalidates on a disconnect error), so the next request gets a new one.
+    """
+    dialect = engine.dialect
+
+    @sa.event.listens_for(engine.pool, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @sa.event.listens_for(engine.pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or back from a request a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            logger.info("pooled database connection found dead after idling; replacing it")
+            raise sa.exc.DisconnectionError() from exc
 
 
 def insert_ignoring_duplicates(entity: Any, dialect_name: str) -> Any:
