@@ -36,7 +36,8 @@ def make_app():  # noqa: ANN201 - gunicorn calls this: bench_public_gunicorn:mak
     """The app on the benchmark database, with the hello-world floor route."""
     from partybuild.core.permissions import public
 
-    app = bench_app(os.environ[URL_ENV])
+    # CSRF on, as deployed: the rating page hands each new visitor a token.
+    app = bench_app(os.environ[URL_ENV], WTF_CSRF_ENABLED=True)
 
     @public
     def hello() -> str:

@@ -139,12 +139,13 @@ def _existing(url: str, scale: float) -> BuildInfo | None:
         with engine.connect() as conn:
             members = conn.scalar(sa.text("SELECT count(*) FROM members"))
             audit = conn.scalar(sa.text("SELECT count(*) FROM audit_entries"))
+            meetings = conn.scalar(sa.text("SELECT count(*) FROM meetings"))
     except sa.exc.SQLAlchemyError:
         return None
     finally:
         engine.dispose()
-    if members != _n(scale, "members") or audit != _n(scale, "audit"):
-        return None
+    if members != _n(scale, "members") or audit != _n(scale, "audit") or not meetings:
+        return None  # missing or built before meetings were part of it
     return BuildInfo(url, scale, reused=True)
 
 
@@ -167,7 +168,7 @@ def _fill_ids(info: BuildInfo) -> BuildInfo:
         info.ratable_id = info.commitment_id
         for table in (
             "branches", "members", "commitments", "fulfilment_records", "public_ratings",
-            "audit_entries",
+            "audit_entries", "meetings", "risk_points",
         ):  # fmt: skip
             info.counts[table] = conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
     engine.dispose()
@@ -447,6 +448,91 @@ def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0
         for c in commitments
     ]
     put(CommitmentEvent, events)
+
+    # Meetings of 2026 (三会一课 and more), as the services leave them: months past are
+    # held and mostly approved, this month held or planned, next month planned.
+    from partybuild.integrity.models import RiskLevel, RiskPoint
+    from partybuild.meetings.models import Meeting, MeetingState, MeetingType
+
+    cadence = [  # (type, months)
+        (MeetingType.committee_meeting, range(1, 13)),
+        (MeetingType.group_meeting, range(1, 13)),
+        (MeetingType.theme_day, range(1, 13)),
+        (MeetingType.general_assembly, (3, 6, 9, 12)),
+        (MeetingType.party_lecture, (2, 5, 8, 11)),
+        (MeetingType.org_life_meeting, (12,)),
+    ]
+    meetings = []
+    for b in range(1, n_branches + 1):
+        for mtype, months in cadence:
+            for month in months:
+                starts = datetime(2026, month, 5 + b % 20, 6, 30, tzinfo=UTC)
+                if month < 11 and (b + month) % 9:
+                    state = MeetingState.approved
+                elif month <= 11:
+                    state = MeetingState.held if (b + month) % 3 else MeetingState.planned
+                else:
+                    state = MeetingState.planned
+                done = state in (MeetingState.held, MeetingState.approved)
+                approved = state == MeetingState.approved
+                meetings.append(
+                    {
+                        "id": len(meetings) + 1, "branch_id": b, "party_group_id": None,
+                        "type": mtype.value, "title": f"{month}月{mtype.label}",
+                        "state": state.value, "starts_at": starts,
+                        "ends_at": starts + timedelta(hours=2), "place": "党员活动室",
+                        "host": "支部书记", "recorder": "组织委员", "lecturer": "",
+                        "minutes": "会议传达学习了有关精神，研究部署了下一阶段工作。" if done else "",
+                        "entitled_count": 100 if done else 0,
+                        "present_count": 90 if done else 0,
+                        "quorum_met": True if done else None,
+                        "held_at": starts + timedelta(hours=2) if done else None,
+                        "approved_at": starts + timedelta(days=3) if approved else None,
+                        "approved_by_id": None,
+                        "approved_sha256": "0" * 64 if approved else None,
+                        "cancel_reason": "", "created_at": starts - timedelta(days=10),
+                        "created_by_id": None, "version_id": 1,
+                    }
+                )  # fmt: skip
+    put(Meeting, meetings)
+
+    # Integrity risk points (廉政风险点): a handful per post in each branch.
+    levels = [RiskLevel.high, RiskLevel.medium, RiskLevel.low]
+    categories = ["power", "institution", "ideology"]
+    risk_points = [
+        {
+            "id": i + 1,
+            "branch_id": i % n_branches + 1,
+            "post_id": posts[i % len(posts)]["id"],
+            "category": categories[i % 3],
+            "title": f"审批事项把关不严风险{i + 1}",
+            "manifestation": "未严格执行审批程序",
+            "basis": "相关制度规定",
+            "likelihood": None,
+            "impact": None,
+            "level": levels[i % 3].value,
+            "residual_likelihood": None,
+            "residual_impact": None,
+            "residual_level": None,
+            "residual_reason": "",
+            "owner_id": members[i % n_members]["id"],
+            "owner_name": members[i % n_members]["name"],
+            "leader_name": "分管领导",
+            "review_months": None,
+            "next_review_on": today + timedelta(days=(i % 120) - 30),
+            "last_reviewed_on": None,
+            "is_active": True,
+            "retired_at": None,
+            "retired_by_id": None,
+            "retired_reason": "",
+            "open_rectifications": 0,
+            "created_at": now,
+            "updated_at": now,
+            "version_id": 1,
+        }  # fmt: skip
+        for i in range(max(1, round(2000 * scale)))
+    ]
+    put(RiskPoint, risk_points)
 
     # The audit trail: a valid hash chain, as audit.record would have written it.
     entries = []

@@ -11,7 +11,10 @@ from pathlib import Path
 class Config:
     # SQLite in the instance folder unless PARTYBUILD_DATABASE_URL is set (see create_app).
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No ping on every checkout (a round trip per request): core/db.py pings a pooled
+    # connection only after it idled DB_PING_IDLE_SECONDS, and recycles it hourly.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False, "pool_recycle": 3600}
+    DB_PING_IDLE_SECONDS = 10
     SQLALCHEMY_RECORD_QUERIES = False
 
     SECRET_KEY: str | None = None

@@ -26,7 +26,8 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(sa.String(40), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(60), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[Role] = mapped_column(str_enum(Role, 16))
+    # Indexed: jobs look up the few secretaries among 100k member accounts.
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16), index=True)
     branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"), unique=True)
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)

@@ -3,6 +3,7 @@
 import enum
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -169,7 +170,43 @@ def after_commit(fn: Callable[[], object]) -> None:
 
 
 def init_app(app: Any) -> None:
-    """Nothing per-app yet: the SQLite pragmas above apply to every connection."""
+    """Per-app engine hooks (the SQLite pragmas above apply to every connection)."""
+    from partybuild.extensions import db
+
+    with app.app_context():
+        ping_when_idle(db.engine, float(app.config.get("DB_PING_IDLE_SECONDS", 10)))
+
+
+_IDLE_SINCE = "pb_idle_since"
+
+
+def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Check a pooled connection on checkout only if it sat idle ``idle_seconds`` or more.
+
+    ``pool_pre_ping`` costs a round trip on every checkout, i.e. on every request; a
+    connection a busy worker handed back a moment ago is as good as it was then. An
+    idle one (where a server restart or an idle timeout bites) is pinged, and a dead
+    one replaced before the request uses it. A connection that dies while in steady
+    use fails that one request; the pool then drops every older connection
+    (SQLAlchemy invalidates on a disconnect error), so the next request gets a new one.
+    """
+    dialect = engine.dialect
+
+    @sa.event.listens_for(engine.pool, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @sa.event.listens_for(engine.pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or back from a request a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            logger.info("pooled database connection found dead after idling; replacing it")
+            raise sa.exc.DisconnectionError() from exc
 
 
 def insert_ignoring_duplicates(entity: Any, dialect_name: str) -> Any:
@@ -188,3 +225,40 @@ def insert_ignoring_duplicates(entity: Any, dialect_name: str) -> Any:
 
         return sqlite_insert(entity).on_conflict_do_nothing()
     raise NotImplementedError(f"insert_ignoring_duplicates: no support for {dialect_name}")
+
+
+def insert_many_ignoring_duplicates(
+    session: Any, entity: Any, rows: list[dict[str, Any]], returning: list[Any], chunk: int = 1000
+) -> list[Any]:
+    """Insert ``rows`` (dicts with the same keys), skipping those a unique constraint
+    refuses; the ``returning`` columns of the rows inserted here.
+
+    On PostgreSQL one statement with one array per column (``INSERT … SELECT
+    unnest(…)``): a short query whatever the row count. A multi-row VALUES list would
+    carry a placeholder per value, and the driver re-parses such a long query on every
+    run (a tenth of a second for a few thousand rows).
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        table = entity.__table__
+        names = list(rows[0])
+        arrays = sa.select(
+            *(
+                sa.func.unnest(
+                    sa.bindparam(f"many_{name}", [r[name] for r in rows], ARRAY(table.c[name].type))
+                )
+                for name in names
+            )
+        )
+        stmt = pg_insert(table).from_select(names, arrays).on_conflict_do_nothing()
+        return list(session.execute(stmt.returning(*returning)).all())
+    stmt = insert_ignoring_duplicates(entity, dialect).returning(*returning)
+    found: list[Any] = []
+    for i in range(0, len(rows), chunk):
+        found += session.execute(stmt, rows[i : i + chunk]).all()
+    return found

@@ -408,11 +408,15 @@ def run_job(
             for d in days:
                 moment = now if d == today else job.moment_on(d)
                 _merge(totals, job.func(moment))
-                db.session.commit()
                 done.append(d.isoformat())
-                run = db.session.get(JobRun, run_id)
-                run.done_through = d
-                run.days = list(done)
+                # The day's progress commits with the day's work: one commit, and the
+                # log never says a day is done that was not.
+                db.session.execute(
+                    sa.update(JobRun)
+                    .where(JobRun.id == run_id)
+                    .values(done_through=d, days=list(done))
+                    .execution_options(synchronize_session=False)
+                )
                 db.session.commit()
             if job.after is not None:
                 _merge(totals, job.after(now))

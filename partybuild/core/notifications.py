@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from partybuild.core.db import insert_ignoring_duplicates, utcnow
+from partybuild.core.db import insert_many_ignoring_duplicates, utcnow
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -70,16 +70,12 @@ def notify_many(rows: Iterable[dict[str, Any]], *, chunk: int = 1000) -> int:
     dedupe_key``. A row whose (user, dedupe_key) already exists is skipped by the
     unique constraint (no SELECT per row), so a job can run twice harmlessly.
     """
-    stmt = insert_ignoring_duplicates(Notification, db.session.get_bind().dialect.name)
-    stmt = stmt.returning(Notification.id)
     now = utcnow()
     batch: list[dict[str, Any]] = []
     added = 0
 
     def flush_batch() -> int:
-        if not batch:
-            return 0
-        n = len(db.session.execute(stmt, batch).all())
+        n = len(insert_many_ignoring_duplicates(db.session, Notification, batch, [Notification.id]))
         batch.clear()
         return n
 

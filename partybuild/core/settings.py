@@ -427,6 +427,43 @@ def forget_cached() -> None:
         g.pop(_CACHE, None)
 
 
+# --- one process's copy, for pages that must not pay a query for settings ------------
+#
+# A hot anonymous page (the public board) reads ``version_columns()`` in the one query
+# it makes anyway and calls ``use_version``: while the stored values have not changed
+# since this process last loaded them, the request reads them from memory. Every
+# change inserts, updates (``updated_at`` = now) or deletes a row, so (rows, latest
+# change) moves with it. Values loaded after the version was read are at least as new
+# as that version, so a cached copy is never older than its key.
+
+_process_copy: dict[int, tuple[Any, dict[str, "Stored"]]] = {}
+
+
+def forget_process_copy() -> None:
+    _process_copy.clear()
+
+
+def version_columns() -> tuple[Any, Any]:
+    """Two scalar subqueries that change whenever a stored value changes."""
+    return (
+        sa.select(sa.func.count()).select_from(SettingValue).scalar_subquery(),
+        sa.select(sa.func.max(SettingValue.updated_at)).scalar_subquery(),
+    )
+
+
+def use_version(version: Any) -> None:
+    """This request's stored values come from the process copy if it was loaded at
+    ``version`` (read with :func:`version_columns`); else they are loaded (one query)
+    on first use and kept for the next request."""
+    app_key = id(current_app._get_current_object())
+    held = _process_copy.get(app_key)
+    if held is not None and held[0] == version:
+        setattr(g, _CACHE, held[1])
+        return
+    g.pop(_CACHE, None)
+    _process_copy[app_key] = (version, _stored())
+
+
 def _from_store(s: Setting) -> tuple[bool, Any]:
     stored = _stored().get(s.key) if s.editable else None
     if stored is None:

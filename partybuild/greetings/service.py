@@ -5,6 +5,7 @@ import logging
 import re
 import string
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from partybuild.core import audit, jobs, mail
-from partybuild.core.db import insert_ignoring_duplicates, utcnow
+from partybuild.core.db import insert_many_ignoring_duplicates, utcnow
 from partybuild.core.notifications import Notification, mark_read, notify_many
 from partybuild.core.permissions import Role
 from partybuild.core.service import (
@@ -392,6 +393,18 @@ def card_path(greeting_id: int) -> str:
     return jobs.url_path("greetings.card", greeting_id=greeting_id)
 
 
+_SAMPLE_ID = 987654321
+
+
+def _card_paths() -> Callable[[int], str]:
+    """``card_path`` for many cards: the URL map is asked once, not once per card."""
+    sample = card_path(_SAMPLE_ID)
+    head, sep, tail = sample.rpartition(str(_SAMPLE_ID))
+    if not sep:  # not built from the id as expected: ask each time
+        return card_path
+    return lambda greeting_id: f"{head}{greeting_id}{tail}"
+
+
 def _member_users(member_ids: set[int]) -> dict[int, int]:
     from partybuild.auth.models import User
 
@@ -417,7 +430,7 @@ def _contacts(member_ids: set[int]) -> dict[int, str]:
 
 
 # Greetings listed in one audit entry (per branch): the audit page shows them all.
-AUDIT_BATCH = 200
+AUDIT_BATCH = 500
 # Rows per INSERT statement (SQLite allows 32,766 bound parameters per statement).
 INSERT_CHUNK = 1000
 
@@ -471,13 +484,14 @@ def greet_day(day: date) -> dict[str, int]:
     if not greeted:
         return _nonzero(counts)
 
+    link = _card_paths()
     counts["notified"] += notify_many(
         {
             "user_id": users[b.member.id],
             "kind": "greeting",
             "title": f"政治生日快乐！您的入党{b.years}周年电子贺卡",
             "body": f"{cn_date(day)}，{b.member.branch.name}祝您政治生日快乐。",
-            "link": card_path(greeting_id),
+            "link": link(greeting_id),
             "dedupe_key": f"greeting:{b.member.id}:{b.years}",
         }
         for b, greeting_id in greeted
@@ -499,12 +513,10 @@ def _nonzero(counts: Counter) -> dict[str, int]:
 def _insert_greetings(rows: list[dict[str, Any]]) -> dict[int, int]:
     """Insert greetings in bulk, skipping members another run greeted first;
     return {member id: greeting id} for the rows inserted here."""
-    stmt = insert_ignoring_duplicates(Greeting, db.session.get_bind().dialect.name)
-    stmt = stmt.returning(Greeting.member_id, Greeting.id)
-    inserted: dict[int, int] = {}
-    for i in range(0, len(rows), INSERT_CHUNK):
-        inserted.update(db.session.execute(stmt, rows[i : i + INSERT_CHUNK]).all())
-    return inserted
+    found = insert_many_ignoring_duplicates(
+        db.session, Greeting, rows, [Greeting.member_id, Greeting.id], chunk=INSERT_CHUNK
+    )
+    return dict(found)
 
 
 def _audit_greeted(day: date, by_branch: dict[int, list[tuple[Birthday, int]]]) -> None:

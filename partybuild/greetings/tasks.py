@@ -24,10 +24,9 @@ def mail_max_attempts() -> int:
 
 
 def send_greetings(now: datetime) -> dict[str, int]:
-    """Greet every active member whose political birthday is the local day of ``now``."""
-    counts = service.greet_day(local_today(now))
-    db.session.commit()
-    return counts
+    """Greet every active member whose political birthday is the local day of ``now``.
+    The job runner commits the day's greetings together with its progress."""
+    return service.greet_day(local_today(now))
 
 
 def deliver_greeting_mail(now: datetime) -> dict[str, int]:

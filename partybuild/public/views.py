@@ -6,10 +6,13 @@ a honeypot field and a comment length limit. Comments appear only once the
 branch secretary approves them.
 """
 
+import functools
 import hashlib
 import logging
 import time
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import (
@@ -24,6 +27,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
@@ -38,6 +42,7 @@ from partybuild.commitments.models import (
     PublicRating,
 )
 from partybuild.core import pagecache, public_rating
+from partybuild.core import settings as settings_store
 from partybuild.core.boundary import boundary
 from partybuild.core.errors import error_response
 from partybuild.core.permissions import public
@@ -69,6 +74,43 @@ def _branch(code: str) -> Branch:
     if branch is None:
         abort(404)
     return branch
+
+
+@dataclass(frozen=True)
+class BranchState:
+    """What a public page's cache key needs of its branch (no ORM object)."""
+
+    id: int
+    public_version: int
+    public_changed_at: datetime | None
+
+
+@functools.cache
+def _branch_state_query() -> sa.Select:
+    # Built once: constructing it per request cost more than running it.
+    count, latest = settings_store.version_columns()
+    return sa.select(
+        Branch.id, Branch.public_version, Branch.public_changed_at, count, latest
+    ).where(Branch.code == sa.bindparam("code"), Branch.is_active.is_(True))
+
+
+def _branch_state(code: str) -> BranchState:
+    """The branch's public version and the settings' version in ONE query.
+
+    A cached hit needs nothing else from the database. On PostgreSQL the query runs
+    outside any transaction (autocommit: no BEGIN/ROLLBACK round trips) unless this
+    request's session already holds one, whose view of the data then counts.
+    """
+    stmt, params = _branch_state_query(), {"code": code.upper()}
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            row = conn.execute(stmt, params).first()
+    else:
+        row = db.session.execute(stmt, params).first()
+    if row is None:
+        abort(404)
+    settings_store.use_version((row[3], row[4]))
+    return BranchState(row[0], row[1], row[2])
 
 
 def _public_commitment(code: str, commitment_id: int) -> Commitment:
@@ -134,7 +176,7 @@ def _page_arg() -> int:
     return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
 
 
-def _page_state(branch: Branch, *extra: object) -> tuple:
+def _page_state(branch: Branch | BranchState, *extra: object) -> tuple:
     """What a public page's content depends on besides its URL: the branch's version
     (bumped by every change to what the board shows), the day, and the settings the
     page reads. It keys the rendered-page cache and makes the ETag."""
@@ -157,7 +199,7 @@ def _anonymous_and_quiet() -> bool:
     return "_user_id" not in session and not session.get("_flashes")
 
 
-def _conditional(body: str | None, etag: str, branch: Branch, render=None):  # noqa: ANN001
+def _conditional(body: str | None, etag: str, branch: Branch | BranchState, render=None):  # noqa: ANN001
     """304 when the browser already holds this version, else the page with validators.
     Browsers revalidate every time (no-cache), so a change shows on the next visit."""
     if request.if_none_match.contains_weak(etag):
@@ -232,16 +274,20 @@ def _board_page(branch: Branch, batch_arg: str, page: int) -> str:
 @bp.get("/<code>")
 @public
 def board(code: str):
-    branch = _branch(code)
+    branch = _branch_state(code)
     batch_arg, page = request.args.get("batch", ""), _page_arg()
     state = _page_state(branch, "board", batch_arg, page)
     etag = _etag(state)
     if request.if_none_match.contains_weak(etag):
         return _conditional("", etag, branch)
+
+    def render() -> str:
+        # Loaded now, so possibly newer than ``state``: a page is never older than its key.
+        return _board_page(db.session.get(Branch, branch.id), batch_arg, page)
+
     if not _anonymous_and_quiet():
-        return _conditional(None, etag, branch, lambda: _board_page(branch, batch_arg, page))
-    body = pagecache.get_or_make(state, lambda: _board_page(branch, batch_arg, page))
-    return _conditional(body, etag, branch)
+        return _conditional(None, etag, branch, render)
+    return _conditional(pagecache.get_or_make(state, render), etag, branch)
 
 
 def _commitment_parts(c: Commitment) -> dict[str, Markup]:
@@ -299,10 +345,42 @@ def _render_commitment(c: Commitment, form: RatingForm, status: int = 200):
     ), status
 
 
+# Stands for the visitor's CSRF token in a cached rating page (never a real token).
+_TOKEN_SLOT = "\x00csrf-token\x00"
+
+
+def _cached_commitment_page(code: str, commitment_id: int):  # noqa: ANN201
+    """An anonymous visitor's rating page: the whole page cached for the branch's
+    version with a slot for the CSRF token, filled in per visitor. A hit costs the one
+    version query."""
+    branch = _branch_state(code)
+    state = _page_state(
+        branch, "commitment-page", commitment_id, setting("PUBLIC_RATING_COMMENT_MAX")
+    )
+    csrf = _csrf_state()
+    if csrf and request.if_none_match.contains_weak(_etag((*state, *csrf))):
+        return _conditional("", _etag((*state, *csrf)), branch)
+
+    def render() -> str:
+        c = _public_commitment(code, commitment_id)
+        form = RatingForm(formdata=None)
+        body, _status = _render_commitment(c, form)
+        token = getattr(getattr(form, "csrf_token", None), "current_token", None)
+        return body.replace(token, _TOKEN_SLOT) if token else body
+
+    page = pagecache.get_or_make(state, render)
+    if _TOKEN_SLOT in page:
+        page = page.replace(_TOKEN_SLOT, generate_csrf())
+    # The token may have just created the session's secret: the ETag follows it.
+    return _conditional(page, _etag((*state, *_csrf_state())), branch)
+
+
 @bp.get("/<code>/c/<int:commitment_id>")
 @public
 def commitment(code: str, commitment_id: int):
     # Whatever the query string says, a GET only shows the page (link scanners must not vote).
+    if _anonymous_and_quiet():
+        return _cached_commitment_page(code, commitment_id)
     c = _public_commitment(code, commitment_id)
     quiet = not session.get("_flashes")
     csrf = _csrf_state()

@@ -57,3 +57,36 @@ def test_audit_names_everyone_greeted_and_the_chain_verifies(app, auth, joined, 
     db.session.commit()
     assert again.get("greeted", 0) == 0 and again["already"] == 4
     assert db.session.scalar(sa.select(sa.func.count(audit.AuditEntry.id))) == entries
+
+
+def test_each_greeting_notification_links_to_its_own_card(app, joined, make_user):
+    from partybuild.core.notifications import Notification
+    from partybuild.greetings.models import Greeting
+
+    members = _birthday_members(joined, make_user, 3, "丙")
+    service.greet_day(DAY)
+    db.session.commit()
+    greetings = {g.member_id: g for g in db.session.scalars(sa.select(Greeting))}
+    notes = db.session.scalars(sa.select(Notification).where(Notification.kind == "greeting"))
+    links = {n.dedupe_key: n.link for n in notes}
+    assert len(links) == 3
+    for m in members:
+        g = greetings[m.id]
+        assert links[f"greeting:{m.id}:{g.years}"] == service.card_path(g.id)
+        assert service.card_path(g.id).endswith(f"/{g.id}")
+
+
+def test_the_job_logs_a_day_done_with_its_greetings(app, joined, make_user):
+    from datetime import datetime, time
+
+    from partybuild.core import jobs
+    from partybuild.core.timeutil import LOCAL_TZ
+    from partybuild.greetings.models import Greeting
+
+    _birthday_members(joined, make_user, 2, "丁")
+    db.session.commit()
+    run = jobs.run_job("greetings", datetime.combine(DAY, time(7, 30), LOCAL_TZ), day=DAY)
+    assert run.error == "" and run.counts["greeted"] == 2
+    assert run.done_through == DAY and run.days == [DAY.isoformat()]
+    db.session.rollback()  # everything the run did is committed
+    assert db.session.scalar(sa.select(sa.func.count(Greeting.id))) == 2

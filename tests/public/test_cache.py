@@ -8,18 +8,24 @@ import sqlalchemy as sa
 
 from partybuild.commitments import service
 from partybuild.commitments.models import Commitment, CommitmentState, PublicRating
-from partybuild.core import pagecache
+from partybuild.core import pagecache, settings
 from partybuild.extensions import db
 from partybuild.org.models import Branch
 
 S = CommitmentState
 
 
+def cold() -> None:
+    """No rendered page and no process copy of the settings held."""
+    pagecache.clear()
+    settings.forget_process_copy()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    pagecache.clear()
+    cold()
     yield
-    pagecache.clear()
+    cold()
 
 
 def text(resp) -> str:
@@ -145,11 +151,11 @@ def test_public_pages_take_constant_queries(client, world, make_member, query_co
 
     c = grow(22 if "page=2" in url else 3)  # page 2 exists from the start
     target = f"/public/A/c/{c.id}" if url == "rating" else url
-    pagecache.clear()
+    cold()
     with query_counter() as small:
         assert client.get(target).status_code == 200
     grow(30)
-    pagecache.clear()
+    cold()
     with query_counter() as large:
         assert client.get(target).status_code == 200
     assert large.count == small.count
