@@ -1,4 +1,4 @@
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from partybuild.core.forms import BaseForm, coerce_id
@@ -41,6 +41,7 @@ class UserForm(BaseForm):
 
 class EditUserForm(UserForm):
     password = None  # passwords are reset separately
+    version_id = HiddenField()
 
 
 class ResetPasswordForm(BaseForm):

@@ -422,7 +422,13 @@ CASES: dict[str, Case] = {
         "admin",
         lambda env: {"user_id": env.spare_user.id},
         form=EditUserForm,
-        fixed=lambda env: {"role": "member", "branch_id": "", "member_id": ""},
+        fixed=lambda env: {
+            "username": env.spare_user.username,  # posted back unchanged by the page
+            "role": "member",
+            "branch_id": "",
+            "member_id": "",
+            "version_id": str(env.spare_user.version_id),
+        },
     ),
     "auth.reset_password": Case(
         "admin", lambda env: {"user_id": env.spare_user.id}, form=ResetPasswordForm, prefix="reset"
@@ -1219,3 +1225,62 @@ def test_hostile_input_walk(app, env):
     stored = db.session.scalars(sa.select(Member.name)).all()
     assert "张三" in stored
     assert not any("\x00" in n or "\u202e" in n for n in stored)
+
+
+# --- issue 9, finding 11: every edit form refuses a POST without its version ------------------
+
+
+def _form_classes_with_a_version() -> set[type]:
+    import importlib
+    import pkgutil
+
+    from flask_wtf import FlaskForm
+
+    import partybuild
+
+    for info in pkgutil.walk_packages(partybuild.__path__, "partybuild."):
+        if info.name.endswith(".forms"):
+            importlib.import_module(info.name)
+
+    def subclasses(cls: type):  # noqa: ANN202
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    return {
+        c
+        for c in subclasses(FlaskForm)
+        if c.__module__.startswith("partybuild.") and "version_id" in dir(c)
+    }
+
+
+def test_every_edit_route_refuses_a_post_without_its_version(app, env):
+    """Each edit route (a CASES row whose form has a version), posted with valid data but
+    no version_id: 409, the conflict message, the typed text kept on the page."""
+    versioned = _form_classes_with_a_version()
+    typed = "改后的文字"
+    problems, edits = [], set()
+    for endpoint, case in CASES.items():
+        if case.form not in versioned:
+            continue
+        _login(env, case.role)
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(endpoint, **case.url(env))
+        data = _form_data(app, env, case, typed)
+        key = f"{case.prefix}-version_id" if case.prefix else "version_id"
+        if key not in data:
+            continue  # a create route sharing the edit form: nothing to overwrite
+        edits.add(endpoint)
+        del data[key]
+        resp = env.client.post(url, data=data)
+        body = resp.get_data(as_text=True)
+        if resp.status_code != 409 or "已被他人修改" not in body or typed not in body:
+            problems.append(f"{endpoint}: {resp.status_code}")
+        db.session.rollback()
+        db.session.expire_all()
+    assert problems == [], problems
+    covered = {CASES[e].form for e in edits}
+    assert versioned - covered == set(), "an edit form with no CASES row posting its version"
+    assert len(edits) >= 10, sorted(edits)
