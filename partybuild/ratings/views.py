@@ -679,7 +679,7 @@ def add_raters(round_id: int):
     else:
         member_id = int_arg(request.form, "member_id")
         if member_id is None:  # typed a name without picking: take an exact match
-            name = (request.form.get("member") or "").split("（")[0].strip()
+            name = clean_text(request.form.get("member") or "").split("（")[0].strip()
             member_id = db.session.scalar(
                 sa.select(Member.id)
                 .where(
