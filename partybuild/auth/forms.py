@@ -1,4 +1,11 @@
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from partybuild.core.forms import BaseForm, coerce_id
@@ -44,6 +51,7 @@ class UserForm(BaseForm):
 
 class EditUserForm(UserForm):
     password = None  # passwords are reset separately
+    version_id = HiddenField()
 
 
 class ResetPasswordForm(BaseForm):

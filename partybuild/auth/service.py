@@ -18,7 +18,12 @@ from partybuild.auth.passwords import (
 from partybuild.core import audit
 from partybuild.core.db import utcnow
 from partybuild.core.permissions import Role
-from partybuild.core.service import PermissionDenied, ServiceError, ValidationFailed
+from partybuild.core.service import (
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+    check_version,
+)
 from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member
@@ -207,8 +212,9 @@ def create_user(data: dict[str, Any], actor: User) -> User:
     return user
 
 
-def update_user(user: User, data: dict[str, Any], actor: User) -> User:
+def update_user(user: User, data: dict[str, Any], actor: User, version: int | None = None) -> User:
     _require_admin(actor)
+    check_version(user, version, "账户")
     before = audit.snapshot(user, User.AUDIT_FIELDS)
     branch, member = _check_scope(data)
     if member is not None and member.id != user.member_id and not member.is_active:

@@ -17,7 +17,7 @@ from partybuild.auth.models import User
 from partybuild.core import navigation, ratelimit, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.db import utcnow
-from partybuild.core.forms import parse_id
+from partybuild.core.forms import parse_id, submitted_version
 from partybuild.core.lists import text_arg
 from partybuild.core.permissions import Role, access, authenticated, public
 from partybuild.core.security import safe_next
@@ -212,7 +212,7 @@ def edit_user(user_id: int):
     reset_form = ResetPasswordForm(prefix="reset")
     if form.validate_on_submit():
         with boundary(form, success="账户已更新。") as done:
-            service.update_user(user, form.data, current_user)
+            service.update_user(user, form.data, current_user, submitted_version(form))
         if done and user.id == current_user.id:
             login_user(user)  # a change of one's own scope ends the other sessions only
         if done:

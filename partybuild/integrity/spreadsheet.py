@@ -20,6 +20,7 @@ from partybuild.core import audit, imports
 from partybuild.core.imports import ImportPreview, RowError, blank_row
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.settings import setting
+from partybuild.core.text import clean_text
 from partybuild.core.xlsx import Sheet
 from partybuild.extensions import db
 from partybuild.integrity import service
@@ -97,7 +98,7 @@ def _cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return clean_text(str(value), multiline=True).strip()
 
 
 def _controls(text: str) -> list[str]:

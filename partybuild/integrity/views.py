@@ -14,6 +14,7 @@ from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import parse_id, submitted_version
 from partybuild.core.permissions import Role, access
+from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
 from partybuild.core.workbench import Item, Panel, PanelData
@@ -56,6 +57,7 @@ ALL_ROLES = (Role.admin, Role.secretary, Role.reviewer, Role.member)
 READ_ROLES = (Role.admin, Role.secretary, Role.reviewer)
 WRITE_ROLES = (Role.admin, Role.secretary)
 OWN_ROLES = (Role.member, Role.secretary)
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # as the key-task import
 PER_PAGE = 30
 
 
@@ -570,9 +572,10 @@ def import_ledger():
             form.file.errors = ["请选择要导入的 .xlsx 文件"]
         else:
             with boundary(form) as done:
-                preview = spreadsheet.preview_import(
-                    upload.filename, upload.read(), branch, current_user
-                )
+                content = upload.read(MAX_IMPORT_BYTES + 1)
+                if len(content) > MAX_IMPORT_BYTES:
+                    raise ValidationFailed({"file": "文件不能超过 20 MB"})
+                preview = spreadsheet.preview_import(upload.filename, content, branch, current_user)
             if done and preview.ok:
                 with boundary(form) as saved:
                     token = spreadsheet.save_pending(preview, branch, current_user, upload.filename)

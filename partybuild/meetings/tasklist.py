@@ -14,6 +14,7 @@ from partybuild.core import audit, imports
 from partybuild.core.imports import ImportPreview, RowError, blank_row
 from partybuild.core.service import ServiceError
 from partybuild.core.settings import setting
+from partybuild.core.text import clean_text
 from partybuild.core.xlsx import Sheet
 from partybuild.extensions import db
 from partybuild.meetings.models import KeyTask
@@ -156,7 +157,10 @@ def preview_import(branch: Branch, filename: str, content: bytes, actor: Any) ->
             continue
         preview.total += 1
         values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
-        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+        values = {
+            k: (clean_text(v, multiline=k == "description").strip() if isinstance(v, str) else v)
+            for k, v in values.items()
+        }
         problems: list[str] = []
         data: dict[str, Any] = {
             "title": str(values.get("title") or ""),

@@ -19,6 +19,7 @@ from partybuild.core.permissions import Role, access
 from partybuild.core.pinyin import sort_key
 from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
+from partybuild.core.text import clean_text
 from partybuild.core.timeutil import local_today, to_local
 from partybuild.extensions import db
 from partybuild.meetings import cadence, lists, service, tasklist
@@ -269,7 +270,7 @@ def _attendance_from_request() -> list[tuple[int, str, str]]:
             (
                 member_id,
                 request.form.get(f"status-{member_id}", ""),
-                request.form.get(f"reason-{member_id}", "")[:500],
+                clean_text(request.form.get(f"reason-{member_id}", ""))[:500],
             )
         )
     return entries
@@ -299,7 +300,7 @@ def record(meeting_id: int):
         if parse_id(form.extra_member.data) is not None:
             entries.append((parse_id(form.extra_member.data), AttendanceStatus.present.value, ""))
         notes = {
-            parse_id(key.removeprefix("notes-")): value
+            parse_id(key.removeprefix("notes-")): clean_text(value, multiline=True)
             for key, value in request.form.items()
             if key.startswith("notes-") and parse_id(key.removeprefix("notes-")) is not None
         }

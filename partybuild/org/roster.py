@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,19 +38,27 @@ from partybuild.org.models import (
     PartyGroup,
     Post,
 )
-from partybuild.org.service import create_member, member_problems
+from partybuild.org.service import create_import_unit, create_member, member_problems
 
 logger = logging.getLogger(__name__)
 
-# Column header -> field. Several spellings secretaries use are accepted.
+# Column header -> field. The spellings offices' rosters use are accepted; headers are
+# compared without spaces, "*" marks and bracketed hints (出生日期（年-月-日）).
 HEADERS: dict[str, str] = {
-    "姓名": "name", "性别": "gender", "出生日期": "birth_on", "出生年月": "birth_on",
-    "入党日期": "joined_on", "入党时间": "joined_on", "转正日期": "full_member_on",
-    "转正时间": "full_member_on", "党员状态": "status", "人员类别": "status", "党员类别": "status",
-    "党支部": "branch", "所在支部": "branch", "党小组": "group", "科室": "department",
-    "部门": "department", "岗位": "post", "职务": "title", "联系电话": "phone", "手机号码": "phone",
-    "手机": "phone",
+    "姓名": "name", "党员姓名": "name", "性别": "gender",
+    "出生日期": "birth_on", "出生年月": "birth_on", "出生时间": "birth_on",
+    "入党日期": "joined_on", "入党时间": "joined_on", "入党年月": "joined_on",
+    "转正日期": "full_member_on", "转正时间": "full_member_on", "转正年月": "full_member_on",
+    "党员状态": "status", "人员类别": "status", "党员类别": "status", "党员身份": "status",
+    "党支部": "branch", "所在支部": "branch", "所在党支部": "branch",
+    "党小组": "group", "所在党小组": "group", "所在小组": "group",
+    "科室": "department", "所在科室": "department", "部门": "department",
+    "所在部门": "department", "工作部门": "department",
+    "岗位": "post", "职务岗位": "post", "工作岗位": "post", "职务": "title",
+    "联系电话": "phone", "手机号码": "phone", "手机": "phone", "手机号": "phone",
+    "联系方式": "phone",
 }  # fmt: skip
+HEADER_SCAN = 10  # the header is looked for in this many first rows (titles above it)
 EXPORT_COLUMNS = [
     ("姓名", 10), ("性别", 6), ("出生日期", 12), ("入党日期", 12), ("转正日期", 12),
     ("党员状态", 10), ("党支部", 18), ("党小组", 12), ("科室", 12), ("岗位", 16),
@@ -97,7 +106,74 @@ class SheetRows:
     """The header and the non-blank rows below it, each with its row number."""
 
     header: list[Any] | None = None
+    header_row: int = 0  # its row number; the rows above it (title, blanks) are skipped
+    any_text: bool = False  # some cell was filled (else the file is empty)
     body: list[tuple[int, list[Any]]] = field(default_factory=list)
+
+
+@dataclass
+class NewUnit:
+    """A 科室, 岗位 or 党小组 the file names that does not exist yet."""
+
+    key: str  # "department:…", "post:…/…", "group:<branch id>:…" (the checkbox value)
+    kind: str  # department / post / group
+    name: str
+    parent: str = ""  # the post's 科室 or the group's 党支部, for the page
+    rows: list[int] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return {"department": "科室", "post": "岗位", "group": "党小组"}[self.kind]
+
+
+@dataclass
+class RosterPreview(ImportPreview):
+    header_row: int = 1
+    columns: list[str] = field(default_factory=list)  # recognised headers, in file order
+    ignored: list[str] = field(default_factory=list)  # headers not imported
+    new_units: list[NewUnit] = field(default_factory=list)
+
+
+_SPACES = re.compile(r"\s+")
+_HINT = re.compile(r"[（(][^）)]*[）)]")
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def _squeeze(value: Any) -> str:
+    """Text compared as names are: NFKC (full-width digits and spaces), no whitespace."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", clean_text(str(value or ""))))
+
+
+def header_key(value: Any) -> str:
+    return _HINT.sub("", _squeeze(value)).strip("*＊:：")
+
+
+def _chinese_number(n: int) -> str:
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return (_CN_DIGITS[tens] if tens > 1 else "") + "十" + (_CN_DIGITS[ones] if ones else "")
+    return str(n)
+
+
+def group_key(name: Any) -> str:
+    """第1党小组, 第一党小组 and 第 1 党小组 are the same group."""
+    return re.sub(r"\d+", lambda m: _chinese_number(int(m.group())), _squeeze(name))
+
+
+def _header_columns(row: list[Any]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for i, cell in enumerate(row):
+        f = HEADERS.get(header_key(cell))
+        if f is not None and f not in found.values():
+            found[i] = f
+    return found
+
+
+def _is_header(row: list[Any]) -> bool:
+    fields = set(_header_columns(row).values())
+    return "name" in fields and len(fields) >= 2
 
 
 _MB = 1024 * 1024
@@ -208,15 +284,20 @@ def _read_csv(stream: IO[bytes], max_rows: int) -> SheetRows:
 
 
 def _take_rows(source: Iterable[Any], max_rows: int, *, numbered: bool = False) -> SheetRows:
-    """The header (row 1) and the non-blank rows after it; ``source`` yields rows, or
-    (row number, row) pairs when ``numbered``."""
+    """The header (the first of the first ``HEADER_SCAN`` rows that names 姓名 and another
+    known column: a title or blank rows may stand above it) and the non-blank rows after
+    it; ``source`` yields rows, or (row number, row) pairs when ``numbered``."""
     found = SheetRows()
     pairs = source if numbered else ((i + 1, row) for i, row in enumerate(source))
     for rownum, raw in pairs:
-        if rownum == 1:
-            found.header = list(raw)
-            continue
         if blank_row(raw):
+            continue
+        found.any_text = True
+        if found.header is None:
+            if rownum > HEADER_SCAN:
+                break  # no header where one is looked for: refused by the caller
+            if _is_header(list(raw)):
+                found.header, found.header_row = list(raw), rownum
             continue
         if len(found.body) >= max_rows:
             raise RosterFileError(f"一次最多导入 {max_rows} 行，请拆分文件")
@@ -225,15 +306,17 @@ def _take_rows(source: Iterable[Any], max_rows: int, *, numbered: bool = False) 
 
 
 def _lookups() -> dict[str, Any]:
+    """Units by the keys the file's names are compared with (spaces ignored; group
+    numerals normalised)."""
     branches = db.session.scalars(sa.select(Branch)).all()
     groups = db.session.scalars(sa.select(PartyGroup)).all()
     departments = db.session.scalars(sa.select(Department)).all()
     posts = db.session.scalars(sa.select(Post)).all()
     return {
-        "branch": {b.name: b for b in branches} | {b.code: b for b in branches},
-        "group": {(g.branch_id, g.name): g for g in groups},
-        "department": {d.name: d for d in departments},
-        "post": {(p.department_id, p.name): p for p in posts},
+        "branch": {_squeeze(b.name): b for b in branches} | {b.code: b for b in branches},
+        "group": {(g.branch_id, group_key(g.name)): g for g in groups},
+        "department": {_squeeze(d.name): d for d in departments},
+        "post": {(p.department_id, _squeeze(p.name)): p for p in posts},
     }
 
 
@@ -248,22 +331,41 @@ def _existing_keys(branch_ids: set[int]) -> set[tuple[int, str, date]]:
 
 def preview_import(
     filename: str, content: bytes | IO[bytes], actor: Any, default_branch: Branch | None
-) -> ImportPreview:
+) -> RosterPreview:
     """Parse and check every row of an upload (bytes or a seekable binary stream,
-    such as the request's spooled file); nothing is written."""
+    such as the request's spooled file); nothing is written. 科室, 岗位 and 党小组 the
+    file names that do not exist yet are listed in ``new_units`` (created on confirm,
+    if chosen) rather than refusing the rows."""
     stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
     sheet = _read_rows(
         filename, stream, setting("ROSTER_IMPORT_MAX_ROWS"), setting("ROSTER_IMPORT_MAX_BYTES")
     )
-    if not sheet.body and (sheet.header is None or blank_row(sheet.header)):
+    if not sheet.any_text:
         raise RosterFileError("文件是空的")
-    header = [str(c).strip() if c is not None else "" for c in sheet.header or []]
-    columns = {i: HEADERS[h] for i, h in enumerate(header) if h in HEADERS}
+    required = "、".join(FIELD_LABELS[f] for f in REQUIRED)
+    if sheet.header is None:
+        raise RosterFileError(
+            f"表头缺少必需的列：前{HEADER_SCAN}行中找不到表头（应有一行列名，含{required}）"
+        )
+    columns = _header_columns(sheet.header)
     missing = [FIELD_LABELS[f] for f in REQUIRED if f not in columns.values()]
     if missing:
-        raise RosterFileError(f"表头缺少必需的列：{'、'.join(missing)}（第1行应为表头）")
+        raise RosterFileError(
+            f"表头缺少必需的列：{'、'.join(missing)}（表头在第{sheet.header_row}行）"
+        )
     look = _lookups()
-    preview = ImportPreview()
+    preview = RosterPreview(header_row=sheet.header_row)
+    for i, cell in enumerate(sheet.header):
+        text = clean_text(str(cell)).strip() if cell is not None else ""
+        if text:
+            (preview.columns if i in columns else preview.ignored).append(text)
+    new_units: dict[str, NewUnit] = {}
+
+    def plan(key: str, kind: str, name: str, parent: str, rownum: int) -> list[str]:
+        unit = new_units.setdefault(key, NewUnit(key, kind, name, parent))
+        unit.rows.append(rownum)
+        return [key, name]
+
     seen: dict[tuple[int, str, date], int] = {}
     parsed_rows: list[tuple[int, dict[str, Any]]] = []
     for rownum, raw in sheet.body:
@@ -297,31 +399,51 @@ def preview_import(
                 )
         branch = default_branch
         if values.get("branch"):
-            branch = look["branch"].get(str(values["branch"]))
+            branch = look["branch"].get(_squeeze(values["branch"]))
             if branch is None:
                 problems.append(f"党支部“{values['branch']}”不存在")
                 bad_fields.add("branch_id")
         data["branch_id"] = branch.id if branch else None
         data["party_group_id"] = data["department_id"] = data["post_id"] = None
-        if values.get("group") and branch:
-            group = look["group"].get((branch.id, str(values["group"])))
-            if group is None:
-                problems.append(f"党小组“{values['group']}”不在{branch.name}")
-            else:
+        new: dict[str, list[str]] = {}  # kind -> [unit key, name] of units to create
+        shown = {"group": "", "department": "", "post": ""}  # names for the preview table
+        may_create = branch is not None and branch.can_manage(actor)
+        group_name = _squeeze(values.get("group"))[:120]
+        if group_name and branch:
+            group = look["group"].get((branch.id, group_key(group_name)))
+            shown["group"] = group.name if group else group_name
+            if group is not None:
                 data["party_group_id"] = group.id
+            elif may_create:
+                key = f"group:{branch.id}:{group_key(group_name)}"
+                new["group"] = plan(key, "group", group_name, branch.name, rownum)
+            else:
+                problems.append(f"党小组“{group_name}”不在{branch.name}")
         dept = None
-        if values.get("department"):
-            dept = look["department"].get(str(values["department"]))
-            if dept is None:
-                problems.append(f"科室“{values['department']}”不存在")
-            else:
+        dept_name = _squeeze(values.get("department"))[:120]
+        if dept_name:
+            dept = look["department"].get(dept_name)
+            shown["department"] = dept_name
+            if dept is not None:
                 data["department_id"] = dept.id
-        if values.get("post"):
-            post = look["post"].get((dept.id, str(values["post"]))) if dept else None
-            if post is None:
-                problems.append(f"岗位“{values['post']}”不存在或不属于所填科室")
+            elif may_create:
+                key = f"department:{dept_name}"
+                new["department"] = plan(key, "department", dept_name, "", rownum)
             else:
+                problems.append(f"科室“{dept_name}”不存在")
+        post_name = _squeeze(values.get("post"))[:120]
+        if post_name:
+            shown["post"] = post_name
+            post = look["post"].get((dept.id, post_name)) if dept else None
+            if post is not None:
                 data["post_id"] = post.id
+            elif not dept_name:
+                problems.append(f"岗位“{post_name}”须同时填写所属科室")
+            elif may_create and (dept is not None or "department" in new):
+                key = f"post:{dept_name}/{post_name}"
+                new["post"] = plan(key, "post", post_name, dept_name, rownum)
+            else:
+                problems.append(f"岗位“{post_name}”不存在或不属于所填科室")
         bad_fields |= {
             k
             for k in ("birth_on", "joined_on", "full_member_on")
@@ -339,7 +461,7 @@ def preview_import(
         if problems:
             preview.errors.append(RowError(rownum, "；".join(dict.fromkeys(problems))))
         else:
-            parsed_rows.append((rownum, data))
+            parsed_rows.append((rownum, data | {"new": new, "shown": shown}))
     existing = _existing_keys({d["branch_id"] for _, d in parsed_rows})
     for rownum, data in parsed_rows:
         if (data["branch_id"], data["name"], data["birth_on"]) in existing:
@@ -349,10 +471,19 @@ def preview_import(
     preview.errors.sort(key=lambda e: e.row)
     if preview.total == 0:
         raise RosterFileError("文件中没有数据行")
+    kinds = ("department", "post", "group")
+    # Offered only for rows that are otherwise valid (an invalid file imports nothing).
+    valid = {r["row"] for r in preview.rows}
+    preview.new_units = sorted(
+        (u for u in new_units.values() if set(u.rows) & valid),
+        key=lambda u: (kinds.index(u.kind), u.key),
+    )
     return preview
 
 
 KIND = "roster"
+# Created in this order: a new post may belong to a new 科室.
+UNIT_FIELDS = (("department", "department_id"), ("post", "post_id"), ("group", "party_group_id"))
 
 
 def save_pending(preview: ImportPreview, actor: Any, filename: str) -> str:
@@ -360,16 +491,37 @@ def save_pending(preview: ImportPreview, actor: Any, filename: str) -> str:
     return imports.save_pending(KIND, preview.rows, actor, filename)
 
 
-def confirm_import(token: str, actor: Any) -> list[Member]:
+def confirm_import(token: str, actor: Any, create: Iterable[str] | None = None) -> list[Member]:
     """Create every previewed member in one transaction (the view commits). The import
     is claimed first (core.imports.claim): a confirm sent twice imports once, and a
-    failure rolls the claim back with everything else, so the import stays pending."""
+    failure rolls the claim back with everything else, so the import stays pending.
+
+    ``create``: the keys of the new 科室/岗位/党小组 the user chose to create (None: all
+    the preview offered); they are created first, in the same transaction, audited. A
+    row naming a unit not chosen fails the whole import."""
     pending = imports.load_pending(KIND, token, actor)
     filename = pending.filename
     rows = imports.claim(pending)
+    chosen = None if create is None else set(create)
+    made: dict[str, int] = {}  # unit key -> id
     members = []
     for row in rows:
         data = dict(row)
+        new = data.pop("new", None) or {}
+        data.pop("shown", None)
+        for kind, field_name in UNIT_FIELDS:
+            if kind not in new:
+                continue
+            key, name = new[kind]
+            if chosen is not None and key not in chosen:
+                label = NewUnit(key, kind, name).label
+                raise RosterFileError(
+                    f"第{row['row']}行：{label}“{name}”不存在，且未选择新建。未导入任何数据"
+                )
+            if key not in made:
+                parent = data["branch_id"] if kind == "group" else data.get("department_id")
+                made[key] = create_import_unit(kind, name, parent, data["branch_id"], actor).id
+            data[field_name] = made[key]
         for key in ("birth_on", "joined_on", "full_member_on"):
             data[key] = date.fromisoformat(data[key]) if data[key] else None
         try:
@@ -384,7 +536,9 @@ def confirm_import(token: str, actor: Any) -> list[Member]:
         None,
         actor=actor,
         branch_id=actor.branch_id,
-        summary=f"导入党员名册 {filename}：{len(members)} 人",
+        after={"units": sorted(made)} if made else None,
+        summary=f"导入党员名册 {filename}：{len(members)} 人"
+        + (f"，新建{len(made)}个单位" if made else ""),
     )
     return members
 

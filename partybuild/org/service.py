@@ -293,6 +293,56 @@ def create_unit(kind: str, data: dict[str, Any], actor: Any) -> Any:
     return unit
 
 
+def create_import_unit(
+    kind: str, name: str, parent_id: int | None, branch_id: int, actor: Any
+) -> Any:
+    """A 科室, 岗位 or 党小组 named by a roster import, created as part of it: a secretary
+    may do this for the branch being imported (a group in that branch; 科室 and 岗位 in
+    its organisation). An existing unit of that name is reused. Audited."""
+    branch = db.session.get(Branch, branch_id)
+    if branch is None or not branch.can_manage(actor):
+        raise PermissionDenied("只能为本支部的名册导入新建科室、岗位和党小组")
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationFailed({"file": "科室、岗位和党小组名称不能为空，且不超过120个字"})
+    if kind == "group":
+        found = db.session.scalar(
+            sa.select(PartyGroup).where(PartyGroup.branch_id == branch.id, PartyGroup.name == name)
+        )
+        unit = found or PartyGroup(branch=branch, name=name)
+    elif kind == "department":
+        found = db.session.scalar(
+            sa.select(Department).where(
+                Department.organization_id == branch.organization_id, Department.name == name
+            )
+        )
+        unit = found or Department(organization_id=branch.organization_id, name=name)
+    elif kind == "post":
+        dept = db.session.get(Department, parent_id or 0)
+        if dept is None or dept.organization_id != branch.organization_id:
+            raise ValidationFailed({"file": f"岗位“{name}”所属的科室不存在"})
+        found = db.session.scalar(
+            sa.select(Post).where(Post.department_id == dept.id, Post.name == name)
+        )
+        unit = found or Post(department=dept, name=name)
+    else:
+        raise ValueError(kind)
+    if found is not None:
+        return found
+    db.session.add(unit)
+    db.session.flush()
+    audit.record(
+        "create",
+        AUDIT_TYPES[kind],
+        unit.id,
+        actor=actor,
+        branch_id=branch.id,
+        after={"name": name, "source": "roster_import"},
+        summary=f"名册导入时新建：{name}"[:120],
+    )
+    return unit
+
+
 def _name_taken(kind: str, unit: Any, name: str) -> bool:
     """Another unit of the same kind, under the same parent, already has this name."""
     model, _ = STRUCTURE_KINDS[kind]

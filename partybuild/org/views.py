@@ -291,8 +291,10 @@ def import_members():
 @access(*WRITE_ROLES)
 def confirm_import():
     token = request.form.get("token", "")
+    # The new 科室/岗位/党小组 ticked on the preview (all are ticked by default).
+    create = request.form.getlist("create") if request.form.get("units_offered") else None
     with boundary() as done:
-        created = roster.confirm_import(token, current_user)
+        created = roster.confirm_import(token, current_user, create)
         done.success = f"导入完成：新增 {len(created)} 名党员。"
     if not done:
         return redirect(url_for("org.import_members"))

@@ -515,18 +515,25 @@ def _round_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _refuse_same_title(branch_id: int, title: str, round_id: int | None = None) -> None:
+    """Titles are unique per branch (a constraint): say so rather than fail on it."""
+    stmt = sa.select(RatingRound.id).where(
+        RatingRound.branch_id == branch_id, RatingRound.title == title
+    )
+    if round_id is not None:
+        stmt = stmt.where(RatingRound.id != round_id)
+    with db.session.no_autoflush:
+        if db.session.scalar(stmt.limit(1)):
+            raise ValidationFailed({"title": "本支部已有同名的测评"})
+
+
 def create_round(
     branch: Branch, data: Mapping[str, Any], post_ids: Iterable[int], actor: Any
 ) -> RatingRound:
     if not actor.manages_branch(branch.id):
         raise PermissionDenied("只有本支部书记可以组织测评")
     fields = _round_fields(data)
-    if db.session.scalar(
-        sa.select(RatingRound.id).where(
-            RatingRound.branch_id == branch.id, RatingRound.title == fields["title"]
-        )
-    ):
-        raise ValidationFailed({"title": "本支部已有同名的测评"})
+    _refuse_same_title(branch.id, fields["title"])
     rnd = RatingRound(
         branch_id=branch.id,
         min_raters=setting("RATING_MIN_RATERS"),
@@ -553,7 +560,9 @@ def update_round(
     ROUND_LIFECYCLE.check(rnd, RoundAction.edit, actor)
     check_version(rnd, version, "测评")
     before = audit.snapshot(rnd, rnd.AUDIT_FIELDS)
-    for key, value in _round_fields(data).items():
+    fields = _round_fields(data)
+    _refuse_same_title(rnd.branch_id, fields["title"], rnd.id)
+    for key, value in fields.items():
         setattr(rnd, key, value)
     wanted = {p.id for p in _round_posts(rnd.branch_id, post_ids)}
     rnd.entries = [e for e in rnd.entries if e.model_post_id in wanted] + [

@@ -18,6 +18,7 @@ from partybuild.core.lists import contains, int_arg
 from partybuild.core.permissions import Role, access
 from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
+from partybuild.core.text import clean_text
 from partybuild.core.timeutil import local_today
 from partybuild.extensions import db
 from partybuild.org.models import Branch, Member, Post, by_name
@@ -456,7 +457,7 @@ def criteria_defaults():
 def _criterion_rows(count: int = 12) -> list[dict]:
     return [
         {
-            key: request.form.get(f"{key}-{i}", "")
+            key: clean_text(request.form.get(f"{key}-{i}", ""), multiline=key == "description")
             for key in ("name", "description", "weight", "scale_min", "scale_max")
         }
         for i in range(count)
@@ -678,7 +679,7 @@ def add_raters(round_id: int):
     else:
         member_id = int_arg(request.form, "member_id")
         if member_id is None:  # typed a name without picking: take an exact match
-            name = (request.form.get("member") or "").split("（")[0].strip()
+            name = clean_text(request.form.get("member") or "").split("（")[0].strip()
             member_id = db.session.scalar(
                 sa.select(Member.id)
                 .where(

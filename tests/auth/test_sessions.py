@@ -82,7 +82,13 @@ def test_copied_cookie_dies_with_role_change(app, client, admin_client, make_use
     thief = _copy_cookie(app, client)
     resp = admin_client.post(
         f"/auth/users/{user.id}/edit",
-        data={"display_name": "", "role": "reviewer", "branch_id": "", "member_id": ""},
+        data={
+            "display_name": "",
+            "role": "reviewer",
+            "branch_id": "",
+            "member_id": "",
+            "version_id": str(db.session.get(User, user.id).version_id),
+        },
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)[-500:]
     assert db.session.get(User, user.id).role == "reviewer"
@@ -99,6 +105,7 @@ def test_editing_only_the_display_name_keeps_sessions(app, client, admin_client,
             "role": "secretary",
             "branch_id": str(org.a.id),
             "member_id": "",
+            "version_id": str(db.session.get(User, user.id).version_id),
         },
     )
     assert resp.status_code == 302

@@ -168,17 +168,18 @@ def test_admin_edits_user(client, auth, org, make_user, make_member):
     assert "编辑账户 sec.a" in page and "重置密码" in page
     data = _form(username="sec.a", role="secretary", branch_id=org.b.id, display_name="乙书记")
     del data["password"]
+    data["version_id"] = str(user.version_id)
     assert "账户已更新" in _follow(client, client.post(f"/auth/users/{user.id}/edit", data=data))
     user = _user("sec.a")
     assert user.branch_id == org.b.id and user.display_name == "乙书记"
     (entry,) = _entries("update")
     assert entry.before["branch_id"] == org.a.id and entry.after["branch_id"] == org.b.id
     # The username cannot be changed by posting another one.
-    data["username"] = "hijack"
+    data.update(username="hijack", version_id=str(user.version_id))
     client.post(f"/auth/users/{user.id}/edit", data=data)
     assert _user("sec.a") is not None and _user("hijack") is None
     # Bad scope is refused without changing anything.
-    data.update(username="sec.a", role="member", member_id="")
+    data.update(username="sec.a", role="member", member_id="", version_id=str(user.version_id))
     assert "党员账户必须关联一名党员" in _text(
         client.post(f"/auth/users/{user.id}/edit", data=data)
     )
@@ -188,7 +189,7 @@ def test_admin_edits_user(client, auth, org, make_user, make_member):
 
 def test_admin_cannot_demote_or_deactivate_self(client, auth):
     admin = auth.login("admin")
-    data = _form(username=admin.username, role="reviewer")
+    data = _form(username=admin.username, role="reviewer", version_id=str(admin.version_id))
     del data["password"]
     body = _text(client.post(f"/auth/users/{admin.id}/edit", data=data))
     assert "不能取消自己的管理员角色" in body
@@ -377,3 +378,40 @@ def test_create_admin_prompts_for_password(runner, monkeypatch):
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "short")
     result = runner.invoke(args=["create-admin", "--username", "boss"])
     assert result.exit_code != 0 and "密码长度至少" in result.output
+
+
+@pytest.mark.parametrize("version", [None, "", "abc", "0"])
+def test_edit_user_without_its_version_is_a_conflict(client, auth, org, make_user, version):
+    """Issue 9, finding 11: the account form carries its version; a POST without it (or
+    with a garbled one) is refused like a stale page, keeping what was typed."""
+    user = make_user("secretary", branch=org.a, username="sec.v")
+    auth.login("admin")
+    page = _text(client.get(f"/auth/users/{user.id}/edit"))
+    assert f'name="version_id" type="hidden" value="{user.version_id}"' in page
+    data = _form(username="sec.v", role="secretary", branch_id=org.b.id, display_name="改后的名字")
+    del data["password"]
+    if version is not None:
+        data["version_id"] = version
+    resp = client.post(f"/auth/users/{user.id}/edit", data=data)
+    assert resp.status_code == 409
+    body = _text(resp)
+    assert "账户已被他人修改" in body and "改后的名字" in body
+    db.session.expire_all()
+    user = _user("sec.v")
+    assert user.branch_id == org.a.id and user.display_name != "改后的名字"
+    assert _entries("update") == []
+
+
+def test_edit_user_from_a_stale_page_is_a_conflict(client, auth, org, make_user):
+    user = make_user("secretary", branch=org.a, username="sec.s")
+    auth.login("admin")
+    stale = str(user.version_id)
+    data = _form(username="sec.s", role="secretary", branch_id=org.a.id, display_name="第一次")
+    del data["password"]
+    data["version_id"] = stale
+    assert client.post(f"/auth/users/{user.id}/edit", data=data).status_code == 302
+    data["display_name"] = "第二次"
+    resp = client.post(f"/auth/users/{user.id}/edit", data=data)
+    assert resp.status_code == 409 and "第二次" in _text(resp)
+    db.session.expire_all()
+    assert _user("sec.s").display_name == "第一次"

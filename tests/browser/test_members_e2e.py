@@ -64,3 +64,48 @@ def test_bad_dates_show_chinese_message_and_keep_input(live_server, page, login)
     page.get_by_role("button", name="保存").click()
     assert page.get_by_text("转正日期不能早于入党日期").is_visible()
     assert page.get_by_label("姓名").input_value() == "赵明"
+
+
+def _office_roster(tmp_path):
+    """An office's roster: a title row, then the header, a new 科室/岗位 and 党小组."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["测试局机关第一党支部党员花名册"])
+    ws.append([])
+    ws.append(["序号", "党员姓名", "性别", "出生年月", "入党时间", "转正时间", "党员类别",
+               "所在党小组", "所在科室", "职务岗位", "手机"])  # fmt: skip
+    ws.append([1, "林晓燕", "女", "1990-03-15", "2012-06-28", "2013-06-28", "正式党员",
+               "第1党小组", "接访科", "信访接待岗", "13912345678"])  # fmt: skip
+    ws.append([2, "陈志远", "男", "1986-11-02", "2010-07-01", "2011-07-01", "正式党员",
+               "第二党小组", "综合科", "文秘岗", "13812345678"])  # fmt: skip
+    path = tmp_path / "花名册.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_secretary_imports_an_office_roster_creating_units(
+    live_server, page, phone_page, login, tmp_path
+):
+    import os
+
+    from playwright.sync_api import expect
+
+    _seed_branch(live_server.app)
+    roster = _office_roster(tmp_path)
+    shots = os.environ.get("PARTYBUILD_SCREENSHOTS")
+    for p in (phone_page, page):  # the phone only looks; the desktop confirms
+        login(p, "sec")
+        p.goto(live_server("/org/members/import"))
+        p.set_input_files("input[type=file]", str(roster))
+        p.get_by_role("button", name="上传并预览").click()
+        expect(p.get_by_test_id("import-header")).to_contain_text("表头在第 3 行", timeout=20_000)
+        expect(p.get_by_test_id("new-units")).to_be_visible()
+        for label in ("新建科室：综合科", "新建岗位：文秘岗", "新建党小组：第二党小组"):
+            expect(p.get_by_label(label)).to_be_checked()
+        if shots:
+            name = "phone" if p is phone_page else "desktop"
+            p.screenshot(path=f"{shots}/roster-preview-{name}.png", full_page=True)
+    page.get_by_role("button", name="确认导入 2 名党员").click()
+    expect(page.get_by_text("导入完成：新增 2 名党员")).to_be_visible(timeout=20_000)

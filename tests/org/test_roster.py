@@ -227,9 +227,10 @@ def test_every_bad_row_is_listed_and_nothing_is_imported(client, auth, org, make
     resp = _upload(client, _csv(rows), "r.csv", org.a.id)
     body = text(resp)
     errors = dict(_errors(body))
-    assert sorted(errors) == list(range(3, 17)), errors
+    # Rows 4, 12 and 16 name a 党小组, 科室 or 岗位 that does not exist yet: since issue 10
+    # those are offered for creation (once the file is otherwise valid), not row errors.
+    assert sorted(errors) == [3, *range(5, 12), 13, 14, 15], errors
     assert "入党日期“2020-13-45”不是有效日期" in errors[3]
-    assert "党小组“第九党小组”不在第一党支部" in errors[4]
     assert "与第2行重复" in errors[5]
     assert "已在名册中" in errors[6]
     assert "正式党员须填写转正日期" in errors[7]
@@ -237,12 +238,11 @@ def test_every_bad_row_is_listed_and_nothing_is_imported(client, auth, org, make
     assert "联系电话格式不正确" in errors[9]
     assert "性别" in errors[10]
     assert "姓名不能为空" in errors[11]
-    assert "科室“不存在科”不存在" in errors[12]
     assert "转正日期不能早于入党日期" in errors[13]
     assert "入党日期不能晚于今天" in errors[14]
     assert "党员状态" in errors[15]
-    assert "岗位“不存在岗”" in errors[16]
-    assert "文件中有 14 行有误（共 15 行），未导入任何数据" in body
+    assert "文件中有 11 行有误（共 15 行），未导入任何数据" in body
+    assert 'name="create"' not in body  # nothing is offered for a file that cannot import
     assert hidden_value(body, "token") is None
     assert _member_count() == 1
 
