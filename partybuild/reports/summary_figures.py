@@ -389,12 +389,10 @@ def integrity_figures(
     cut, day = when.cutoff, when.day
     f = IntegrityFigures()
     labels = category_labels()
-    # As the risk ledger: points created by the cutoff and not retired before it.
-    in_force = sa.and_(
-        RiskPoint.created_at < cut,
-        sa.or_(RiskPoint.retired_at.is_(None), RiskPoint.retired_at >= cut),
-        *_branch_filter(RiskPoint.branch_id, branch_ids),
-    )
+    # The risk ledger's own rule for the points in force at the as-of day.
+    from partybuild.reports.documents.risk_ledger import in_force as ledger_in_force
+
+    in_force = sa.and_(ledger_in_force(day), *_branch_filter(RiskPoint.branch_id, branch_ids))
     last_review = (
         sa.select(RiskReview.risk_point_id.label("pid"), sa.func.max(RiskReview.id).label("rid"))
         .where(RiskReview.reviewed_on <= day)

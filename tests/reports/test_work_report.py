@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from partybuild.commitments.models import CommitmentState
 from partybuild.extensions import db
@@ -292,3 +293,38 @@ def test_cli_summary_and_refusals(ledger: SimpleNamespace, runner, tmp_path: Pat
         ]
     )
     assert future.exit_code != 0 and "尚未开始" in future.output
+
+
+def test_risk_points_entered_after_their_review_count_as_the_ledger_does(
+    world: SimpleNamespace,
+) -> None:
+    """A point registered in November for a check made in Q3 is in force in Q3, in the
+    report as in the risk ledger (the demo enters its points that way)."""
+    from datetime import UTC, datetime
+
+    from partybuild.integrity.models import RiskPoint
+
+    for point in db.session.scalars(sa.select(RiskPoint)):
+        point.created_at = datetime(2026, 11, 20, tzinfo=UTC)
+    db.session.commit()
+    a = [world.ledger.org.a.id]
+    assert sf.integrity_figures(a, Q3, TODAY).points == 1
+    kind = registry.get("risks")
+    params = registry.resolve(kind, {"branch": "A", "period": "2026Q3"})
+    assert kind.count_rows(params) == 1
+
+
+def test_published_states_exclude_those_awaiting_approval(world: SimpleNamespace) -> None:
+    """“亮诺的承诺中…” lists the states of published commitments only."""
+    from partybuild.reports.documents.work_report import ReportFigures, commitments_text
+
+    f = ReportFigures.__new__(ReportFigures)
+    fig = sf.CommitmentFigures(
+        made=3, published=2, members=2,
+        by_state={S.submitted: 1, S.published: 1, S.in_progress: 1},
+    )  # fmt: skip
+    object.__setattr__(f, "commitments", fig)
+    object.__setattr__(f, "when", sf._as_of(Q3, TODAY))
+    text = "".join(commitments_text(f))
+    assert "另有1项已提交尚未亮诺" in text
+    assert "亮诺的承诺中已亮诺1项、践诺中1项；" in text and "待审核" not in text

@@ -56,11 +56,10 @@ def _end_at(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
 
 
-def _query(params: ReportParams) -> sa.Select:
-    """Points that existed at the end of the as-of day and were not yet retired. A point
+def in_force(day: date) -> sa.ColumnElement[bool]:
+    """Points that existed at the end of ``day`` and were not yet retired. A point
     exists by then if registered by then, or if it was already reviewed by then (points
-    entered later for checks already made still count)."""
-    day = as_of(params)
+    entered later for checks already made still count). The work report counts the same."""
     end = _end_at(day)
     reviewed = (
         sa.select(RiskReview.id)
@@ -68,13 +67,16 @@ def _query(params: ReportParams) -> sa.Select:
         .correlate(RiskPoint)
         .exists()
     )
+    return sa.and_(
+        sa.or_(RiskPoint.created_at < end, reviewed),
+        sa.or_(RiskPoint.retired_at.is_(None), RiskPoint.retired_at >= end),
+    )
+
+
+def _query(params: ReportParams) -> sa.Select:
+    """The points in force at the as-of day (``in_force``)."""
     stmt = (
-        sa.select(RiskPoint)
-        .join(Post, RiskPoint.post_id == Post.id)
-        .where(
-            sa.or_(RiskPoint.created_at < end, reviewed),
-            sa.or_(RiskPoint.retired_at.is_(None), RiskPoint.retired_at >= end),
-        )
+        sa.select(RiskPoint).join(Post, RiskPoint.post_id == Post.id).where(in_force(as_of(params)))
     )
     if params.branch_ids is not None:
         stmt = stmt.where(RiskPoint.branch_id.in_(params.branch_ids))

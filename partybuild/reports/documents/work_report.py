@@ -133,8 +133,11 @@ def commitments_text(f: ReportFigures) -> list[str]:
         first += f"，撤回{c.withdrawn}项"
     lines = [first + "。"]
     if c.published:
+        # Only published ones: those still awaiting approval were counted above.
         parts = "、".join(
-            f"{STATE_LABELS[s]}{c.by_state[s]}项" for s in CommitmentState if c.by_state.get(s)
+            f"{STATE_LABELS[s]}{c.by_state[s]}项"
+            for s in CommitmentState
+            if c.by_state.get(s) and s not in (CommitmentState.draft, CommitmentState.submitted)
         )
         lines.append(
             f"截至{_d(f.when.day)}，亮诺的承诺中{parts}；践诺完成（已申请评诺或已评诺）"
