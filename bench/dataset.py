@@ -180,6 +180,7 @@ def build(url: str, scale: float = 1.0, *, rebuild: bool = False, quiet: bool = 
     if not rebuild:
         found = _existing(url, scale)
         if found is not None:
+            _add_new_tables(url)
             return _fill_ids(found)
     started = time.perf_counter()
     app = bench_app(url)
@@ -194,6 +195,17 @@ def build(url: str, scale: float = 1.0, *, rebuild: bool = False, quiet: bool = 
     info = _fill_ids(BuildInfo(url, scale))
     info.seconds = time.perf_counter() - started
     return info
+
+
+def _add_new_tables(url: str) -> None:
+    """Tables the models gained since the database was built (empty ones only)."""
+    app = bench_app(url)
+    from partybuild.extensions import db
+
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0915

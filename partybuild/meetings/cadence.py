@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from partybuild.core import dataversion
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import LOCAL_TZ, to_local
 from partybuild.extensions import db
@@ -122,8 +123,18 @@ class Row:
 def _month_counts(
     branch_ids: list[int] | None, year: int
 ) -> dict[tuple[int, str, int], tuple[int, int]]:
-    """{(branch_id, type, local month): (held, planned)} for one year, in one grouped
-    query. The local month is bucketed in SQL against each month's UTC start, so no
+    """{(branch_id, type, local month): (held, planned)} for one year, cached per
+    meetings data version (every change to a meeting makes a new key)."""
+    key = None if branch_ids is None else tuple(branch_ids)
+    return dataversion.cached(
+        "meetings.month_counts", ("meetings",), lambda: _count_months(branch_ids, year), key, year
+    )
+
+
+def _count_months(
+    branch_ids: list[int] | None, year: int
+) -> dict[tuple[int, str, int], tuple[int, int]]:
+    """The month counts in one grouped query. The local month is bucketed in SQL against each month's UTC start, so no
     datetime is loaded or converted (exact for any time zone, on every backend)."""
     start, end = local_bounds(date(year, 1, 1), date(year, 12, 31))
     month = sa.case(
@@ -193,8 +204,22 @@ def totals(
     branch_ids: list[int], year: int, today: date
 ) -> dict[int, tuple[int, int, int]]:
     """Each branch's (periods met, periods required, gaps) for the year: the grid's
-    totals without building its cells (the workbench panel shows only these)."""
-    counts = _month_counts(branch_ids, year)
+    totals without building its cells (the workbench panel shows only these), cached
+    per meetings data version, cadence setting and day."""
+    cadence = tuple(sorted(setting("MEETING_CADENCE").items()))
+    return dataversion.cached(
+        "meetings.totals",
+        ("meetings",),
+        lambda: _totals(branch_ids, year, today),
+        tuple(branch_ids),
+        year,
+        today,
+        cadence,
+    )
+
+
+def _totals(branch_ids: list[int], year: int, today: date) -> dict[int, tuple[int, int, int]]:
+    counts = _count_months(branch_ids, year)
     held_in: dict[tuple[int, str], set[int]] = defaultdict(set)
     for (branch_id, mtype, month), (held, _) in counts.items():
         if held:
