@@ -200,9 +200,7 @@ def grid(branch_ids: list[int] | None, year: int, today: date) -> dict[int, list
     return result
 
 
-def totals(
-    branch_ids: list[int], year: int, today: date
-) -> dict[int, tuple[int, int, int]]:
+def totals(branch_ids: list[int], year: int, today: date) -> dict[int, tuple[int, int, int]]:
     """Each branch's (periods met, periods required, gaps) for the year: the grid's
     totals without building its cells (the workbench panel shows only these), cached
     per meetings data version, cadence setting and day."""
