@@ -296,3 +296,22 @@ def test_template_settings_link_only_for_admins(client, auth, role, sees):
     auth.login(role)
     body = client.get("/greetings/").get_data(as_text=True)
     assert ("贺卡模板与设置" in body) is sees
+
+
+def test_week_panel_counts_the_weeks_birthdays_across_months_and_29_february(
+    app, joined, make_user, org
+):
+    """The workbench count reads only the week's month-days (and 29 February) from the
+    database; it still counts exactly the week's political birthdays."""
+    from partybuild.greetings.views import _week_panel
+
+    for on in (date(2001, 2, 23), date(2004, 2, 29), date(2001, 2, 21), date(2001, 3, 1)):
+        joined(on, branch=org.a)
+    for on in (date(2001, 3, 30), date(2001, 4, 2), date(2001, 4, 5), date(2001, 3, 28)):
+        joined(on, branch=org.a)
+    user = make_user("secretary", branch=org.a)
+    with app.test_request_context("/"):
+        # Monday 22 February 2027 to Sunday 28 February: 29 February falls on the 28th.
+        assert _week_panel(user, date(2027, 2, 24)).items[0].count == 2
+        # Monday 29 March 2027 to Sunday 4 April: a week over two months.
+        assert _week_panel(user, date(2027, 4, 1)).items[0].count == 2
