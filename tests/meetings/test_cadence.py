@@ -91,3 +91,25 @@ def test_cadence_is_a_setting(world):
         6,
     ]
     assert _row(grids, world.org.a.id, MeetingType.theme_day).gaps == 0
+
+
+def test_meetings_version_moves_with_every_change_in_its_transaction(world):
+    import sqlalchemy as sa
+
+    from partybuild.core import dataversion
+    from partybuild.meetings.models import Meeting
+
+    def version() -> int:
+        return dict(dataversion.current(["meetings"]))["meetings"]
+
+    start = version()
+    m = world.meeting(MeetingType.committee_meeting, starts_at=local(2026, 2, 3))
+    planned = version()
+    assert planned > start
+    m.title = m.title  # no real change: no new version
+    db.session.commit()
+    assert version() == planned
+    db.session.execute(sa.update(Meeting).where(Meeting.id == m.id).values(place="二楼"))
+    assert version() == planned + 1  # seen inside the writing transaction already
+    db.session.rollback()
+    assert version() == planned  # and gone with it
