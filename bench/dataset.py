@@ -180,6 +180,7 @@ def build(url: str, scale: float = 1.0, *, rebuild: bool = False, quiet: bool = 
     if not rebuild:
         found = _existing(url, scale)
         if found is not None:
+            _add_new_tables(url)
             return _fill_ids(found)
     started = time.perf_counter()
     app = bench_app(url)
@@ -194,6 +195,17 @@ def build(url: str, scale: float = 1.0, *, rebuild: bool = False, quiet: bool = 
     info = _fill_ids(BuildInfo(url, scale))
     info.seconds = time.perf_counter() - started
     return info
+
+
+def _add_new_tables(url: str) -> None:
+    """Tables the models gained since the database was built (empty ones only)."""
+    app = bench_app(url)
+    from partybuild.extensions import db
+
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0915
@@ -316,6 +328,8 @@ def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0
                 "title": "2025年度党员承诺",
                 "commit_start": date(2025, 1, 1),
                 "commit_end": date(2025, 3, 31),
+                "entry_start": date(2025, 1, 1),
+                "entry_end": date(2025, 3, 31),
                 "evaluation_start": date(2025, 11, 1),
                 "evaluation_end": date(2025, 12, 31),
                 "status": "closed",
@@ -330,6 +344,8 @@ def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0
                 "title": "2026年度党员承诺",
                 "commit_start": date(2026, 1, 1),
                 "commit_end": date(2026, 12, 31),
+                "entry_start": date(2026, 1, 1),
+                "entry_end": date(2026, 12, 31),
                 "evaluation_start": date(2026, 11, 1),
                 "evaluation_end": date(2026, 12, 31),
                 "status": "open",

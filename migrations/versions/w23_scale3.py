@@ -1,4 +1,4 @@
-"""reserved for a parallel branch: w23_scale3
+"""data versions: counters bumped with every change to the data cached under them
 
 Revision ID: w23_scale3
 Revises: v22_scale2
@@ -19,8 +19,13 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        "data_versions",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("version", sa.BigInteger(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_data_versions")),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table("data_versions")

@@ -58,6 +58,16 @@ def batches(user: "User") -> sa.Select:
     return _scoped(stmt, CommitmentBatch.branch_id, user)
 
 
+def batch_choices(user: "User") -> sa.Select:
+    """The batches for a filter drop-down: plain rows (id, title, branch_name), same order."""
+    stmt = (
+        sa.select(CommitmentBatch.id, CommitmentBatch.title, Branch.name.label("branch_name"))
+        .join(Branch, Branch.id == CommitmentBatch.branch_id)
+        .order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
+    )
+    return _scoped(stmt, CommitmentBatch.branch_id, user)
+
+
 def review_queue(user: "User") -> sa.Select:
     """Submitted commitments waiting for the secretary, leaders' first (领导带头亮诺)."""
     stmt = (

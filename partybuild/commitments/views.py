@@ -533,10 +533,6 @@ def _visible_branches() -> list[Branch]:
     return list(db.session.scalars(lists.branches(current_user)))
 
 
-def _visible_batches() -> list[CommitmentBatch]:
-    return list(db.session.scalars(lists.batches(current_user)))
-
-
 def _int_arg(name: str) -> int | None:
     return int_arg(request.args, name)
 
@@ -566,7 +562,7 @@ def overview():
         FLAG_LABELS=FLAG_LABELS,
         STATE_LABELS=STATE_LABELS,
         branches=branches,
-        batches=_visible_batches(),
+        batches=db.session.execute(lists.batch_choices(current_user)).all(),
         categories=setting("COMMITMENT_CATEGORIES"),
         summary=figures.summary,
         pending_comments=figures.pending_comments,

@@ -6,6 +6,7 @@ change makes a new key and the old entry simply ages out of the LRU. Each worker
 process has its own cache; nothing here is shared between processes.
 """
 
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -17,6 +18,7 @@ from partybuild.core.settings import setting
 
 _lock = threading.Lock()
 _entries: "OrderedDict[Hashable, Any]" = OrderedDict()
+_apps = itertools.count(1)
 
 
 def _size() -> int:
@@ -27,7 +29,13 @@ def _size() -> int:
 def get_or_make(key: Hashable, make: Callable[[], Any]) -> Any:
     """The cached value for ``key``, or ``make()`` stored under it."""
     size = _size()
-    full_key = (id(current_app._get_current_object()), key)  # one cache per app
+    # One cache per app. Not id(app): a later app (the next test's) may reuse the id of
+    # one gone, and its fresh database the same versions.
+    app = current_app._get_current_object()
+    if "pagecache" not in app.extensions:
+        with _lock:
+            app.extensions.setdefault("pagecache", next(_apps))
+    full_key = (app.extensions["pagecache"], key)
     if size > 0:
         with _lock:
             if full_key in _entries:

@@ -46,17 +46,24 @@ navigation.register(
 
 def _week_panel(user, today: date) -> workbench.PanelData:  # noqa: ANN001
     """Two queries: this week's political birthdays (light member columns of the
-    months the week touches) and this month's greetings whose gift is not recorded."""
+    week's month-days) and this month's greetings whose gift is not recorded."""
     from datetime import timedelta
 
     start = today - timedelta(days=today.weekday())
     days = [start + timedelta(days=i) for i in range(7)]
-    months = {d.month for d in days}
-    if 3 in months:
-        months.add(2)  # 29 February falls on 1 March in common years under one rule
     rule = service.leap_day_rule()
+    # Only members who joined on one of the week's month-days, or on 29 February (which
+    # moves to 28 February or 1 March in common years): the rest cannot match.
+    month, day = sa.extract("month", Member.joined_on), sa.extract("day", Member.joined_on)
+    week_days: dict[int, list[int]] = {}
+    for d in days:
+        week_days.setdefault(d.month, []).append(d.day)
     stmt = sa.select(Member.joined_on).where(
-        Member.is_active.is_(True), sa.extract("month", Member.joined_on).in_(sorted(months))
+        Member.is_active.is_(True),
+        sa.or_(
+            *[sa.and_(month == m, day.in_(ds)) for m, ds in sorted(week_days.items())],
+            sa.and_(month == 2, day == 29),
+        ),
     )
     scope = user.branch_scope
     if scope is not None:

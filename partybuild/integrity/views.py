@@ -135,6 +135,7 @@ def index():
         lists.ledger(filters, current_user, today), per_page=PER_PAGE, max_per_page=100
     )
     ids = [p.id for p in page.items]
+    branches = db.session.scalars(lists.branches(current_user)).all()  # once, for both uses
     return render_template(
         "integrity/index.html",
         page=page,
@@ -142,11 +143,11 @@ def index():
         flag_counts=lists.flag_counts(base, today),
         FLAG_LABELS=lists.FLAG_LABELS,
         overdue_rect=lists.overdue_point_ids(ids, today),
-        branches=db.session.scalars(lists.branches(current_user)).all(),
+        branches=branches,
         categories=category_labels(),
         levels=list(RiskLevel),
         filters=filters,
-        can_write=bool(_manageable_branches()),
+        can_write=any(b.can_manage(current_user) and b.is_active for b in branches),
     )
 
 

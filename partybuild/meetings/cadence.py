@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from partybuild.core import dataversion
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import LOCAL_TZ, to_local
 from partybuild.extensions import db
@@ -122,19 +123,43 @@ class Row:
 def _month_counts(
     branch_ids: list[int] | None, year: int
 ) -> dict[tuple[int, str, int], tuple[int, int]]:
-    """{(branch_id, type, local month): (held, planned)} for one year, in one query."""
+    """{(branch_id, type, local month): (held, planned)} for one year, cached per
+    meetings data version (every change to a meeting makes a new key)."""
+    key = None if branch_ids is None else tuple(branch_ids)
+    return dataversion.cached(
+        "meetings.month_counts", ("meetings",), lambda: _count_months(branch_ids, year), key, year
+    )
+
+
+def _count_months(
+    branch_ids: list[int] | None, year: int
+) -> dict[tuple[int, str, int], tuple[int, int]]:
+    """The month counts in one grouped query. The local month is bucketed in SQL against each month's UTC start, so no
+    datetime is loaded or converted (exact for any time zone, on every backend)."""
     start, end = local_bounds(date(year, 1, 1), date(year, 12, 31))
-    stmt = sa.select(Meeting.branch_id, Meeting.type, Meeting.state, Meeting.starts_at).where(
-        Meeting.starts_at >= start, Meeting.starts_at < end, Meeting.state.in_(COUNTED_STATES)
+    month = sa.case(
+        *[(Meeting.starts_at < local_bounds(date(year, m + 1, 1), date(year, m + 1, 1))[0], m)
+          for m in range(1, 12)],
+        else_=12,
+    )  # fmt: skip
+    done = sa.case((Meeting.state.in_(DONE_STATES), 1), else_=0)
+    # Plain strings and integers: no enum or datetime processing per row.
+    mtype = sa.type_coerce(Meeting.type, sa.String)
+    stmt = (
+        sa.select(Meeting.branch_id, mtype, month, sa.func.sum(done), sa.func.count())
+        .where(
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+            Meeting.state.in_(COUNTED_STATES),
+        )
+        .group_by(Meeting.branch_id, mtype, month)
     )
     if branch_ids is not None:
         stmt = stmt.where(Meeting.branch_id.in_(branch_ids))
-    counts: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0])
-    for branch_id, mtype, state, starts_at in db.session.execute(stmt):
-        month = to_local(starts_at).month
-        slot = counts[(branch_id, MeetingType(mtype).value, month)]
-        slot[0 if state in DONE_STATES else 1] += 1
-    return {k: (v[0], v[1]) for k, v in counts.items()}
+    return {
+        (branch_id, type_, m): (int(held), int(n) - int(held))
+        for branch_id, type_, m, held, n in db.session.execute(stmt)
+    }
 
 
 def grid(branch_ids: list[int] | None, year: int, today: date) -> dict[int, list[Row]]:
@@ -173,6 +198,44 @@ def grid(branch_ids: list[int] | None, year: int, today: date) -> dict[int, list
             rows.append(row)
         result[branch_id] = rows
     return result
+
+
+def totals(branch_ids: list[int], year: int, today: date) -> dict[int, tuple[int, int, int]]:
+    """Each branch's (periods met, periods required, gaps) for the year: the grid's
+    totals without building its cells (the workbench panel shows only these), cached
+    per meetings data version, cadence setting and day."""
+    cadence = tuple(sorted(setting("MEETING_CADENCE").items()))
+    return dataversion.cached(
+        "meetings.totals",
+        ("meetings",),
+        lambda: _totals(branch_ids, year, today),
+        tuple(branch_ids),
+        year,
+        today,
+        cadence,
+    )
+
+
+def _totals(branch_ids: list[int], year: int, today: date) -> dict[int, tuple[int, int, int]]:
+    counts = _count_months(branch_ids, year)
+    held_in: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for (branch_id, mtype, month), (held, _) in counts.items():
+        if held:
+            held_in[(branch_id, mtype)].add(month)
+    required = [(t.value, periods_in(year, n)) for t in MeetingType if (n := per_year(t))]
+    per_branch = sum(len(periods) for _, periods in required)
+    out = {}
+    for branch_id in branch_ids:
+        met = gaps = 0
+        for mtype, periods in required:
+            months = held_in.get((branch_id, mtype), ())
+            for period in periods:
+                if any(m in months for m in period.months):
+                    met += 1
+                elif period.end < today:
+                    gaps += 1
+        out[branch_id] = (met, per_branch, gaps)
+    return out
 
 
 def unmet_now(branch_ids: list[int], today: date) -> dict[int, list[tuple[MeetingType, Period]]]:

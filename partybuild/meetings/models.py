@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core import audit
+from partybuild.core import audit, dataversion
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.states import Lifecycle, Stateful, Transition
 from partybuild.core.storage import StoredFile
@@ -644,3 +644,6 @@ def _register_audit_labels() -> None:
 
 
 _register_audit_labels()
+
+# The compliance figures (cadence.py) are cached per version of the meetings.
+dataversion.track("meetings", Meeting)

@@ -1009,16 +1009,7 @@ def _member_panel(user, today: date) -> workbench.PanelData | None:
 
 def _reviewer_panel(user, today: date) -> workbench.PanelData | None:
     branches = cadence.visible_branches(user)[:50]
-    grids = cadence.grid([b.id for b in branches], today.year, today)
-    # The panel shows only each branch's totals: added up here, once per branch.
-    totals = {
-        branch_id: (
-            sum(r.met for r in rows),
-            sum(r.per_year for r in rows),
-            sum(r.gaps for r in rows),
-        )
-        for branch_id, rows in grids.items()
-    }
+    totals = cadence.totals([b.id for b in branches], today.year, today)
     return workbench.PanelData(
         template="meetings/_grid_panel.html",
         context={"branches": branches, "totals": totals, "year": today.year},

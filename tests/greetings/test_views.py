@@ -130,16 +130,18 @@ def test_secretary_previews_upcoming_card(client, auth, joined, org):
 def test_phone_list_shows_card_gift_and_preview_without_side_scrolling(
     client, auth, birthday_today, joined, org
 ):
-    """Phones get one stacked item per member (the wide table is for md and up)."""
+    """Each member is drawn once: a table row from md up, a stacked card on phones
+    (.table-cards), with the card, the gift and the preview in it."""
     _m, _user, g = birthday_today
     tomorrow = joined(_years_ago(7, days=1), name="明天生日")
     auth.login("secretary", branch=org.a)
     html = client.get("/greetings/").get_data(as_text=True)
-    phone = html.split('data-testid="month-table-phone"')[1].split("</ul>")[0]
-    assert "李海燕" in phone and "明天生日" in phone
-    assert f"/greetings/cards/{g.id}/gift" in phone  # record the cake
-    assert f"/greetings/preview/{tomorrow.id}" in phone  # preview before it goes out
-    assert 'class="table-responsive d-none d-md-block"' in html
+    month = html.split('data-testid="month-table"')[1].split("</table>")[0]
+    assert "李海燕" in month and "明天生日" in month
+    assert f"/greetings/cards/{g.id}/gift" in month  # record the cake
+    assert f"/greetings/preview/{tomorrow.id}" in month  # preview before it goes out
+    assert "table-cards" in html.split('data-testid="month-table"')[0].rsplit("<table", 1)[1]
+    assert html.count("明天生日") == 1  # not a second list for phones
 
 
 def test_secretary_records_gift(client, auth, birthday_today, org):
@@ -294,3 +296,22 @@ def test_template_settings_link_only_for_admins(client, auth, role, sees):
     auth.login(role)
     body = client.get("/greetings/").get_data(as_text=True)
     assert ("贺卡模板与设置" in body) is sees
+
+
+def test_week_panel_counts_the_weeks_birthdays_across_months_and_29_february(
+    app, joined, make_user, org
+):
+    """The workbench count reads only the week's month-days (and 29 February) from the
+    database; it still counts exactly the week's political birthdays."""
+    from partybuild.greetings.views import _week_panel
+
+    for on in (date(2001, 2, 23), date(2004, 2, 29), date(2001, 2, 21), date(2001, 3, 1)):
+        joined(on, branch=org.a)
+    for on in (date(2001, 3, 30), date(2001, 4, 2), date(2001, 4, 5), date(2001, 3, 28)):
+        joined(on, branch=org.a)
+    user = make_user("secretary", branch=org.a)
+    with app.test_request_context("/"):
+        # Monday 22 February 2027 to Sunday 28 February: 29 February falls on the 28th.
+        assert _week_panel(user, date(2027, 2, 24)).items[0].count == 2
+        # Monday 29 March 2027 to Sunday 4 April: a week over two months.
+        assert _week_panel(user, date(2027, 4, 1)).items[0].count == 2

@@ -48,6 +48,16 @@ def test_grid_marks_gaps_across_the_year_boundary(world):
     assert [c.span for c in assembly.cells] == [3, 3, 3, 3]
     assert assembly.cells[0].status == "open"  # Q1 2026 not over; Q4 2025 does not count
 
+    # The workbench's totals agree with the grid's, boundary meetings included.
+    assert cadence.totals([a], 2026, today)[a] == (
+        sum(r.met for r in grids[a]),
+        sum(r.per_year for r in grids[a]),
+        sum(r.gaps for r in grids[a]),
+    )
+    assert cadence.totals([a], 2025, today)[a][0] == sum(
+        r.met for r in cadence.grid([a], 2025, today)[a]
+    )
+
     last_year = cadence.grid([a], 2025, date(2026, 3, 5))
     assert _row(last_year, a, MeetingType.committee_meeting).cells[11].status == "met"
     assert _row(last_year, a, MeetingType.committee_meeting).cells[10].status == "gap"
@@ -81,3 +91,25 @@ def test_cadence_is_a_setting(world):
         6,
     ]
     assert _row(grids, world.org.a.id, MeetingType.theme_day).gaps == 0
+
+
+def test_meetings_version_moves_with_every_change_in_its_transaction(world):
+    import sqlalchemy as sa
+
+    from partybuild.core import dataversion
+    from partybuild.meetings.models import Meeting
+
+    def version() -> int:
+        return dict(dataversion.current(["meetings"]))["meetings"]
+
+    start = version()
+    m = world.meeting(MeetingType.committee_meeting, starts_at=local(2026, 2, 3))
+    planned = version()
+    assert planned > start
+    m.title = m.title  # no real change: no new version
+    db.session.commit()
+    assert version() == planned
+    db.session.execute(sa.update(Meeting).where(Meeting.id == m.id).values(place="二楼"))
+    assert version() == planned + 1  # seen inside the writing transaction already
+    db.session.rollback()
+    assert version() == planned  # and gone with it

@@ -251,6 +251,7 @@ PAGES = {
     "secretary": ["/meetings/", "/meetings/tasks", "/meetings/calendar", "/"],
     "member": ["/meetings/mine", "/"],
     "reviewer": ["/meetings/calendar", "/meetings/", "/"],
+    "admin": ["/"],
 }
 
 
@@ -273,6 +274,36 @@ def test_list_pages_query_count_is_constant(client, auth, world, query_counter, 
     with query_counter() as large:
         assert client.get(url).status_code == 200
     assert large.count == small.count, (url, small.statements, large.statements)
+
+
+def _summary_row(html: str, branch_name: str) -> str:
+    table = html[html.index('data-testid="compliance-summary"') :]
+    row = table[table.index(branch_name) :]
+    return row[: row.index("</tr>")]
+
+
+@pytest.mark.parametrize("role", ["reviewer", "admin"])
+def test_compliance_figures_show_a_change_on_the_next_request(client, auth, world, role):
+    """The workbench's and the calendar's figures are cached per meetings version: a
+    meeting held, planned or cancelled shows on the very next request."""
+    auth.login(world.users[role])
+    year = world.today.year
+    before = _summary_row(client.get("/").get_data(as_text=True), world.org.a.name)
+    calendar = f"/meetings/calendar?branch={world.org.a.id}&year={year}"
+    grid_before = client.get(calendar).get_data(as_text=True)  # cached too
+    m = world.meeting(MeetingType.committee_meeting, starts_at=local(year, world.today.month, 1))
+    world.hold(m)
+    after = _summary_row(client.get("/").get_data(as_text=True), world.org.a.name)
+    met_before = int(before.split("<td>")[1].split("/")[0])
+    assert int(after.split("<td>")[1].split("/")[0]) == met_before + 1
+    assert client.get(calendar).get_data(as_text=True).count("✓") > grid_before.count("✓")
+    # A bulk statement through the session (moved to last year) makes a new version too.
+    db.session.execute(
+        sa.update(Meeting).where(Meeting.id == m.id).values(starts_at=local(year - 1, 6, 1))
+    )
+    db.session.commit()
+    again = _summary_row(client.get("/").get_data(as_text=True), world.org.a.name)
+    assert int(again.split("<td>")[1].split("/")[0]) == met_before
 
 
 def test_calendar_pages_through_branches(client, auth, world, query_counter):

@@ -1,0 +1,124 @@
+"""Data versions: one counter per name, bumped in the same transaction as every change
+to the models tracked under that name, so figures cached under the version they were
+computed at can never be served stale.
+
+A domain tracks its models once (beside them) and caches plain figures under the names
+they read:
+
+    dataversion.track("meetings", Meeting)
+    totals = dataversion.cached("meetings.totals", ("meetings",), make, year, today)
+
+Every ORM flush that inserts, deletes or really changes a tracked row (and every ORM
+``insert()/update()/delete()`` statement on its table run through the session) bumps the
+name's counter with an upsert before the transaction commits. The version is read before
+the figures are computed, so figures cached under a version are never older than it.
+Writes that bypass the session (``connection.execute`` on a tracked table) must call
+:func:`bump` themselves.
+"""
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from partybuild.core import pagecache
+from partybuild.extensions import db
+
+
+class DataVersion(db.Model):
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+
+
+_TRACKED: dict[type, set[str]] = {}
+_TABLES: dict[str, set[str]] = {}  # table name -> version names
+_PENDING = "data_versions_pending"
+_BOOKKEEPING = {"updated_at", "version_id"}
+
+
+def track(name: str, *models: type) -> None:
+    """Bump ``name`` whenever a row of one of ``models`` changes."""
+    for model in models:
+        _TRACKED.setdefault(model, set()).add(name)
+        _TABLES.setdefault(model.__table__.name, set()).add(name)
+
+
+def _names_of(obj: object) -> set[str]:
+    found: set[str] = set()
+    for cls in type(obj).__mro__:
+        found |= _TRACKED.get(cls, set())
+    return found
+
+
+def _really_changed(obj: object) -> bool:
+    state = sa.inspect(obj)
+    return any(a.history.has_changes() for a in state.attrs if a.key not in _BOOKKEEPING)
+
+
+def bump(session: Any, names: Iterable[str]) -> None:
+    """Add one to each name's counter, in the session's transaction."""
+    table = DataVersion.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for name in sorted(set(names)):  # one order: no deadlock between two writers
+        stmt = insert(table).values(name=name, version=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.name], set_={"version": table.c.version + 1}
+        )
+        session.connection().execute(stmt)
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _collect(session: sa.orm.Session, flush_context, instances) -> None:  # noqa: ANN001
+    if not _TRACKED:
+        return
+    pending: set[str] = session.info.setdefault(_PENDING, set())
+    for obj in session.new:
+        pending |= _names_of(obj)
+    for obj in session.deleted:
+        pending |= _names_of(obj)
+    for obj in session.dirty:
+        names = _names_of(obj)
+        if names and _really_changed(obj):
+            pending |= names
+
+
+@sa.event.listens_for(sa.orm.Session, "after_flush")
+def _bump_after_flush(session: sa.orm.Session, flush_context) -> None:  # noqa: ANN001
+    pending = session.info.pop(_PENDING, set())
+    if pending:
+        bump(session, pending)
+
+
+@sa.event.listens_for(sa.orm.Session, "do_orm_execute")
+def _bump_on_statement(state) -> None:  # noqa: ANN001
+    """Bulk ``insert()/update()/delete()`` of a tracked table through the session."""
+    if not (_TABLES and (state.is_insert or state.is_update or state.is_delete)):
+        return
+    table = getattr(state.statement, "table", None)
+    names = _TABLES.get(getattr(table, "name", None), set())
+    if names:
+        bump(state.session, names)
+
+
+def current(names: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """The versions of ``names`` now (0 for a name never bumped), in one query."""
+    wanted = sorted(set(names))
+    found = dict(
+        db.session.execute(
+            sa.select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(wanted))
+        ).all()
+    )
+    return tuple((name, found.get(name, 0)) for name in wanted)
+
+
+def cached(key: Hashable, names: Iterable[str], make: Callable[[], Any], *parts: Hashable) -> Any:
+    """``make()`` cached under ``key``, ``parts`` and the versions of ``names`` (which must
+    cover every row ``make`` reads). Cache plain values, never ORM rows."""
+    return pagecache.get_or_make((key, *parts, current(names)), make)
