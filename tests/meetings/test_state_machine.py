@@ -36,7 +36,10 @@ from partybuild.meetings.models import (
 MA, MS, TA, TS = MeetingAction, MeetingState, TaskAction, TaskState
 ROLES = ["secretary", "admin", "member", "leader", "reviewer", "other_secretary"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# Derandomized: the same sequences every run, so the "every end state was reached" checks
+# cannot fail by chance in CI (a changed rule or table still changes what is explored).
 SETTINGS = dict(
+    derandomize=True,
     stateful_step_count=15,
     deadline=None,
     database=None,
