@@ -316,6 +316,8 @@ def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0
                 "title": "2025年度党员承诺",
                 "commit_start": date(2025, 1, 1),
                 "commit_end": date(2025, 3, 31),
+                "entry_start": date(2025, 1, 1),  # the entry window: the model's default
+                "entry_end": date(2025, 3, 31),
                 "evaluation_start": date(2025, 11, 1),
                 "evaluation_end": date(2025, 12, 31),
                 "status": "closed",
@@ -330,6 +332,8 @@ def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0
                 "title": "2026年度党员承诺",
                 "commit_start": date(2026, 1, 1),
                 "commit_end": date(2026, 12, 31),
+                "entry_start": date(2026, 1, 1),  # the entry window: the model's default
+                "entry_end": date(2026, 12, 31),
                 "evaluation_start": date(2026, 11, 1),
                 "evaluation_end": date(2026, 12, 31),
                 "status": "open",
