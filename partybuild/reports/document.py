@@ -60,11 +60,12 @@ Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
   distance puts the number about 7 mm under the text area.
 * Tables: fixed layout, widths in mm, 0.5 pt borders, header row (黑体, centred
   vertically) repeated on every page (``w:tblHeader``), rows never split over pages,
-  data cells top-aligned. Rows are cloned from one lxml prototype
-  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209), serialised at
-  once into a scratch file and streamed into ``word/document.xml`` when saving, so a
-  10,000-row table never sits in memory as a tree (the last ``KEEP_ROWS`` rows stay in
-  the tree: ``sign_off()`` moves them into its unsplittable last row). Cells have a
+  data cells top-aligned. Data rows never become python-docx or lxml objects
+  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209): each is one
+  pre-serialised template row with the cells' escaped text put in, written as UTF-8 into
+  a scratch file and streamed into ``word/document.xml`` when saving, so a 10,000-row
+  table never sits in memory as a tree (the last ``KEEP_ROWS`` rows are parsed into the
+  tree: ``sign_off()`` moves them into its unsplittable last row). Cells have a
   little paragraph spacing above and below, so text never touches a border. ``mark()``/``writing_at(mark)`` write paragraphs
   above a table afterwards (a summary added up while its rows stream).
 
