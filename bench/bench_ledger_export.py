@@ -316,6 +316,15 @@ def _run_isolated(name: str, workdir: Path, url: str, username: str, rows: int) 
 
 
 def _measure_one(name: str, workdir: Path, url: str, username: str, rows: int) -> dict:
+    if name == "seed":
+        # Seeding and building run in fresh interpreters too: on Linux a child's
+        # ru_maxrss starts at its parent's, so this process must stay small.
+        _run_isolated("seed", workdir, url, "", rows)
+        return {}
+    if name == "dataset":
+        from bench.dataset import build
+
+        return {"reused": build(url, 1.0, quiet=True).reused}
     if name == "export":
         return bench_export(workdir, url, username, rows or None)
     return bench_baseline(rows)
@@ -353,18 +362,20 @@ def _targets(workdir: Path, rows: int, annual: bool) -> list[tuple[str, str, str
         )
     for _, _, url, _ in out:
         started = time.perf_counter()
-        seed(workdir, url, rows)
+        # Seeding and building run in fresh interpreters too: on Linux a child's
+        # ru_maxrss starts at its parent's, so this process must stay small.
+        _run_isolated("seed", workdir, url, "", rows)
         where = sa.make_url(url).render_as_string(hide_password=True)
         print(f"seeded {rows} ledger rows in {time.perf_counter() - started:.1f} s ({where})")
     if annual:
-        from bench.dataset import build, postgres_url, sqlite_url
+        from bench.dataset import postgres_url, sqlite_url
 
         urls = [("sqlite", sqlite_url(1.0))]
         if server:
             urls.append(("postgres", postgres_url(1.0)))
         for backend, url in urls:
-            info = build(url, 1.0, quiet=True)
-            print(f"large bureau on {backend}: {'reused' if info.reused else 'built'}")
+            reused = _run_isolated("dataset", workdir, url, "", 0)["reused"]
+            print(f"large bureau on {backend}: {'reused' if reused else 'built'}")
             out.append(("annual", backend, url, "bench_reviewer"))
     return out
 
@@ -375,7 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-annual", action="store_true", help="skip the large bureau")
     parser.add_argument("--in-process", action="store_true", help="no fresh interpreters")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
-    parser.add_argument("--only", choices=["export", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only", choices=["export", "baseline", "seed", "dataset"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--user", help=argparse.SUPPRESS)
