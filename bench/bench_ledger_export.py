@@ -317,9 +317,7 @@ def _run_isolated(name: str, workdir: Path, url: str, username: str, rows: int) 
 
 def _measure_one(name: str, workdir: Path, url: str, username: str, rows: int) -> dict:
     if name == "seed":
-        # Seeding and building run in fresh interpreters too: on Linux a child's
-        # ru_maxrss starts at its parent's, so this process must stay small.
-        _run_isolated("seed", workdir, url, "", rows)
+        seed(workdir, url, rows)
         return {}
     if name == "dataset":
         from bench.dataset import build
