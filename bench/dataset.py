@@ -140,12 +140,17 @@ def _existing(url: str, scale: float) -> BuildInfo | None:
             members = conn.scalar(sa.text("SELECT count(*) FROM members"))
             audit = conn.scalar(sa.text("SELECT count(*) FROM audit_entries"))
             meetings = conn.scalar(sa.text("SELECT count(*) FROM meetings"))
+            steps = conn.scalar(
+                sa.text("SELECT count(*) FROM commitment_events WHERE to_state <> 'draft'")
+            )
     except sa.exc.SQLAlchemyError:
         return None
     finally:
         engine.dispose()
     if members != _n(scale, "members") or audit != _n(scale, "audit") or not meetings:
         return None  # missing or built before meetings were part of it
+    if not steps:
+        return None  # built when the timeline held only the drafts
     return BuildInfo(url, scale, reused=True)
 
 
@@ -328,7 +333,7 @@ def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0
                 "title": "2025年度党员承诺",
                 "commit_start": date(2025, 1, 1),
                 "commit_end": date(2025, 3, 31),
-                "entry_start": date(2025, 1, 1),
+                "entry_start": date(2025, 1, 1),  # the entry window: the model's default
                 "entry_end": date(2025, 3, 31),
                 "evaluation_start": date(2025, 11, 1),
                 "evaluation_end": date(2025, 12, 31),
@@ -344,7 +349,7 @@ def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0
                 "title": "2026年度党员承诺",
                 "commit_start": date(2026, 1, 1),
                 "commit_end": date(2026, 12, 31),
-                "entry_start": date(2026, 1, 1),
+                "entry_start": date(2026, 1, 1),  # the entry window: the model's default
                 "entry_end": date(2026, 12, 31),
                 "evaluation_start": date(2026, 11, 1),
                 "evaluation_end": date(2026, 12, 31),
@@ -451,18 +456,42 @@ def _insert_all(db: Any, scale: float, quiet: bool) -> None:  # noqa: C901, PLR0
     put(Commitment, commitments)
     put(FulfilmentRecord, records)
     put(PublicRating, ratings)
-    events = [
-        {
-            "commitment_id": c["id"],
-            "action": "create",
-            "from_state": None,
-            "to_state": "draft",
-            "actor_name": "bench",
-            "comment": "",
-            "created_at": now,
-        }  # fmt: skip
-        for c in commitments
-    ]
+    # The timeline: created as a draft, then one step to the row's state, at the time
+    # the row says (reports read the state at a period's end from the timeline).
+    last_step = {
+        "submitted": ("submit", "submitted_at"),
+        "published": ("publish", "published_at"),
+        "in_progress": ("add_record", None),
+        "awaiting_evaluation": ("request_evaluation", "evaluation_requested_at"),
+        "evaluated": ("finalise", "evaluated_at"),
+        "not_fulfilled": ("close_not_fulfilled", "closed_at"),
+    }
+    events = []
+    for c in commitments:
+        events.append(
+            {
+                "commitment_id": c["id"],
+                "action": "create",
+                "from_state": None,
+                "to_state": "draft",
+                "actor_name": "bench",
+                "comment": "",
+                "created_at": now - timedelta(days=210),
+            }  # fmt: skip
+        )
+        if c["state"] in last_step:
+            action, when = last_step[c["state"]]
+            events.append(
+                {
+                    "commitment_id": c["id"],
+                    "action": action,
+                    "from_state": "draft",
+                    "to_state": c["state"],
+                    "actor_name": "bench",
+                    "comment": "",
+                    "created_at": c[when] if when else now - timedelta(days=100),
+                }  # fmt: skip
+            )
     put(CommitmentEvent, events)
 
     # Meetings of 2026 (三会一课 and more), as the services leave them: months past are

@@ -60,11 +60,12 @@ Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
   distance puts the number about 7 mm under the text area.
 * Tables: fixed layout, widths in mm, 0.5 pt borders, header row (黑体, centred
   vertically) repeated on every page (``w:tblHeader``), rows never split over pages,
-  data cells top-aligned. Rows are cloned from one lxml prototype
-  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209), serialised at
-  once into a scratch file and streamed into ``word/document.xml`` when saving, so a
-  10,000-row table never sits in memory as a tree (the last ``KEEP_ROWS`` rows stay in
-  the tree: ``sign_off()`` moves them into its unsplittable last row). Cells have a
+  data cells top-aligned. Data rows never become python-docx or lxml objects
+  (``table.cell()``/``add_row()`` are quadratic, python-docx #174/#1209): each is one
+  pre-serialised template row with the cells' escaped text put in, written as UTF-8 into
+  a scratch file and streamed into ``word/document.xml`` when saving, so a 10,000-row
+  table never sits in memory as a tree (the last ``KEEP_ROWS`` rows are parsed into the
+  tree: ``sign_off()`` moves them into its unsplittable last row). Cells have a
   little paragraph spacing above and below, so text never touches a border. ``mark()``/``writing_at(mark)`` write paragraphs
   above a table afterwards (a summary added up while its rows stream).
 
@@ -382,11 +383,38 @@ def _fill_text(t: etree._Element, text: str) -> None:
         t.text = line
 
 
+_EMPTY_T = "<w:t/>"
+_XML_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _run_xml(text: str) -> str:
+    """The contents of a run holding ``text``, as ``_fill_text`` would leave them,
+    serialised: "\\n" becomes w:br, tabs a space, XML-illegal characters are dropped,
+    edge spaces preserved, &, < and > escaped."""
+    if not text:
+        return _EMPTY_T
+    if text.isprintable() and text[0] != " " and text[-1] != " ":
+        # The common case: one line, nothing to drop or keep.
+        if "&" in text or "<" in text or ">" in text:
+            text = text.translate(_XML_TEXT_ESCAPES)
+        return f"<w:t>{text}</w:t>"
+    text = _XML_ILLEGAL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\t", " ").translate(_XML_TEXT_ESCAPES)
+    first, *more = text.split("\n")
+    space = ' xml:space="preserve"' if first != first.strip() else ""
+    parts = [f"<w:t{space}>{first}</w:t>"]
+    parts.extend(f'<w:br/><w:t xml:space="preserve">{line}</w:t>' for line in more)
+    return "".join(parts)
+
+
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_TR_DECL = f'<w:tr xmlns:w="{_W_NS}">'
+
+
 # --------------------------------------------------------------------------- streaming
 
 _PLACEHOLDER_TARGET = "partybuild-table-rows"
 _PLACEHOLDER_RE = re.compile(rb"<\?" + _PLACEHOLDER_TARGET.encode() + rb" (rows-\d+)\?>")
-_W_DECL = b' xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
 class _HashingWriter(io.RawIOBase):
@@ -552,43 +580,44 @@ class OfficialDocument:
             )
             self._pending_page_break = False
 
-        # Hot loop: one C-level deep copy of the prototype row per data row, then fill
-        # its w:t elements (one per cell, in order). No python-docx proxies involved.
-        # Each finished row is serialised at once into a scratch file and dropped, so
-        # memory stays flat however long the table; save() streams the file into
-        # document.xml where the placeholder stands. The last KEEP_ROWS rows stay in the
-        # tree: sign_off() may still move them into its row.
-        clone = self._row_prototype(columns, text_style).__deepcopy__
+        # Hot loop: no lxml. Each row is the prototype row's pre-serialised XML with the
+        # cells' escaped text put in (``_run_xml``), written as UTF-8 into a scratch file
+        # 512 rows at a time; save() streams the file into document.xml where the
+        # placeholder stands, so a 10,000-row table never sits in memory as a tree. The
+        # last KEEP_ROWS rows are parsed into the tree instead: sign_off() may still move
+        # them into its row.
+        fill = self._row_template(columns, text_style).format
         ncols = len(columns)
         marker = f"rows-{len(self._spools)}"
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the document
         self._spools[marker] = spool
         weakref.finalize(self, spool.close)
         tbl.append(etree.ProcessingInstruction(_PLACEHOLDER_TARGET, marker))
-        tostring = etree.tostring
-        pending: list[bytes] = []
-        tail: deque[etree._Element] = deque()
+        run_xml = _run_xml
+        pending: list[str] = []
+        tail: deque[str] = deque()
         count = 0
         for count, values in enumerate(rows, start=1):  # noqa: B007 - count used after
             if len(values) != ncols:
                 raise ValueError(f"row {count} has {len(values)} cells, expected {ncols}")
-            tr = clone(None)
-            # list(): a multi-line cell adds w:t elements that must not shift the zip.
-            for t, value in zip(list(tr.iter(W_T)), values):  # noqa: B905 - lengths checked
-                if value is not None:
-                    text = value if type(value) is str else cell_text(value)
-                    if text:
-                        _fill_text(t, text)
-            tail.append(tr)
+            tail.append(
+                fill(
+                    *[
+                        _EMPTY_T
+                        if value is None
+                        else run_xml(value if type(value) is str else cell_text(value))
+                        for value in values
+                    ]
+                )
+            )
             if len(tail) > KEEP_ROWS:
-                # The prototype's own namespace declaration: document.xml declares w: once.
-                pending.append(tostring(tail.popleft()).replace(_W_DECL, b"", 1))
+                pending.append(tail.popleft())
                 if len(pending) >= 512:
-                    spool.write(b"".join(pending))
+                    spool.write("".join(pending).encode())
                     pending.clear()
-        spool.write(b"".join(pending))
-        for tr in tail:
-            tbl.append(tr)
+        spool.write("".join(pending).encode())
+        for xml in tail:
+            tbl.append(etree.fromstring(xml.replace("<w:tr>", _TR_DECL, 1)))
         logger.debug("table written: %d rows x %d columns", count, ncols)
         return count
 
@@ -957,19 +986,18 @@ class OfficialDocument:
         return tbl
 
     @staticmethod
-    def _row_prototype(columns: Sequence[tuple[str, float]], text_style: str) -> etree._Element:
-        # Plain lxml (no python-docx element classes): cloning and filling stays in C.
-        # Kept minimal (no per-cell w:vAlign: data cells sit at the top) because every
-        # element here is paid 10,000 times in memory, copying and serialising.
-        w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    def _row_template(columns: Sequence[tuple[str, float]], text_style: str) -> str:
+        """A data row's XML as a ``str.format`` template, one ``{}`` per cell for the
+        contents of its run (``_run_xml``). Kept minimal (no per-cell w:vAlign: data
+        cells sit at the top) because every element here is paid 10,000 times in
+        writing and in the file. The w: prefix is declared once, on document.xml's root."""
+        style = text_style.replace("{", "{{").replace("}", "}}")
         cells = "".join(
             f'<w:tc><w:tcPr><w:tcW w:w="{mm_to_twips(width)}" w:type="dxa"/></w:tcPr>'
-            f'<w:p><w:pPr><w:pStyle w:val="{text_style}"/></w:pPr><w:r><w:t/></w:r></w:p></w:tc>'
+            f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr><w:r>{{}}</w:r></w:p></w:tc>'
             for _, width in columns
         )
-        return etree.fromstring(
-            f'<w:tr xmlns:w="{w}"><w:trPr><w:cantSplit/></w:trPr>{cells}</w:tr>'
-        )
+        return f"<w:tr><w:trPr><w:cantSplit/></w:trPr>{cells}</w:tr>"
 
     # ---------------------------------------------------------------- sections
 

@@ -349,6 +349,39 @@ def test_cell_values_are_formatted_and_sanitised() -> None:
     assert cells == ["xyz", "是", "12.50", "0.3", "2026-01-05 09:30", " 前后空格 ", "a b"]
 
 
+
+def test_streamed_rows_escape_markup_and_keep_text() -> None:
+    """Rows written as XML text (all but the last two) read back exactly like rows kept
+    in the tree: markup escaped, lines kept, control characters dropped."""
+    hostile = [
+        "<w:p>&amp; ]]> \"引号\" 'x' </w:t>",
+        " 前导空格",
+        "末尾空格 ",
+        "一行\n二行\r\n三行\r四行",
+        "\u3000全角空格开头",
+        "x\x00y\x0bz\ud800\ufffe",
+        "a\tb & c",
+        "{0} {} %s 😀",
+        "\n",
+    ]
+    expected = [
+        "<w:p>&amp; ]]> \"引号\" 'x' </w:t>",
+        " 前导空格",
+        "末尾空格 ",
+        "一行\n二行\n三行\n四行",
+        "\u3000全角空格开头",
+        "xyz",
+        "a b & c",
+        "{0} {} %s 😀",
+        "\n",
+    ]
+    doc = OfficialDocument("通知")
+    rows = [(i, text) for i, text in enumerate(hostile * 3)]
+    assert doc.table([("序号", 20), ("内容", 120)], rows) == len(rows)
+    table = reopen(doc).tables[0]
+    assert [r.cells[1].text for r in table.rows[1:]] == expected * 3
+    assert [r.cells[0].text for r in table.rows[1:]] == [str(i) for i in range(len(rows))]
+
 # ------------------------------------------------------------------ LibreOffice render
 
 FOOTER_LINE = re.compile(r"^\s*—\s*\d+\s*—\s*$")
