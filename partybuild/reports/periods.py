@@ -105,10 +105,15 @@ def is_over(period: Period, today: date) -> bool:
     return period.end < today
 
 
+def midnight_after(day: date) -> datetime:
+    """The first instant (tz-aware) of the day after ``day`` in Asia/Shanghai."""
+    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
+
+
 def cutoff(period: Period | None, today: date) -> datetime:
     """The first instant (tz-aware, Asia/Shanghai) after the as-of day: anything
     recorded at or after it is not counted."""
-    return datetime.combine(as_of(period, today) + timedelta(days=1), time(), LOCAL_TZ)
+    return midnight_after(as_of(period, today))
 
 
 def start_instant(period: Period) -> datetime:

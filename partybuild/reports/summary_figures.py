@@ -52,7 +52,7 @@ from partybuild.meetings.models import (
 )
 from partybuild.org.models import Branch, Member
 from partybuild.ratings.models import ModelPost, PostState, RatingRound, RoundPost, RoundState
-from partybuild.reports.documents import local_midnight_after
+from partybuild.reports import periods
 from partybuild.reports.periods import CN_QUARTERS, Period
 
 logger = logging.getLogger(__name__)
@@ -71,15 +71,15 @@ class AsOf:
 
     @property
     def day(self) -> date:
-        return min(self.today, self.period.end)
+        return periods.as_of(self.period, self.today)
 
     @property
     def is_over(self) -> bool:
-        return self.today > self.period.end
+        return periods.is_over(self.period, self.today)
 
     @property
     def cutoff(self) -> datetime:
-        return local_midnight_after(self.day)
+        return periods.cutoff(self.period, self.today)
 
     @property
     def label(self) -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
-from partybuild.core.timeutil import LOCAL_TZ
 from partybuild.reports.registry import Progress, ReportParams
 
 T = TypeVar("T")
@@ -37,11 +35,6 @@ def rate_text(rate: float | None) -> str:
     if rate is None:
         return "—"
     return f"{rate * 100:.1f}%"
-
-
-def local_midnight_after(day: date) -> datetime:
-    """The first instant (tz-aware) of the day after ``day`` in Asia/Shanghai."""
-    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
 
 
 def signers(params: ReportParams) -> tuple[str, ...]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from partybuild.core.permissions import Role
-from partybuild.core.timeutil import LOCAL_TZ, cn_date
+from partybuild.core.timeutil import cn_date
 from partybuild.extensions import db
 from partybuild.integrity.models import (
     Rectification,
@@ -30,7 +30,7 @@ from partybuild.integrity.models import (
 from partybuild.org.models import Post
 from partybuild.reports.document import OfficialDocument
 from partybuild.reports.documents import signers, tracked
-from partybuild.reports.periods import PERIOD_RULE, period_heading
+from partybuild.reports.periods import PERIOD_RULE, midnight_after, period_heading
 from partybuild.reports.registry import BuiltReport, Progress, ReportKind, ReportParams, register
 
 logger = logging.getLogger(__name__)
@@ -52,15 +52,11 @@ def as_of(params: ReportParams) -> date:
     return min(period.end, params.today) if period is not None else params.today
 
 
-def _end_at(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
-
-
 def in_force(day: date) -> sa.ColumnElement[bool]:
     """Points that existed at the end of ``day`` and were not yet retired. A point
     exists by then if registered by then, or if it was already reviewed by then (points
     entered later for checks already made still count). The work report counts the same."""
-    end = _end_at(day)
+    end = midnight_after(day)
     reviewed = (
         sa.select(RiskReview.id)
         .where(RiskReview.risk_point_id == RiskPoint.id, RiskReview.reviewed_on <= day)
@@ -137,7 +133,7 @@ def _reviewed_ever(ids: list[int]) -> set[int]:
 
 def _open_at_end(day: date) -> sa.ColumnElement[bool]:
     """A rectification opened by ``day`` and not yet verified (销号) by its end."""
-    cut = _end_at(day)
+    cut = midnight_after(day)
     return sa.and_(
         Rectification.opened_on <= day,
         sa.or_(Rectification.verified_at.is_(None), Rectification.verified_at >= cut),
@@ -146,7 +142,7 @@ def _open_at_end(day: date) -> sa.ColumnElement[bool]:
 
 def _late_at_end(day: date) -> sa.ColumnElement[bool]:
     """Open at the end of ``day``, past its deadline and not yet done by then."""
-    cut = _end_at(day)
+    cut = midnight_after(day)
     return sa.and_(
         _open_at_end(day),
         Rectification.deadline < day,

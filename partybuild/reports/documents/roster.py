@@ -13,7 +13,8 @@ from partybuild.core.timeutil import cn_date
 from partybuild.extensions import db
 from partybuild.org.models import Department, Gender, Member, Post, mask_phone
 from partybuild.reports.document import OfficialDocument
-from partybuild.reports.documents import local_midnight_after, percent, signers, tracked
+from partybuild.reports.documents import percent, signers, tracked
+from partybuild.reports.periods import midnight_after
 from partybuild.reports.registry import BuiltReport, Progress, ReportKind, ReportParams, register
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def _scope(params: ReportParams) -> list[sa.ColumnElement[bool]]:
     day = as_of(params)
     conditions = [
         Member.joined_on <= day,
-        sa.or_(Member.is_active.is_(True), Member.retired_at >= local_midnight_after(day)),
+        sa.or_(Member.is_active.is_(True), Member.retired_at >= midnight_after(day)),
     ]
     if params.branch_ids is not None:
         conditions.append(Member.branch_id.in_(params.branch_ids))
