@@ -38,10 +38,11 @@ DOMAINS = [
 def create_app(test_config: dict[str, Any] | None = None, *, defer_setup: bool = False) -> Flask:
     """The app, fully set up; or, with ``defer_setup``, configured and with its commands
     registered, the rest (extensions, models, blueprints, error pages, jobs) done on
-    first use: a request, a command run, or a read of its URL map, view functions,
-    extensions, blueprints or WSGI callable. ``flask --app wsgi``
-    uses it so that ``--help`` lists the commands without loading SQLAlchemy and the
-    models; gunicorn gets a set-up app."""
+    first use: a command run, a request, or a read of its URL map, view functions,
+    extensions, blueprints or WSGI callable. ``flask --app wsgi`` uses it so that
+    ``--help`` lists the commands without loading SQLAlchemy and the models; gunicorn
+    gets a set-up app. Either way the commands' modules import their implementation
+    only when a command runs."""
     root = Path(__file__).resolve().parent.parent
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
         "PARTYBUILD_INSTANCE_PATH"
