@@ -1,14 +1,18 @@
 """partybuild: party-branch work records for a bureau's intranet."""
 
+import copy
 import importlib
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from partybuild.config import Config, instance_secret_key
 
@@ -31,7 +35,14 @@ DOMAINS = [
 ]
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, *, defer_setup: bool = False) -> Flask:
+    """The app, fully set up; or, with ``defer_setup``, configured and with its commands
+    registered, the rest (extensions, models, blueprints, error pages, jobs) done on
+    first use: a command run, a request, or a read of its URL map, view functions,
+    extensions, blueprints or WSGI callable. ``flask --app wsgi`` uses it so that
+    ``--help`` lists the commands without loading SQLAlchemy and the models; gunicorn
+    gets a set-up app. Either way the commands' modules import their implementation
+    only when a command runs."""
     root = Path(__file__).resolve().parent.parent
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
         "PARTYBUILD_INSTANCE_PATH"
@@ -57,12 +68,106 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
+    if defer_setup:
+        app.cli = _SetUpBeforeRunning(app)
+        register_commands(app)
+        app.__class__ = _DeferredSetup
+    else:
+        _set_up(app)
+        register_commands(app)
+    return app
+
+
+def _set_up(app: Flask) -> None:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_jobs()
-    register_commands(app)
-    return app
+
+
+# --- deferred set-up (``create_app(defer_setup=True)``) -----------------------------
+
+_setup_lock = threading.RLock()
+
+
+def finish_setup(app: Flask) -> None:
+    """Set up an app created with ``defer_setup`` (once; a no-op for any other app).
+    A second thread waits until the first has finished; reads made by the set-up itself
+    go through."""
+    if type(app) is not _DeferredSetup:
+        return
+    with _setup_lock:
+        if type(app) is not _DeferredSetup or app.__dict__.get("_setting_up"):
+            return
+        app.__dict__["_setting_up"] = True
+        try:
+            _set_up(app)
+        finally:
+            del app.__dict__["_setting_up"]
+            app.__class__ = Flask  # from here on a plain Flask app, as if set up eagerly
+
+
+class _SetUpOnRead:
+    """An attribute of a deferred app whose first read finishes the set-up."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, app: Flask | None, owner: type | None = None) -> Any:
+        if app is None:
+            return self
+        finish_setup(app)
+        if type(app) is not _DeferredSetup:  # set up: the plain attribute
+            return getattr(app, self.name)
+        # Read by the set-up itself, under way in this thread.
+        if self.name in app.__dict__:
+            return app.__dict__[self.name]
+        return getattr(super(_DeferredSetup, app), self.name)
+
+    def __set__(self, app: Flask, value: Any) -> None:
+        app.__dict__[self.name] = value
+
+
+class _DeferredSetup(Flask):
+    """A Flask app whose set-up waits for its first use (see ``create_app``); once done,
+    the instance's class is Flask again."""
+
+    url_map = _SetUpOnRead()
+    view_functions = _SetUpOnRead()
+    extensions = _SetUpOnRead()
+    blueprints = _SetUpOnRead()
+    wsgi_app = _SetUpOnRead()
+
+    def request_context(self, environ: Any) -> Any:
+        finish_setup(self)
+        return Flask.request_context(self, environ)
+
+    def make_shell_context(self) -> dict[str, Any]:
+        finish_setup(self)
+        return Flask.make_shell_context(self)
+
+
+class _SetUpBeforeRunning(AppGroup):
+    """A deferred app's command group: a command is listed, and its ``--help`` shown,
+    as it is; running it finishes the app's set-up first."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self._app = app
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            return None
+        app, invoke = self._app, type(command).invoke
+        running = copy.copy(command)  # the registered command stays as it is
+
+        def set_up_then_invoke(ctx: click.Context) -> Any:
+            finish_setup(app)
+            return invoke(running, ctx)
+
+        running.invoke = set_up_then_invoke  # type: ignore[method-assign]
+        return running
 
 
 def _finish_config(app: Flask, root: Path) -> None:

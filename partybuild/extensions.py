@@ -2,9 +2,7 @@
 
 from typing import Any
 
-import click
-from flask import Flask, current_app, g
-from flask.cli import with_appcontext
+from flask import Flask
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -21,8 +19,9 @@ class LazyMigrate:
 
     Flask-Migrate imports alembic (and mako), a tenth of a second that every web
     worker and every ``flask`` command paid at start-up. This registers the same
-    ``flask db`` group and ``app.extensions["migrate"]``, and imports Flask-Migrate on
-    first use (``flask db …``, ``flask_migrate.upgrade()``, alembic's env.py).
+    ``app.extensions["migrate"]``, and imports Flask-Migrate on first use (``flask db
+    …``, ``flask_migrate.upgrade()``, alembic's env.py). The ``flask db`` group, which
+    needs no SQLAlchemy to be listed, is ``core.cli.db_cli``.
     """
 
     def __init__(self, **alembic_kwargs: Any) -> None:
@@ -30,7 +29,6 @@ class LazyMigrate:
 
     def init_app(self, app: Flask, database: SQLAlchemy, directory: str) -> None:
         app.extensions["migrate"] = _LazyMigrateConfig(app, self, database, directory)
-        app.cli.add_command(_lazy_db_group, name="db")
 
 
 class _LazyMigrateConfig:
@@ -49,36 +47,6 @@ class _LazyMigrateConfig:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real(), name)
-
-
-class _LazyDbGroup(click.Group):
-    """``flask db``: the help line without Flask-Migrate, the subcommands from it."""
-
-    @staticmethod
-    def _real() -> click.Group:
-        from flask_migrate.cli import db as db_group
-
-        return db_group
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return self._real().list_commands(ctx)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self._real().get_command(ctx, cmd_name)
-
-
-@click.group(cls=_LazyDbGroup)
-@click.option("-d", "--directory", default=None, help="Migration script directory")
-@click.option(
-    "-x", "--x-arg", multiple=True, help="Additional arguments consumed by custom env.py scripts"
-)
-@with_appcontext
-def _lazy_db_group(directory: str | None, x_arg: tuple[str, ...]) -> None:
-    """Perform database migrations."""
-    # What Flask-Migrate's own group does; its commands read these from g.
-    g.directory = directory
-    g.x_arg = x_arg
-    current_app.extensions["migrate"].directory  # noqa: B018 - binds Flask-Migrate now
 
 
 migrate = LazyMigrate(render_as_batch=True, compare_type=True)

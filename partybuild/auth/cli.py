@@ -9,15 +9,7 @@ import getpass
 import logging
 
 import click
-import sqlalchemy as sa
 from flask import Flask
-
-from partybuild.auth.models import User
-from partybuild.auth.passwords import hash_password, password_problem
-from partybuild.core import audit
-from partybuild.core.db import utcnow
-from partybuild.core.permissions import Role
-from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +19,15 @@ logger = logging.getLogger(__name__)
 @click.option("--password", default=None, help="omit to be prompted")
 def create_admin_command(username: str, password: str | None) -> None:
     """Create an administrator account."""
+    import sqlalchemy as sa
+
+    from partybuild.auth.models import User
+    from partybuild.auth.passwords import hash_password, password_problem
+    from partybuild.core import audit
+    from partybuild.core.db import utcnow
+    from partybuild.core.permissions import Role
+    from partybuild.extensions import db
+
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise click.ClickException(f"用户名 {username} 已存在")
     if password is None:

@@ -33,7 +33,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import signal
 import socket
 import sys
 import time as time_mod
@@ -43,10 +42,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import click
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, url_for
-from flask.cli import AppGroup
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import background
@@ -686,108 +683,5 @@ def startup_catch_up(app: Flask, now: datetime | None = None) -> list[str]:
     return ran
 
 
-def _configure_stdout_logging() -> None:
-    root = logging.getLogger()
-    if not any(getattr(h, "_partybuild_jobs", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s"))
-        handler._partybuild_jobs = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.INFO)
-
-
-# --- CLI -------------------------------------------------------------------------
-
-jobs_cli = AppGroup("jobs", help="定时任务 / scheduled jobs")
-
-
-@jobs_cli.command("run")
-def run_command() -> None:
-    """Run the scheduler in the foreground (blocks; logs to stdout)."""
-    from flask import current_app as app_proxy
-
-    app = app_proxy._get_current_object()
-    _configure_stdout_logging()
-    scheduler = build_scheduler(app)
-    names = [j.id for j in scheduler.get_jobs()]
-    logger.info("scheduler starting (Asia/Shanghai), jobs: %s", ", ".join(names))
-    startup_catch_up(app)
-
-    def stop(_signum: int, _frame: Any) -> None:
-        logger.info("scheduler stopping")
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
-    logger.info("scheduler stopped")
-
-
-@jobs_cli.command("run-once")
-@click.argument("name")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="本地日期 YYYY-MM-DD")
-@click.option(
-    "--as-scheduled",
-    is_flag=True,
-    help="像调度器一样运行：补跑错过的日期（与 --date 互斥）",
-)
-@click.option("--wait", "wait_seconds", default=60.0, show_default=True, help="等待运行锁的秒数")
-def run_once_command(
-    name: str, day: datetime | None, as_scheduled: bool, wait_seconds: float
-) -> None:
-    """Run one job now, for today or for --date."""
-    if day is not None and as_scheduled:
-        raise click.UsageError("--date 与 --as-scheduled 不能同时使用")
-    try:
-        job = get_job(name)
-    except KeyError:
-        raise click.ClickException(
-            f"没有名为 {name} 的任务；可用：{', '.join(load_jobs()) or '无'}"
-        ) from None
-    the_day = day.date() if day else None
-    if the_day is not None and the_day > local_today():
-        # Greetings and reminders for a day that has not come would go out early.
-        raise click.ClickException(
-            f"不能为未来的日期 {the_day.isoformat()} 运行任务（今天是北京时间 "
-            f"{local_today().isoformat()}），否则贺卡、提醒会提前发出。"
-        )
-    _configure_stdout_logging()
-    now = job.moment_on(the_day) if the_day and the_day != local_today() else utcnow()
-    run = run_job(
-        name,
-        now,
-        trigger=Trigger.schedule if as_scheduled else Trigger.manual,
-        day=the_day,
-        wait_seconds=wait_seconds,
-    )
-    click.echo(
-        f"{job.label}：{run.outcome.label}；日期 {', '.join(run.days) or '—'}"
-        f"{'；补跑 ' + ', '.join(run.caught_up_days) if run.caught_up_days else ''}"
-        f"；计数 {run.counts or {}}"
-    )
-    if run.outcome == Outcome.failed:
-        click.echo(run.error, err=True)
-        sys.exit(1)
-
-
-@jobs_cli.command("work-once")
-@click.option("--limit", type=int, default=None, help="最多处理的任务数（默认处理完为止）")
-def work_once_command(limit: int | None) -> None:
-    """Run the queued background tasks (large exports, "run now") now, then exit."""
-    _configure_stdout_logging()
-    ran = background.work_once(limit=limit)
-    click.echo(f"已处理后台任务 {ran} 个。")
-
-
-@jobs_cli.command("list")
-def list_command() -> None:
-    """List registered jobs with their schedule and last run."""
-    for job in load_jobs().values():
-        last = db.session.scalar(
-            sa.select(JobRun).where(JobRun.job == job.name).order_by(JobRun.id.desc()).limit(1)
-        )
-        last_text = (
-            f"{format_datetime(last.started_at)} {last.outcome.label}" if last else "从未运行"
-        )
-        click.echo(f"{job.name:<24}{job.label}　{job.schedule_label}　上次：{last_text}")
+# The ``flask jobs`` commands live in core/cli.py, which imports this module only when
+# one of them runs: listing the commands (``flask --help``) loads no models.

@@ -25,7 +25,6 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from partybuild.core.service import ServiceError, ValidationFailed
-from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +91,7 @@ def export_command(
     output: Path,
 ) -> None:
     """Generate a document (KIND: see `flask reports kinds`) and write it to --output."""
+    from partybuild.extensions import db
     from partybuild.reports import service
     from partybuild.reports.models import ExportStatus
 
