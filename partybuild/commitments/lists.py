@@ -2,12 +2,14 @@
 moderation queue. Plain filters in, a ``Select`` out; the view paginates."""
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from partybuild.commitments.models import (
@@ -284,6 +286,56 @@ def versioned(name: str, branches: "list[Branch]", make, *parts):  # noqa: ANN00
     """``make()`` cached under ``name``, ``parts`` and the data version of ``branches``
     (which must cover every commitment ``make`` reads). Cache plain values, never ORM rows."""
     return pagecache.get_or_make((name, *parts, data_version(branches)), make)
+
+
+# --- whole page bodies, cached per data version ------------------------------------------
+# A list page's body reads only rows that bump their branch's ``public_version`` when they
+# change (commitments, batches, records, ratings and comments, members, posts and
+# departments: commitments/models.py), the settings, the day and who is looking. Keyed by
+# all of these, a body rendered once serves every later request until one of them moves:
+# the first request after any change renders afresh, so a body is never stale.
+
+# Settings a list body may read (their values join the key; an admin's change of any
+# stored setting does too, through settings.stamp()).
+BODY_SETTINGS = (
+    *FIGURE_SETTINGS,
+    "COMMITMENT_CATEGORIES",
+    "COMMITMENT_MIN_ITEMS",
+    "COMMITMENT_MAX_ITEMS",
+    "PUBLIC_BASE_URL",
+)
+
+
+@functools.cache
+def _versions_query() -> sa.Select:
+    return sa.select(Branch.id, Branch.public_version).order_by(Branch.id)
+
+
+def branch_versions(user: "User") -> tuple[tuple[int, int], ...]:
+    """(id, public_version) of every branch the user's lists cover: one plain query."""
+    stmt = _scoped(_versions_query(), Branch.id, user)
+    return tuple((bid, version) for bid, version in db.session.execute(stmt))
+
+
+def page_body(name: str, user: "User", render, *parts) -> Markup:  # noqa: ANN001
+    """``render()`` (the page's body) cached per data version of the user's branches,
+    for users who see the same body (role, branch, member: the recusal marks), with
+    ``parts`` (the request's arguments). The CSRF token is this visitor's on every hit."""
+    from partybuild.core import settings as settings_store
+    from partybuild.core.timeutil import local_today
+
+    key = (
+        name,
+        user.role,
+        user.branch_id,
+        user.member_id,
+        branch_versions(user),
+        local_today(),
+        settings_store.stamp(),
+        tuple(repr(setting(k)) for k in BODY_SETTINGS),
+        *parts,
+    )
+    return pagecache.html(key, render)
 
 
 def batch_figures(
