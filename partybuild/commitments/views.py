@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from partybuild.commitments import export, lists, rates, service, workbench
+from partybuild.commitments import export, lists, service, workbench
 from partybuild.commitments.forms import (
     BatchForm,
     CloseBatchForm,
@@ -308,7 +308,7 @@ def _detail_context(c: Commitment, **forms) -> dict:
         )
         .order_by(CommitmentEvent.created_at, CommitmentEvent.id)
     ).all()
-    counts = rates.rating_counts([c.id])[c.id]
+    counts = c.rating_counts  # the counters on the row itself: no second read
     breakdown = service.score_breakdown(c, counts)
     actions = set(c.allowed_actions(current_user))
     actors = c.actors(current_user)
@@ -346,10 +346,30 @@ def _detail_context(c: Commitment, **forms) -> dict:
     )
 
 
+def _load_for_detail(commitment_id: int) -> Commitment:
+    """The commitment with what its page shows around it, in one joined query (not a
+    lazy load each for the member, post, department, branch and batch)."""
+    c = db.session.scalar(
+        sa.select(Commitment)
+        .where(Commitment.id == commitment_id)
+        .options(
+            joinedload(Commitment.member).joinedload(Member.post),
+            joinedload(Commitment.member).joinedload(Member.department),
+            joinedload(Commitment.batch),
+            joinedload(Commitment.branch),
+            selectinload(Commitment.evaluations),
+            selectinload(Commitment.notes),
+        )
+    )
+    if c is None or not c.can_view(current_user):
+        abort(404)  # another branch's commitment does not exist for this user
+    return c
+
+
 @bp.get("/<int:commitment_id>")
 @access(*ALL_ROLES)
 def detail(commitment_id: int):
-    c = _load(commitment_id)
+    c = _load_for_detail(commitment_id)
     return render_template("commitments/detail.html", **_detail_context(c))
 
 

@@ -56,7 +56,9 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 COMMENTS_SHOWN = 20
-BOARD_MEMBERS_PER_PAGE = 20  # members (with all their commitments) per board page
+# Members (with all their commitments) per board page: a phone screenful or two, and a
+# page renders in a few milliseconds even when the cache is cold.
+BOARD_MEMBERS_PER_PAGE = 10
 
 
 @bp.after_request
@@ -259,6 +261,8 @@ def _board_page(branch: Branch, batch_arg: str, page: int) -> str:
     summary = rates.rates([branch.id], batch.id) if batch else None
     return render_template(
         "public/board.html",
+        # Each item links to <board>/c/<id>: one url_for for the page, not one per item.
+        item_url=url_for("public.board", code=branch.code) + "/c/",
         branch=branch,
         batches=batches,
         batch=batch,
