@@ -140,6 +140,17 @@ def rates_by(
     return out
 
 
+def rates_sum(summaries: Iterable[RateSummary]) -> RateSummary:
+    """One summary adding up several (e.g. one per branch)."""
+    total = _new_summary()
+    for summary in summaries:
+        total.published += summary.published
+        total.rated += summary.rated
+        for level, n in summary.counts.items():
+            total.counts[level] += n
+    return total
+
+
 def rates(
     branch_ids: Iterable[int] | None = None,
     batch_id: int | None = None,
@@ -148,11 +159,5 @@ def rates(
 ) -> RateSummary:
     """One summary over the given branches (None: all) and batch (None: all), optionally
     only ``among`` the commitment ids of a subquery."""
-    total = _new_summary()
     by_branch = rates_by("branch", branch_ids=branch_ids, batch_id=batch_id, among=among)
-    for summary in by_branch.values():
-        total.published += summary.published
-        total.rated += summary.rated
-        for level, n in summary.counts.items():
-            total.counts[level] += n
-    return total
+    return rates_sum(by_branch.values())

@@ -52,6 +52,42 @@ def get_or_make(key: Hashable, make: Callable[[], Any]) -> Any:
     return value
 
 
+def _app_key() -> int:
+    app = current_app._get_current_object()
+    if "pagecache" not in app.extensions:
+        with _lock:
+            app.extensions.setdefault("pagecache", next(_apps))
+    return app.extensions["pagecache"]
+
+
+def get_many(keys: "list[Hashable]") -> dict:
+    """The cached values of those ``keys`` that are cached (for making the rest at once)."""
+    if _size() <= 0:
+        return {}
+    app = _app_key()
+    found = {}
+    with _lock:
+        for key in keys:
+            full_key = (app, key)
+            if full_key in _entries:
+                _entries.move_to_end(full_key)
+                found[key] = _entries[full_key]
+    return found
+
+
+def put(key: Hashable, value: Any) -> None:
+    """Store ``value`` under ``key`` (made from data at least as new as the key says)."""
+    size = _size()
+    if size <= 0:
+        return
+    full_key = (_app_key(), key)
+    with _lock:
+        _entries[full_key] = value
+        _entries.move_to_end(full_key)
+        while len(_entries) > size:
+            _entries.popitem(last=False)
+
+
 def clear() -> None:
     with _lock:
         _entries.clear()

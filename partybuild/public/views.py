@@ -29,7 +29,7 @@ from flask import (
 )
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from partybuild.commitments import rates, service
 from partybuild.commitments.forms import RatingForm
@@ -137,9 +137,9 @@ def board_query(branch_id: int, batch_id: int | None = None) -> sa.Select:
         sa.select(Commitment)
         .join(Member, Commitment.member_id == Member.id)
         .where(Commitment.branch_id == branch_id, Commitment.on_public_board())
-        .options(
-            selectinload(Commitment.member).selectinload(Member.post),
-            selectinload(Commitment.member).selectinload(Member.department),
+        .options(  # many-to-one: joined into the one query, not a query each
+            joinedload(Commitment.member).joinedload(Member.post),
+            joinedload(Commitment.member).joinedload(Member.department),
         )
         .order_by(Member.is_leader.desc(), *by_name(), Commitment.id)
     )
