@@ -1,6 +1,7 @@
 """Commitment pages: my commitments, review queue, overview with flags, timeline,
 batches, moderation of public comments, QR codes and the xlsx ledger."""
 
+import functools
 import logging
 from collections import defaultdict
 from urllib.parse import urlsplit
@@ -346,12 +347,12 @@ def _detail_context(c: Commitment, **forms) -> dict:
     )
 
 
-def _load_for_detail(commitment_id: int) -> Commitment:
-    """The commitment with what its page shows around it, in one joined query (not a
-    lazy load each for the member, post, department, branch and batch)."""
-    c = db.session.scalar(
+@functools.cache
+def _detail_query() -> sa.Select:
+    # Built once: putting the statement together cost more than running it.
+    return (
         sa.select(Commitment)
-        .where(Commitment.id == commitment_id)
+        .where(Commitment.id == sa.bindparam("commitment_id"))
         .options(
             joinedload(Commitment.member).joinedload(Member.post),
             joinedload(Commitment.member).joinedload(Member.department),
@@ -361,6 +362,12 @@ def _load_for_detail(commitment_id: int) -> Commitment:
             selectinload(Commitment.notes),
         )
     )
+
+
+def _load_for_detail(commitment_id: int) -> Commitment:
+    """The commitment with what its page shows around it, in one joined query (not a
+    lazy load each for the member, post, department, branch and batch)."""
+    c = db.session.scalar(_detail_query(), {"commitment_id": commitment_id})
     if c is None or not c.can_view(current_user):
         abort(404)  # another branch's commitment does not exist for this user
     return c

@@ -130,3 +130,55 @@ def test_a_cached_body_carries_each_visitors_own_csrf_token(
         secret = sess["csrf_token"]
     with second.session_transaction() as sess:
         assert sess["csrf_token"] != secret
+
+
+def test_board_summary_is_the_branch_batch_rates(app, world, org):
+    from partybuild.commitments import rates
+
+    for level in ("satisfied", "basic", "unsatisfied", "satisfied"):
+        c = world.commitment(S.in_progress)
+        db.session.add(
+            PublicRating(
+                commitment_id=c.id, level=level, browser_hash=f"b{c.id}", ip_hash="ip",
+                rated_on=world.today,
+            )
+        )  # fmt: skip
+    world.commitment(S.submitted)  # not on the board
+    db.session.commit()
+    board = rates.branch_batch(org.a.id, world.batch.id)
+    assert board == rates.rates([org.a.id], world.batch.id)
+    assert board.published == 4 and board.ratings == 4
+
+
+def test_overview_figures_per_branch_add_up_after_a_change_in_one_branch(app, auth, world, org):
+    """Figures cached per branch, one branch recounted after its change: the sums equal
+    figures counted afresh over every branch."""
+    import sqlalchemy as sa
+
+    from partybuild.commitments import lists
+    from partybuild.commitments.models import CommitmentBatch
+    from partybuild.org.models import Branch
+
+    other = CommitmentBatch(
+        branch_id=org.b.id, title="乙支部批次", commit_start=world.batch.commit_start,
+        commit_end=world.batch.commit_end, evaluation_start=world.batch.evaluation_start,
+        evaluation_end=world.batch.evaluation_end,
+    )  # fmt: skip
+    db.session.add(other)
+    db.session.commit()
+    world.commitment(S.submitted)
+    world.commitment(S.in_progress, batch=other)
+    reviewer = world.users["reviewer"]
+
+    def figures() -> lists.OverviewFigures:
+        branches = list(db.session.scalars(sa.select(Branch).order_by(Branch.code)))
+        return lists.overview_figures(lists.OverviewFilters(), reviewer, world.today, branches)
+
+    first = figures()
+    assert first.state_counts.get("submitted") == 1 and first.state_counts.get("in_progress") == 1
+    world.commitment(S.in_progress, batch=other)  # a change in branch B only
+    cached = figures()
+    app.config["PAGE_CACHE_SIZE"] = 0
+    fresh = figures()
+    assert cached == fresh
+    assert cached.state_counts.get("in_progress") == 2 and cached.state_counts.get("submitted") == 1
