@@ -1,4 +1,4 @@
-"""reserved: commitment pages at scale
+"""commitment pages at scale: the moderation queue reads a branch's comments by state
 
 Revision ID: y25_lists
 Revises: x24_home
@@ -19,8 +19,13 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_index(
+        "ix_public_ratings_commitment_state",
+        "public_ratings",
+        ["commitment_id", "comment_state"],
+        unique=False,
+    )
 
 
 def downgrade():
-    pass
+    op.drop_index("ix_public_ratings_commitment_state", table_name="public_ratings")

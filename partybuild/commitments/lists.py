@@ -2,13 +2,15 @@
 moderation queue. Plain filters in, a ``Select`` out; the view paginates."""
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from markupsafe import Markup
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from partybuild.commitments.models import (
     CommentState,
@@ -29,12 +31,14 @@ if TYPE_CHECKING:
 
 
 def list_options() -> tuple:
-    """What a list row shows besides the commitment, loaded in a fixed number of queries."""
+    """What a list row shows besides the commitment: all many-to-one, so joined into the
+    row query itself (one query, not one per relation). The query joins ``Member``
+    already (its rows are ordered by the member), and that join fills the member."""
     return (
-        selectinload(Commitment.member).selectinload(Member.post),
-        selectinload(Commitment.member).selectinload(Member.department),
-        selectinload(Commitment.batch),
-        selectinload(Commitment.branch),
+        contains_eager(Commitment.member).joinedload(Member.post),
+        contains_eager(Commitment.member).joinedload(Member.department),
+        joinedload(Commitment.batch),
+        joinedload(Commitment.branch),
     )
 
 
@@ -155,6 +159,29 @@ def overview_counts(
     return state_counts, flag_counts, flagged
 
 
+def overview_counts_by_branch(
+    base: sa.Select, today: date, branch_ids: list[int]
+) -> dict[int, tuple[dict[str, int], dict[str, int], dict[str, int]]]:
+    """:func:`overview_counts` per branch (every id in ``branch_ids`` has an entry), in
+    one query grouped by branch and state."""
+    conditions = flag_conditions(today)
+    counted = base.with_only_columns(
+        Commitment.branch_id,
+        Commitment.state,
+        sa.func.count(Commitment.id),
+        sa.func.sum(sa.case((sa.or_(*conditions.values()), 1), else_=0)),
+        *(sa.func.sum(sa.case((cond, 1), else_=0)) for cond in conditions.values()),
+    ).group_by(Commitment.branch_id, Commitment.state)
+    out = {bid: ({}, dict.fromkeys(conditions, 0), {}) for bid in branch_ids}
+    for bid, state, n, any_n, *flag_ns in db.session.execute(counted):
+        states, flags, flagged = out.setdefault(bid, ({}, dict.fromkeys(conditions, 0), {}))
+        states[CommitmentState(state).value] = n
+        flagged[CommitmentState(state).value] = int(any_n or 0)
+        for key, fn in zip(conditions, flag_ns, strict=True):
+            flags[key] += int(fn or 0)
+    return out
+
+
 def overview(filters: OverviewFilters, user: "User", today: date) -> sa.Select:
     """The overview rows: by branch, leaders first, then name."""
     stmt = overview_base(filters, user)
@@ -260,30 +287,127 @@ def overview_figures(
     filters: OverviewFilters, user: "User", today: date, branches: "list[Branch]"
 ) -> OverviewFigures:
     """The overview's chips, rate summary and pending-comment count; ``branches`` are the
-    branches the user's overview covers (their versions key the cache)."""
+    branches the user's overview covers (their versions key the cache).
+
+    Each figure is cached per branch and its version, and added up here: after a change
+    in one branch only that branch is counted again (one grouped query over the branches
+    whose figures are missing), not every commitment of the reviewer's whole scope."""
     from partybuild.commitments import rates
 
-    def make() -> OverviewFigures:
-        base = overview_base(filters, user, rows=False)
-        state_counts, flag_counts, flagged = overview_counts(base, today)
-        return OverviewFigures(
-            state_counts,
-            flag_counts,
-            flagged,
-            rates.rates(user.branch_scope, filters.batch),
-            db.session.scalar(pending_comments(user)) or 0,
-        )
-
-    scope = None if user.branch_scope is None else tuple(sorted(user.branch_scope))
+    settings = tuple(setting(key) for key in FIGURE_SETTINGS)
     # Every filter the chips count over (all but state and flag): a new filter joins the key.
-    counted = dataclasses.replace(filters, state=None, flag="")
-    return versioned("commitments.overview", branches, make, scope, counted, today)
+    counted = dataclasses.replace(filters, state=None, flag="", branch=None)
+    chip_branches = branches
+    if user.branch_scope is None and filters.branch:
+        chip_branches = [b for b in branches if b.id == filters.branch]
+
+    def chips(missing: list[int]) -> dict[int, tuple]:
+        base = overview_base(counted, user, rows=False).where(Commitment.branch_id.in_(missing))
+        return overview_counts_by_branch(base, today, missing)
+
+    def summaries(missing: list[int]) -> dict[int, object]:
+        found = rates.rates_by("branch", branch_ids=missing, batch_id=filters.batch)
+        return {bid: found.get(bid) or rates.RateSummary() for bid in missing}
+
+    def pending(missing: list[int]) -> dict[int, int]:
+        stmt = (
+            sa.select(Commitment.branch_id, sa.func.count(PublicRating.id))
+            .join(Commitment, PublicRating.commitment_id == Commitment.id)
+            .where(PublicRating.comment_state == CommentState.pending)
+            .group_by(Commitment.branch_id)
+        )
+        if user.branch_scope is not None or len(missing) < len(branches):
+            stmt = stmt.where(Commitment.branch_id.in_(missing))
+        # else every branch is missing: the pending comments by their state's index, each
+        # looked up by its commitment's key (not every commitment of every branch).
+        found = dict(db.session.execute(stmt).all())
+        return {bid: found.get(bid, 0) for bid in missing}
+
+    by_chips = per_branch("commitments.chips", chip_branches, chips, counted, today, settings)
+    by_rates = per_branch("commitments.rates", branches, summaries, filters.batch, settings)
+    by_pending = per_branch("commitments.pending", branches, pending)
+
+    state_counts: dict[str, int] = {}
+    flagged: dict[str, int] = {}
+    flag_counts = dict.fromkeys(flag_conditions(today), 0)
+    for states, flags, any_flag in by_chips.values():
+        for target, part in ((state_counts, states), (flag_counts, flags), (flagged, any_flag)):
+            for key, n in part.items():
+                target[key] = target.get(key, 0) + n
+    summary = rates.rates_sum(by_rates.values())
+    return OverviewFigures(state_counts, flag_counts, flagged, summary, sum(by_pending.values()))
+
+
+def per_branch(name: str, branches: "list[Branch]", make, *parts) -> dict:  # noqa: ANN001, ANN002
+    """{branch id: value}, each value cached under ``name``, the branch's id and version and
+    ``parts``; ``make(ids)`` computes those missing, all at once (one grouped query), and
+    must return a value for every id it is given. Cache plain values, never ORM rows."""
+    keys = {b.id: (name, b.id, b.public_version, *parts) for b in branches}
+    found = pagecache.get_many(list(keys.values()))
+    out = {bid: found[key] for bid, key in keys.items() if key in found}
+    missing = [bid for bid in keys if bid not in out]
+    if missing:
+        made = make(missing)
+        for bid in missing:
+            out[bid] = made[bid]
+            pagecache.put(keys[bid], made[bid])
+    return out
 
 
 def versioned(name: str, branches: "list[Branch]", make, *parts):  # noqa: ANN001, ANN002, ANN201
     """``make()`` cached under ``name``, ``parts`` and the data version of ``branches``
     (which must cover every commitment ``make`` reads). Cache plain values, never ORM rows."""
     return pagecache.get_or_make((name, *parts, data_version(branches)), make)
+
+
+# --- whole page bodies, cached per data version ------------------------------------------
+# A list page's body reads only rows that bump their branch's ``public_version`` when they
+# change (commitments, batches, records, ratings and comments, members, posts and
+# departments: commitments/models.py), the settings, the day and who is looking. Keyed by
+# all of these, a body rendered once serves every later request until one of them moves:
+# the first request after any change renders afresh, so a body is never stale.
+
+# Settings a list body may read (their values join the key; an admin's change of any
+# stored setting does too, through settings.stamp()).
+BODY_SETTINGS = (
+    *FIGURE_SETTINGS,
+    "COMMITMENT_CATEGORIES",
+    "COMMITMENT_MIN_ITEMS",
+    "COMMITMENT_MAX_ITEMS",
+    "PUBLIC_BASE_URL",
+)
+
+
+@functools.cache
+def _versions_query() -> sa.Select:
+    return sa.select(Branch.id, Branch.public_version).order_by(Branch.id)
+
+
+def branch_versions(user: "User") -> tuple[tuple[int, int], ...]:
+    """(id, public_version) of every branch the user's lists cover: one plain query."""
+    stmt = _scoped(_versions_query(), Branch.id, user)
+    return tuple((bid, version) for bid, version in db.session.execute(stmt))
+
+
+def page_body(name: str, user: "User", render, *parts) -> Markup:  # noqa: ANN001
+    """``render()`` (the page's body) cached per data version of the user's branches,
+    for users who see the same body (role, branch, member: the recusal marks), with
+    ``parts`` (the request's arguments). The CSRF token is this visitor's on every hit."""
+    from partybuild.core import settings as settings_store
+    from partybuild.core.timeutil import local_today
+
+    key = (
+        name,
+        user.role,
+        user.branch_id,
+        user.member_id,
+        branch_versions(user),
+        local_today(),
+        settings_store.stamp(),
+        tuple(repr(setting(k)) for k in BODY_SETTINGS),
+        *parts,
+    )
+    return pagecache.html(key, render)
 
 
 def batch_figures(

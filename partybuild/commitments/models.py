@@ -700,6 +700,9 @@ class PublicRating(db.Model):
         sa.UniqueConstraint("commitment_id", "browser_hash", "rated_on"),
         sa.CheckConstraint("(comment = '') = (comment_state = 'none')", name="comment_has_state"),
         sa.Index("ix_public_ratings_ip", "commitment_id", "ip_hash", "rated_on"),
+        # The moderation queue and its count: a branch's commitments, then their
+        # comments in one state (not every comment in that state, then the branch).
+        sa.Index("ix_public_ratings_commitment_state", "commitment_id", "comment_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

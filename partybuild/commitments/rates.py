@@ -6,6 +6,7 @@ shown below PUBLIC_RATING_MIN_COUNT ratings: a rate from three votes says nothin
 Every function runs a fixed number of queries whatever the data size.
 """
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -140,6 +141,49 @@ def rates_by(
     return out
 
 
+@functools.cache
+def _branch_batch_query() -> sa.Select:
+    # Built once: the public board asks for it on every render.
+    columns = [Commitment.rating_column(lv) for lv in LEVELS]
+    total = sum(columns[1:], columns[0])
+    need = sa.bindparam("need", type_=sa.Integer)
+    return _scope(
+        sa.select(
+            sa.func.count(Commitment.id),
+            sa.func.sum(sa.case((total >= need, 1), else_=0)),
+            *(sa.func.sum(col) for col in columns),
+        ).where(
+            Commitment.branch_id == sa.bindparam("branch_id"),
+            Commitment.batch_id == sa.bindparam("batch_id"),
+        ),
+        None,
+        None,
+    )
+
+
+def branch_batch(branch_id: int, batch_id: int) -> RateSummary:
+    """The summary of one branch's batch (its public board), in one query: the same
+    figures as ``rates([branch_id], batch_id)``."""
+    summary = _new_summary()
+    params = {"need": summary.participation_min, "branch_id": branch_id, "batch_id": batch_id}
+    n, rated, *levels = db.session.execute(_branch_batch_query(), params).one()
+    summary.published, summary.rated = n or 0, int(rated or 0)
+    for lv, count in zip(LEVELS, levels, strict=True):
+        summary.counts[lv.value] = int(count or 0)
+    return summary
+
+
+def rates_sum(summaries: Iterable[RateSummary]) -> RateSummary:
+    """One summary adding up several (e.g. one per branch)."""
+    total = _new_summary()
+    for summary in summaries:
+        total.published += summary.published
+        total.rated += summary.rated
+        for level, n in summary.counts.items():
+            total.counts[level] += n
+    return total
+
+
 def rates(
     branch_ids: Iterable[int] | None = None,
     batch_id: int | None = None,
@@ -148,11 +192,5 @@ def rates(
 ) -> RateSummary:
     """One summary over the given branches (None: all) and batch (None: all), optionally
     only ``among`` the commitment ids of a subquery."""
-    total = _new_summary()
     by_branch = rates_by("branch", branch_ids=branch_ids, batch_id=batch_id, among=among)
-    for summary in by_branch.values():
-        total.published += summary.published
-        total.rated += summary.rated
-        for level, n in summary.counts.items():
-            total.counts[level] += n
-    return total
+    return rates_sum(by_branch.values())

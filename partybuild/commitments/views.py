@@ -1,6 +1,7 @@
 """Commitment pages: my commitments, review queue, overview with flags, timeline,
 batches, moderation of public comments, QR codes and the xlsx ledger."""
 
+import functools
 import logging
 from collections import defaultdict
 from urllib.parse import urlsplit
@@ -8,9 +9,10 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload, selectinload
 
-from partybuild.commitments import export, lists, rates, service, workbench
+from partybuild.commitments import export, lists, service, workbench
 from partybuild.commitments.forms import (
     BatchForm,
     CloseBatchForm,
@@ -307,7 +309,7 @@ def _detail_context(c: Commitment, **forms) -> dict:
         )
         .order_by(CommitmentEvent.created_at, CommitmentEvent.id)
     ).all()
-    counts = rates.rating_counts([c.id])[c.id]
+    counts = c.rating_counts  # the counters on the row itself: no second read
     breakdown = service.score_breakdown(c, counts)
     actions = set(c.allowed_actions(current_user))
     actors = c.actors(current_user)
@@ -345,10 +347,36 @@ def _detail_context(c: Commitment, **forms) -> dict:
     )
 
 
+@functools.cache
+def _detail_query() -> sa.Select:
+    # Built once: putting the statement together cost more than running it.
+    return (
+        sa.select(Commitment)
+        .where(Commitment.id == sa.bindparam("commitment_id"))
+        .options(
+            joinedload(Commitment.member).joinedload(Member.post),
+            joinedload(Commitment.member).joinedload(Member.department),
+            joinedload(Commitment.batch),
+            joinedload(Commitment.branch),
+            selectinload(Commitment.evaluations),
+            selectinload(Commitment.notes),
+        )
+    )
+
+
+def _load_for_detail(commitment_id: int) -> Commitment:
+    """The commitment with what its page shows around it, in one joined query (not a
+    lazy load each for the member, post, department, branch and batch)."""
+    c = db.session.scalar(_detail_query(), {"commitment_id": commitment_id})
+    if c is None or not c.can_view(current_user):
+        abort(404)  # another branch's commitment does not exist for this user
+    return c
+
+
 @bp.get("/<int:commitment_id>")
 @access(*ALL_ROLES)
 def detail(commitment_id: int):
-    c = _load(commitment_id)
+    c = _load_for_detail(commitment_id)
     return render_template("commitments/detail.html", **_detail_context(c))
 
 
@@ -525,8 +553,12 @@ def evidence(file_id: int):
 @bp.get("/review")
 @access(*WRITE_ROLES)
 def review():
-    page = db.paginate(lists.review_queue(current_user), per_page=PER_PAGE, max_per_page=100)
-    return render_template("commitments/review.html", page=page, text_form=TextForm())
+    def render() -> str:
+        page = db.paginate(lists.review_queue(current_user), per_page=PER_PAGE, max_per_page=100)
+        return render_template("commitments/_review_body.html", page=page, text_form=TextForm())
+
+    body = lists.page_body("commitments.review", current_user, render, _args())
+    return render_template("commitments/review.html", body=body)
 
 
 def _visible_branches() -> list[Branch]:
@@ -537,9 +569,19 @@ def _int_arg(name: str) -> int | None:
     return int_arg(request.args, name)
 
 
+def _args() -> tuple:
+    """The query string as a cache-key part."""
+    return tuple(sorted(request.args.items(multi=True)))
+
+
 @bp.get("/overview")
 @access(*READ_ROLES)
 def overview():
+    body = lists.page_body("commitments.overview", current_user, _overview_body, _args())
+    return render_template("commitments/overview.html", body=body)
+
+
+def _overview_body() -> str:
     today = local_today()
     filters = lists.OverviewFilters.from_args(request.args)
     branches = _visible_branches()
@@ -553,7 +595,7 @@ def overview():
         page.total = total
     member = db.session.get(Member, filters.member) if filters.member else None
     return render_template(
-        "commitments/overview.html",
+        "commitments/_overview_body.html",
         page=page,
         filter_member=member if member is not None and member.can_view(current_user) else None,
         today=today,
@@ -587,12 +629,17 @@ def _batch_form(batch: CommitmentBatch | None = None) -> BatchForm:
 @bp.get("/batches")
 @access(*READ_ROLES)
 def batches():
+    body = lists.page_body("commitments.batches", current_user, _batches_body, _args())
+    return render_template("commitments/batches.html", body=body)
+
+
+def _batches_body() -> str:
     page = db.paginate(lists.batches(current_user), per_page=PER_PAGE, max_per_page=100)
     items = list(page.items)
     # Only the batches on this page are counted.
     counts, batch_rates = lists.batch_figures(items)
     return render_template(
-        "commitments/batches.html",
+        "commitments/_batches_body.html",
         page=page,
         items=items,
         counts=counts,
@@ -698,9 +745,17 @@ def moderation():
         stead = stead_condition(current_user)
         if stead is None:
             abort(403)
-    stmt = lists.moderation_queue(CommentState(state), current_user, stead)
-    page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
-    return render_template("commitments/moderation.html", page=page, state=state)
+
+    def render() -> str:
+        stmt = lists.moderation_queue(CommentState(state), current_user, stead)
+        page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=100)
+        return render_template("commitments/_moderation_body.html", page=page, state=state)
+
+    if stead is None:
+        body = lists.page_body("commitments.moderation", current_user, render, _args())
+    else:  # whose commitments a deputy moderates is not keyed by branch versions alone
+        body = Markup(render())
+    return render_template("commitments/moderation.html", body=body)
 
 
 @bp.post("/moderation/<int:rating_id>")
@@ -744,6 +799,11 @@ def qr_commitment(commitment_id: int, fmt: str):
 @access(*READ_ROLES)
 def qr_sheet():
     """Printable sheet: the board's code and one per published commitment."""
+    body = lists.page_body("commitments.qr_sheet", current_user, _qr_body, _args())
+    return render_template("commitments/qr_sheet.html", body=body)
+
+
+def _qr_body() -> str:
     branches = _visible_branches()
     branch = next((b for b in branches if b.id == _int_arg("branch")), None) or (
         branches[0] if branches else None
@@ -762,7 +822,7 @@ def qr_sheet():
     board_url = qr.public_url(url_for("public.board", code=branch.code)) if branch else ""
     host = urlsplit(board_url).hostname or ""
     return render_template(
-        "commitments/qr_sheet.html",
+        "commitments/_qr_sheet_body.html",
         branch=branch,
         branches=branches,
         page=page,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app
+from markupsafe import Markup
 
 from partybuild.core.settings import setting
 
@@ -51,6 +52,69 @@ def get_or_make(key: Hashable, make: Callable[[], Any]) -> Any:
     return value
 
 
+def _app_key() -> int:
+    app = current_app._get_current_object()
+    if "pagecache" not in app.extensions:
+        with _lock:
+            app.extensions.setdefault("pagecache", next(_apps))
+    return app.extensions["pagecache"]
+
+
+def get_many(keys: "list[Hashable]") -> dict:
+    """The cached values of those ``keys`` that are cached (for making the rest at once)."""
+    if _size() <= 0:
+        return {}
+    app = _app_key()
+    found = {}
+    with _lock:
+        for key in keys:
+            full_key = (app, key)
+            if full_key in _entries:
+                _entries.move_to_end(full_key)
+                found[key] = _entries[full_key]
+    return found
+
+
+def put(key: Hashable, value: Any) -> None:
+    """Store ``value`` under ``key`` (made from data at least as new as the key says)."""
+    size = _size()
+    if size <= 0:
+        return
+    full_key = (_app_key(), key)
+    with _lock:
+        _entries[full_key] = value
+        _entries.move_to_end(full_key)
+        while len(_entries) > size:
+            _entries.popitem(last=False)
+
+
 def clear() -> None:
     with _lock:
         _entries.clear()
+
+
+# --- rendered parts of signed-in pages -------------------------------------------------
+# A page's body rendered once per data version and shared by every user whose view of it
+# is the same (the key says who: role, branch scope). A CSRF token the render put in is
+# stored as a slot and filled with this visitor's token on every hit.
+
+_TOKEN_SLOT = "\x00csrf-token\x00"
+
+
+def html(key: Hashable, render: Callable[[], str]) -> Markup:
+    """``render()`` (a template's output) cached under ``key``, with this request's CSRF
+    token in place of the one the render used. ``key`` must carry the version of every
+    row the render reads and everything else it depends on (role, scope, arguments)."""
+    from flask import g
+    from flask_wtf.csrf import generate_csrf
+
+    def make() -> str:
+        field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        body = str(render())
+        token = g.get(field)
+        return body.replace(token, _TOKEN_SLOT) if token else body
+
+    body = get_or_make(key, make)
+    if _TOKEN_SLOT in body:
+        body = body.replace(_TOKEN_SLOT, generate_csrf())
+    return Markup(body)

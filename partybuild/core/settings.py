@@ -422,6 +422,12 @@ def _stored() -> dict[str, Stored]:
     return cached
 
 
+def stamp() -> tuple:
+    """What changes whenever an admin changes or resets a stored setting (for cache keys;
+    the values come from the query every request makes anyway)."""
+    return tuple(sorted((key, repr(s.value), str(s.updated_at)) for key, s in _stored().items()))
+
+
 def forget_cached() -> None:
     if has_app_context():
         g.pop(_CACHE, None)

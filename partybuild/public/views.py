@@ -29,7 +29,7 @@ from flask import (
 )
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from partybuild.commitments import rates, service
 from partybuild.commitments.forms import RatingForm
@@ -56,7 +56,9 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 COMMENTS_SHOWN = 20
-BOARD_MEMBERS_PER_PAGE = 20  # members (with all their commitments) per board page
+# Members (with all their commitments) per board page: a phone screenful or two, and a
+# page renders in a few milliseconds even when the cache is cold.
+BOARD_MEMBERS_PER_PAGE = 10
 
 
 @bp.after_request
@@ -135,9 +137,9 @@ def board_query(branch_id: int, batch_id: int | None = None) -> sa.Select:
         sa.select(Commitment)
         .join(Member, Commitment.member_id == Member.id)
         .where(Commitment.branch_id == branch_id, Commitment.on_public_board())
-        .options(
-            selectinload(Commitment.member).selectinload(Member.post),
-            selectinload(Commitment.member).selectinload(Member.department),
+        .options(  # many-to-one: joined into the one query, not a query each
+            contains_eager(Commitment.member).joinedload(Member.post),
+            contains_eager(Commitment.member).joinedload(Member.department),
         )
         .order_by(Member.is_leader.desc(), *by_name(), Commitment.id)
     )
@@ -146,10 +148,8 @@ def board_query(branch_id: int, batch_id: int | None = None) -> sa.Select:
     return stmt
 
 
-def _latest_records(ids: list[int]) -> dict[int, FulfilmentRecord]:
-    """Each commitment's most recent record, in one query."""
-    if not ids:
-        return {}
+@functools.cache
+def _latest_records_query() -> sa.Select:
     ranked = (
         sa.select(
             FulfilmentRecord.id,
@@ -160,14 +160,21 @@ def _latest_records(ids: list[int]) -> dict[int, FulfilmentRecord]:
             )
             .label("rn"),
         )
-        .where(FulfilmentRecord.commitment_id.in_(ids))
+        .where(FulfilmentRecord.commitment_id.in_(sa.bindparam("ids", expanding=True)))
         .subquery()
     )
-    records = db.session.scalars(
+    return (
         sa.select(FulfilmentRecord)
         .join(ranked, ranked.c.id == FulfilmentRecord.id)
         .where(ranked.c.rn == 1)
     )
+
+
+def _latest_records(ids: list[int]) -> dict[int, FulfilmentRecord]:
+    """Each commitment's most recent record, in one query."""
+    if not ids:
+        return {}
+    records = db.session.scalars(_latest_records_query(), {"ids": ids})
     return {r.commitment_id: r for r in records}
 
 
@@ -214,19 +221,45 @@ def _conditional(body: str | None, etag: str, branch: Branch | BranchState, rend
     return response
 
 
-def _board_page(branch: Branch, batch_arg: str, page: int) -> str:
-    batches = db.session.scalars(
+@functools.cache
+def _board_queries() -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The board's statements, put together once (building them per request cost more
+    than running them): its batches, a page of its members, their commitments."""
+    branch_id, batch_id = sa.bindparam("branch_id"), sa.bindparam("batch_id")
+    batches = (
         sa.select(CommitmentBatch)
         .where(
-            CommitmentBatch.branch_id == branch.id,
+            CommitmentBatch.branch_id == branch_id,
             CommitmentBatch.id.in_(
                 sa.select(Commitment.batch_id).where(
-                    Commitment.branch_id == branch.id, Commitment.on_public_board()
+                    Commitment.branch_id == branch_id, Commitment.on_public_board()
                 )
             ),
         )
         .order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
-    ).all()
+    )
+    members = (
+        sa.select(Member.id)
+        .join(Commitment, Commitment.member_id == Member.id)
+        .where(
+            Commitment.branch_id == branch_id,
+            Commitment.batch_id == batch_id,
+            Commitment.on_public_board(),
+        )
+        .group_by(Member.id, Member.is_leader, Member.name, Member.name_pinyin)
+        .order_by(Member.is_leader.desc(), *by_name())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
+    items = board_query(branch_id, batch_id).where(  # type: ignore[arg-type]
+        Commitment.member_id.in_(sa.bindparam("member_ids", expanding=True))
+    )
+    return batches, members, items
+
+
+def _board_page(branch: Branch, batch_arg: str, page: int) -> str:
+    batches_query, members_query, items_query = _board_queries()
+    batches = db.session.scalars(batches_query, {"branch_id": branch.id}).all()
     batch = next((b for b in batches if str(b.id) == batch_arg), batches[0] if batches else None)
     items: list[Commitment] = []
     has_next = False
@@ -234,31 +267,30 @@ def _board_page(branch: Branch, batch_arg: str, page: int) -> str:
         # A page of members (leaders first), then their commitments: the board of a
         # large branch is read page by page, never rendered whole.
         member_ids = db.session.scalars(
-            sa.select(Member.id)
-            .join(Commitment, Commitment.member_id == Member.id)
-            .where(
-                Commitment.branch_id == branch.id,
-                Commitment.batch_id == batch.id,
-                Commitment.on_public_board(),
-            )
-            .group_by(Member.id, Member.is_leader, Member.name, Member.name_pinyin)
-            .order_by(Member.is_leader.desc(), *by_name())
-            .limit(BOARD_MEMBERS_PER_PAGE + 1)
-            .offset((page - 1) * BOARD_MEMBERS_PER_PAGE)
+            members_query,
+            {
+                "branch_id": branch.id,
+                "batch_id": batch.id,
+                "limit": BOARD_MEMBERS_PER_PAGE + 1,
+                "offset": (page - 1) * BOARD_MEMBERS_PER_PAGE,
+            },
         ).all()
         has_next = len(member_ids) > BOARD_MEMBERS_PER_PAGE
         member_ids = member_ids[:BOARD_MEMBERS_PER_PAGE]
         if member_ids:
             items = db.session.scalars(
-                board_query(branch.id, batch.id).where(Commitment.member_id.in_(member_ids))
+                items_query,
+                {"branch_id": branch.id, "batch_id": batch.id, "member_ids": member_ids},
             ).all()
     latest = _latest_records([c.id for c in items])
     by_member: dict[int, list[Commitment]] = defaultdict(list)
     for c in items:
         by_member[c.member_id].append(c)
-    summary = rates.rates([branch.id], batch.id) if batch else None
+    summary = rates.branch_batch(branch.id, batch.id) if batch else None
     return render_template(
         "public/board.html",
+        # Each item links to <board>/c/<id>: one url_for for the page, not one per item.
+        item_url=url_for("public.board", code=branch.code) + "/c/",
         branch=branch,
         batches=batches,
         batch=batch,

@@ -55,20 +55,26 @@ PAGES = {
         "/commitments/batches",
         "/",
     ],
-    "owner": ["/commitments/mine"],
+    "owner": ["/commitments/mine", "/commitments/{commitment}"],
     None: ["/public/A"],
 }
 
 
+@pytest.mark.parametrize("cache", ["on", "off"])
 @pytest.mark.parametrize(("role", "url"), [(r, u) for r, urls in PAGES.items() for u in urls])
 def test_list_pages_query_count_is_constant(
-    client, auth, world, make_member, query_counter, role, url
+    app, client, auth, world, make_member, query_counter, role, url, cache
 ):
+    """With the page cache on (a body rendered once per version) and off (every body
+    rendered afresh, as on the first request after any change)."""
+    if cache == "off":
+        app.config["PAGE_CACHE_SIZE"] = 0
     if role:
         auth.login(world.users[role])
     grow(world, make_member, 3)
     for _ in range(2):  # own commitments for "mine"
         world.commitment(S.in_progress)
+    url = url.format(commitment=world.commitment(S.in_progress).id)
     client.get(url)  # warm-up
     with query_counter() as small:
         assert client.get(url).status_code == 200

@@ -125,13 +125,18 @@ def test_rating_page_304_and_fresh_after_a_rating(client, world):
 
 
 def test_board_is_read_page_by_page(client, world, make_member):
-    for i in range(25):
+    from partybuild.public.views import BOARD_MEMBERS_PER_PAGE as per_page
+
+    for i in range(per_page + 5):
         world.commitment(S.published, member=make_member(name=f"党员{i:02d}"))
     first = text(client.get("/public/A"))
-    assert first.count('data-testid="board-member"') == 20 and "下一页" in first
+    assert first.count('data-testid="board-member"') == per_page and "下一页" in first
     second = text(client.get("/public/A?page=2"))
     assert second.count('data-testid="board-member"') == 5 and "下一页" not in second
-    assert "党员24" in second and "党员24" not in first
+    last = f"党员{per_page + 4:02d}"
+    assert last in second and last not in first
+    # Each item links to its rating page.
+    assert re.search(r'href="/public/A/c/\d+"', first)
 
 
 @pytest.mark.parametrize("url", ["/public/A", "/public/A?page=2", "rating"])
