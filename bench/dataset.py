@@ -203,12 +203,16 @@ def build(url: str, scale: float = 1.0, *, rebuild: bool = False, quiet: bool = 
 
 
 def _add_new_tables(url: str) -> None:
-    """Tables the models gained since the database was built (empty ones only)."""
+    """Tables and indexes the models gained since the database was built (new tables
+    start empty)."""
     app = bench_app(url)
     from partybuild.extensions import db
 
     with app.app_context():
         db.create_all()
+        for table in db.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(db.engine, checkfirst=True)
         db.session.remove()
         db.engine.dispose()
 
