@@ -1,4 +1,4 @@
-"""A small in-process cache for rendered public pages.
+"""A small in-process cache for rendered pages and the figures behind them.
 
 Keys carry a version (e.g. a branch's ``public_version``) that the data's owner bumps
 in the same transaction as every change, so an entry can never be served stale: a
@@ -29,30 +29,17 @@ def _size() -> int:
 
 def get_or_make(key: Hashable, make: Callable[[], Any]) -> Any:
     """The cached value for ``key``, or ``make()`` stored under it."""
-    size = _size()
-    # One cache per app. Not id(app): a later app (the next test's) may reuse the id of
-    # one gone, and its fresh database the same versions.
-    app = current_app._get_current_object()
-    if "pagecache" not in app.extensions:
-        with _lock:
-            app.extensions.setdefault("pagecache", next(_apps))
-    full_key = (app.extensions["pagecache"], key)
-    if size > 0:
-        with _lock:
-            if full_key in _entries:
-                _entries.move_to_end(full_key)
-                return _entries[full_key]
+    found = get_many([key])
+    if key in found:
+        return found[key]
     value = make()
-    if size > 0:
-        with _lock:
-            _entries[full_key] = value
-            _entries.move_to_end(full_key)
-            while len(_entries) > size:
-                _entries.popitem(last=False)
+    put(key, value)
     return value
 
 
 def _app_key() -> int:
+    # One cache per app. Not id(app): a later app (the next test's) may reuse the id of
+    # one gone, and its fresh database the same versions.
     app = current_app._get_current_object()
     if "pagecache" not in app.extensions:
         with _lock:
