@@ -32,7 +32,6 @@ from partybuild.org.models import (
     Gender,
     Member,
     MemberStatus,
-    Organization,
     PartyGroup,
     Post,
     by_name,
