@@ -129,14 +129,22 @@ def ledger_options() -> tuple:
     )
 
 
-def ledger(filters: LedgerFilters, user: "User", today: date) -> sa.Select:
+def ledger(
+    filters: LedgerFilters, user: "User", today: date, *, options: tuple | None = None
+) -> sa.Select:
+    stmt = ledger_where(filters, user, today)
+    return stmt.options(*(ledger_options() if options is None else options)).order_by(
+        RiskPoint.branch_id, Post.department_id, Post.name, RiskPoint.id
+    )
+
+
+def ledger_where(filters: LedgerFilters, user: "User", today: date) -> sa.Select:
+    """The ledger's rows, flag filter included, unordered and without loader options."""
     stmt = ledger_base(filters, user)
     conditions = flag_conditions(today)
     if filters.flag in conditions:
         stmt = stmt.where(conditions[filters.flag])
-    return stmt.options(*ledger_options()).order_by(
-        RiskPoint.branch_id, Post.department_id, Post.name, RiskPoint.id
-    )
+    return stmt
 
 
 def flag_counts(base: sa.Select, today: date) -> dict[str, int]:
@@ -151,6 +159,25 @@ def flag_counts(base: sa.Select, today: date) -> dict[str, int]:
         ).order_by(None)
     ).one()
     return {key: int(n or 0) for key, n in zip(conditions, row, strict=True)}
+
+
+def ledger_figures(filters: LedgerFilters, user: "User", today: date) -> tuple[dict, int]:
+    """(points per flag, rows the list has) for the ledger page: two aggregate queries
+    when the ledger changed, cached under the "integrity" data version otherwise (keyed
+    by the filters, the user's branch scope and the day, which the flags depend on)."""
+    from partybuild.core import dataversion
+
+    scope = user.branch_scope
+    soon = today + timedelta(days=setting("RISK_REVIEW_REMIND_DAYS"))
+
+    def make() -> tuple[dict, int]:
+        counts = flag_counts(ledger_base(filters, user), today)
+        rows = ledger_where(filters, user, today)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery()))
+        return counts, int(total or 0)
+
+    key = (filters, None if scope is None else tuple(sorted(scope)), today, soon)
+    return dataversion.cached("integrity.ledger", ("integrity",), make, key)
 
 
 def overdue_point_ids(point_ids: list[int], today: date) -> set[int]:

@@ -3,6 +3,7 @@ rectifications, the member's own post, reminders, the heat map, import and expor
 
 import json
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -43,6 +44,7 @@ from partybuild.integrity.models import (
     category_labels,
     level_label,
 )
+from partybuild.org import lists as org_lists
 from partybuild.org.models import Branch, Post
 
 logger = logging.getLogger(__name__)
@@ -130,24 +132,36 @@ def index():
         return redirect(url_for("integrity.mine"))
     today = local_today()
     filters = lists.LedgerFilters.from_args(request.args)
-    base = lists.ledger_base(filters, current_user)
+    counts, total = lists.ledger_figures(filters, current_user, today)
     page = db.paginate(
-        lists.ledger(filters, current_user, today), per_page=PER_PAGE, max_per_page=100
+        lists.ledger(
+            filters, current_user, today, options=(selectinload(RiskPoint.controls),)
+        ),
+        per_page=PER_PAGE,
+        max_per_page=100,
+        count=False,
     )
+    page.total = total  # counted with the flag chips, cached under the ledger's version
     ids = [p.id for p in page.items]
-    branches = db.session.scalars(lists.branches(current_user)).all()  # once, for both uses
+    tree = org_lists.tree()
+    scope = current_user.branch_scope
+    branches = [b for b in tree.branches if scope is None or b.id in scope]
+    names = tree.names()
     return render_template(
         "integrity/index.html",
         page=page,
         today=today,
-        flag_counts=lists.flag_counts(base, today),
+        soon=today + timedelta(days=setting("RISK_REVIEW_REMIND_DAYS")),
+        flag_counts=counts,
         FLAG_LABELS=lists.FLAG_LABELS,
         overdue_rect=lists.overdue_point_ids(ids, today),
         branches=branches,
+        branch_names=names["branch"],
+        post_names=tree.post_full_names(),
         categories=category_labels(),
         levels=list(RiskLevel),
         filters=filters,
-        can_write=any(b.can_manage(current_user) and b.is_active for b in branches),
+        can_write=any(current_user.manages_branch(b.id) and b.is_active for b in branches),
     )
 
 

@@ -134,6 +134,10 @@ class Tree:
         ]
         return found
 
+    def post_full_names(self) -> dict[int, str]:
+        """"科室·岗位" by post id (as ``Post.full_name``)."""
+        return {p.id: f"{d.name}·{p.name}" for d in self.departments for p in d.children}
+
     def names(self) -> dict[str, dict[int, str]]:
         """Every unit's name by id: {"branch": {...}, "group": ..., "department": ..., "post": ...}."""
         return {
@@ -145,7 +149,7 @@ class Tree:
 
 
 def tree() -> Tree:
-    """The (first) organisation's branches, groups, departments and posts: a handful of
+    """The organisation's branches, groups, departments and posts: a handful of
     small queries when the structure changed, one version read otherwise."""
     from partybuild.core import dataversion
     from partybuild.extensions import db
@@ -172,17 +176,15 @@ def tree() -> Tree:
         branches = tuple(
             Unit(bid, name, None, code, is_active, tuple(groups.get(bid, ())))
             for bid, code, name, is_active in db.session.execute(
-                sa.select(Branch.id, Branch.code, Branch.name, Branch.is_active)
-                .where(Branch.organization_id == org.id)
-                .order_by(Branch.code)
+                sa.select(Branch.id, Branch.code, Branch.name, Branch.is_active).order_by(
+                    Branch.code
+                )
             )
         )
         departments = tuple(
             Unit(did, name, None, children=tuple(posts.get(did, ())))
             for did, name in db.session.execute(
-                sa.select(Department.id, Department.name)
-                .where(Department.organization_id == org.id)
-                .order_by(Department.name)
+                sa.select(Department.id, Department.name).order_by(Department.name)
             )
         )
         return Tree(org.name, branches, departments)
