@@ -134,9 +134,7 @@ def index():
     filters = lists.LedgerFilters.from_args(request.args)
     counts, total = lists.ledger_figures(filters, current_user, today)
     page = db.paginate(
-        lists.ledger(
-            filters, current_user, today, options=(selectinload(RiskPoint.controls),)
-        ),
+        lists.ledger(filters, current_user, today, options=(selectinload(RiskPoint.controls),)),
         per_page=PER_PAGE,
         max_per_page=100,
         count=False,

@@ -135,7 +135,7 @@ class Tree:
         return found
 
     def post_full_names(self) -> dict[int, str]:
-        """"科室·岗位" by post id (as ``Post.full_name``)."""
+        """ "科室·岗位" by post id (as ``Post.full_name``)."""
         return {p.id: f"{d.name}·{p.name}" for d in self.departments for p in d.children}
 
     def names(self) -> dict[str, dict[int, str]]:
