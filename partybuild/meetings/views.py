@@ -8,9 +8,10 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from partybuild.core import navigation, storage, workbench
+from partybuild.core import dataversion, navigation, storage, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import parse_id, submitted_version
@@ -528,6 +529,29 @@ def _member_rates(branch_id: int, year: int) -> list[tuple[str, int, int, int, i
 CALENDAR_BRANCHES_PER_PAGE = 10
 
 
+def _grids_html(shown: list[tuple[int, str, str]], year: int, today: date) -> Markup:
+    """The shown branches' compliance grids, rendered once per meetings data version,
+    branches (ids, codes and names are in the key), cadence setting and day: the same
+    for every user who sees these branches, nothing in them depends on who asks."""
+
+    def make() -> str:
+        grids = cadence.grid([bid for bid, _, _ in shown], year, today)
+        return render_template(
+            "meetings/_grids.html",
+            shown=shown,
+            grids=grids,
+            year=year,
+            today=today,
+            cadence_label=cadence.cadence_label,
+        )
+
+    rule = tuple(sorted(setting("MEETING_CADENCE").items()))
+    html = dataversion.cached(
+        "meetings.grids_html", ("meetings",), make, tuple(shown), year, today, rule
+    )
+    return Markup(html)  # noqa: S704 - our own template's output, escaped when rendered
+
+
 @bp.get("/calendar")
 @access(*ALL_ROLES)
 def compliance():
@@ -549,7 +573,6 @@ def compliance():
             max_per_page=50,
         )
         shown = list(page.items)
-    grids = cadence.grid([b.id for b in shown], year, today)
     rates = _member_rates(shown[0].id, year) if len(shown) == 1 else []
     return render_template(
         "meetings/calendar.html",
@@ -558,7 +581,7 @@ def compliance():
         branches=branches,
         shown=shown,
         chosen=chosen,
-        grids=grids,
+        grids_html=_grids_html([(b.id, b.code, b.name) for b in shown], year, today),
         page=page,
         rates=rates,
         cadence_label=cadence.cadence_label,
