@@ -155,7 +155,7 @@ def index():
     branches = list(tree.branches) if current_user.reads_all_branches else []
     return render_template(
         "greetings/index.html",
-        branch_names=tree.branch_names(),
+        branch_names=tree.branch_names,
         today=today,
         todays=todays,
         month_page=lists.birthdays_in_month_page(

@@ -144,7 +144,7 @@ def index():
     tree = org_lists.tree()
     scope = current_user.branch_scope
     branches = [b for b in tree.branches if scope is None or b.id in scope]
-    names = tree.names()
+    names = tree.names
     return render_template(
         "integrity/index.html",
         page=page,
@@ -155,7 +155,7 @@ def index():
         overdue_rect=lists.overdue_point_ids(ids, today),
         branches=branches,
         branch_names=names["branch"],
-        post_names=tree.post_full_names(),
+        post_names=tree.post_full_names,
         categories=category_labels(),
         levels=list(RiskLevel),
         filters=filters,

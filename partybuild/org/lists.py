@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -49,7 +50,7 @@ def branches(user: "User") -> sa.Select:
 def members(filters: MemberFilters, user: "User", *, units: bool = True) -> sa.Select:
     """The roster as the members page shows it: branch, leaders first, then name.
     ``units=False``: without loading branch, group, department and post (the page
-    names them from the cached structure, ``tree().names()``)."""
+    names them from the cached structure, ``tree().names``)."""
     stmt = sa.select(Member)
     if units:
         stmt = stmt.options(
@@ -121,6 +122,9 @@ class Tree:
     branches: tuple[Unit, ...]  # by code, each with its groups by name
     departments: tuple[Unit, ...]  # by name, each with its posts by name
 
+    # Worked out once per cached tree (cached_property writes the instance's __dict__,
+    # which a frozen dataclass allows); callers must not change the dicts.
+    @cached_property
     def branch_names(self) -> dict[int, str]:
         return {b.id: b.name for b in self.branches}
 
@@ -134,10 +138,12 @@ class Tree:
         ]
         return found
 
+    @cached_property
     def post_full_names(self) -> dict[int, str]:
         """ "科室·岗位" by post id (as ``Post.full_name``)."""
         return {p.id: f"{d.name}·{p.name}" for d in self.departments for p in d.children}
 
+    @cached_property
     def names(self) -> dict[str, dict[int, str]]:
         """Every unit's name by id: {"branch": {...}, "group": ..., "department": ..., "post": ...}."""
         return {

@@ -71,15 +71,16 @@ def _filter_options() -> dict:
         "branches": branches,
         "groups": tree.groups(ids),
         "departments": list(tree.departments),
-        "names": tree.names(),
+        "names": tree.names,
     }
 
 
 @bp.get("/members")
 @access(*ROSTER_ROLES)
 def members():
+    filters = lists.MemberFilters.from_args(request.args)
     page = db.paginate(
-        lists.members(lists.MemberFilters.from_args(request.args), current_user, units=False),
+        lists.members(filters, current_user, units=False),
         per_page=setting("MEMBERS_PER_PAGE"),
         max_per_page=100,
     )
@@ -88,6 +89,7 @@ def members():
         page=page,
         MemberStatus=MemberStatus,
         args=request.args,
+        filters=filters,
         **_filter_options(),
     )
 

@@ -93,7 +93,7 @@ def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
     form.kind.choices = [(k.key, k.label) for k in kinds]
     # Plain values from the cached structure (org.lists.tree), not ORM rows.
     tree = org_lists.tree()
-    names = tree.branch_names()
+    names = tree.branch_names
     branches = [
         b
         for b in tree.branches
