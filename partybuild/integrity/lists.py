@@ -15,6 +15,7 @@ from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.integrity.models import (
     OPEN_STATES,
+    ControlMeasure,
     Rectification,
     RectificationState,
     Reminder,
@@ -193,6 +194,19 @@ def overdue_point_ids(point_ids: list[int], today: date) -> set[int]:
     )
 
 
+def active_control_counts(point_ids: list[int]) -> dict[int, int]:
+    """Active control measures per point of the page (one grouped query)."""
+    if not point_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(ControlMeasure.risk_point_id, sa.func.count())
+            .where(ControlMeasure.risk_point_id.in_(point_ids), ControlMeasure.is_active.is_(True))
+            .group_by(ControlMeasure.risk_point_id)
+        ).all()
+    )
+
+
 # --- rectifications ------------------------------------------------------------------
 
 
@@ -279,6 +293,23 @@ def distribution(user: "User", branch_id: int | None) -> dict[tuple[str, str], i
     if branch_id:
         stmt = stmt.where(RiskPoint.branch_id == branch_id)
     return {(c, RiskLevel(lv).value): n for c, lv, n in db.session.execute(stmt)}
+
+
+def heat_figures(
+    user: "User", branch_id: int | None, residual: bool
+) -> tuple[dict[tuple[int, int], int], dict[tuple[str, str], int]]:
+    """``heat_counts`` and ``distribution`` together, cached under the "integrity" data
+    version (keyed by the user's branch scope, the branch and the basis)."""
+    from partybuild.core import dataversion
+
+    scope = user.branch_scope
+    key = (None if scope is None else tuple(sorted(scope)), branch_id, residual)
+    return dataversion.cached(
+        "integrity.heat",
+        ("integrity",),
+        lambda: (heat_counts(user, branch_id, residual), distribution(user, branch_id)),
+        key,
+    )
 
 
 def branch_level_counts(user: "User") -> list[tuple[Branch, dict[str, int]]]:

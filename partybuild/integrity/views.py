@@ -134,7 +134,7 @@ def index():
     filters = lists.LedgerFilters.from_args(request.args)
     counts, total = lists.ledger_figures(filters, current_user, today)
     page = db.paginate(
-        lists.ledger(filters, current_user, today, options=(selectinload(RiskPoint.controls),)),
+        lists.ledger(filters, current_user, today, options=()),
         per_page=PER_PAGE,
         max_per_page=100,
         count=False,
@@ -153,6 +153,8 @@ def index():
         flag_counts=counts,
         FLAG_LABELS=lists.FLAG_LABELS,
         overdue_rect=lists.overdue_point_ids(ids, today),
+        active_controls=lists.active_control_counts(ids),
+        level_names={lv.value: level_label(lv) for lv in RiskLevel},
         branches=branches,
         branch_names=names["branch"],
         post_names=tree.post_full_names,
@@ -430,12 +432,20 @@ def act_rectification(rect_id: int, action: str):
 def mine():
     member = current_user.member
     today = local_today()
-    points, acked, reminders, rects = [], set(), [], []
+    points, acked, reminders, rects, controls = [], set(), [], [], {}
     if member is not None:
         if member.post_id is not None:
-            points = db.session.scalars(
-                service.post_points(member).options(selectinload(RiskPoint.controls))
-            ).all()
+            points = db.session.scalars(service.post_points(member)).all()
+            # The active measures' texts only (two columns), not ORM rows per measure.
+            for point_id, text in db.session.execute(
+                sa.select(ControlMeasure.risk_point_id, ControlMeasure.text)
+                .where(
+                    ControlMeasure.risk_point_id.in_([p.id for p in points]),
+                    ControlMeasure.is_active.is_(True),
+                )
+                .order_by(ControlMeasure.id)
+            ):
+                controls.setdefault(point_id, []).append(text)
             acked = set(
                 db.session.scalars(
                     sa.select(Acknowledgement.risk_point_id).where(
@@ -456,7 +466,9 @@ def mine():
     return render_template(
         "integrity/mine.html",
         member=member,
+        post_name=org_lists.tree().post_full_names.get(member.post_id, "") if member else "",
         points=points,
+        controls=controls,
         acked=acked,
         reminders=reminders,
         rects=rects,
@@ -535,13 +547,13 @@ def reminder(reminder_id: int):
 @bp.get("/heatmap")
 @access(*READ_ROLES)
 def heatmap():
-    branches = db.session.scalars(lists.branches(current_user)).all()
+    scope = current_user.branch_scope
+    branches = [b for b in org_lists.tree().branches if scope is None or b.id in scope]
     branch_id = None
-    if current_user.branch_scope is None:
+    if scope is None:
         branch_id = parse_id(request.args.get("branch"))
     residual = request.args.get("basis") == "residual"
-    counts = lists.heat_counts(current_user, branch_id, residual)
-    dist = lists.distribution(current_user, branch_id)
+    counts, dist = lists.heat_figures(current_user, branch_id, residual)
     matrix = setting("RISK_MATRIX")
     categories = category_labels()
     extra = sorted({c for c, _ in dist} - set(categories))

@@ -57,6 +57,7 @@ from partybuild.meetings.models import (
     TaskProgress,
     TaskState,
 )
+from partybuild.org import lists as org_lists
 from partybuild.org.models import Branch, Department, Member, PartyGroup, by_name
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def _member_names(branch_id: int) -> list[str]:
 def index():
     filters = lists.MeetingFilters.from_args(request.args)
     page = db.paginate(lists.meetings(filters, current_user), per_page=PER_PAGE, max_per_page=100)
-    branches = cadence.visible_branches(current_user) if current_user.reads_all_branches else []
+    branches = _branch_choices() if current_user.reads_all_branches else []
     return render_template(
         "meetings/index.html",
         page=page,
@@ -135,6 +136,17 @@ def index():
         states=MeetingState,
         can_plan=current_user.role in WRITE_ROLES,
     )
+
+
+def _branch_choices() -> list:
+    """The filter's branches (as ``cadence.visible_branches``) as plain units from the
+    cached structure: every active branch, or the user's own."""
+    scope = current_user.branch_scope
+    return [
+        b
+        for b in org_lists.tree().branches
+        if (b.id in scope if scope is not None else b.is_active)
+    ]
 
 
 def _meeting_form(branch: Branch | None, meeting: Meeting | None = None) -> MeetingForm:
@@ -635,7 +647,7 @@ def tasks():
         counts=counts,
         today=today,
         states=TaskState,
-        branches=cadence.visible_branches(current_user) if current_user.reads_all_branches else [],
+        branches=_branch_choices() if current_user.reads_all_branches else [],
         can_write=current_user.role in WRITE_ROLES,
     )
 

@@ -213,3 +213,18 @@ def active_counts() -> dict[int, int]:
         )
 
     return dataversion.cached("org.active_counts", ("members",), make)
+
+
+def member_count(filters: MemberFilters, user: "User") -> int:
+    """Rows of ``members(filters, user)``: counted when the roster changed, cached under
+    the "members" data version (keyed by the filters and the user's scope) otherwise."""
+    from partybuild.core import dataversion
+    from partybuild.extensions import db
+
+    def make() -> int:
+        rows = members(filters, user, units=False).order_by(None)
+        return int(db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery())))
+
+    scope = user.branch_scope
+    key = (filters, None if scope is None else tuple(sorted(scope)))
+    return dataversion.cached("org.member_count", ("members",), make, key)

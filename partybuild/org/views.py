@@ -83,7 +83,9 @@ def members():
         lists.members(filters, current_user, units=False),
         per_page=setting("MEMBERS_PER_PAGE"),
         max_per_page=100,
+        count=False,
     )
+    page.total = lists.member_count(filters, current_user)  # cached per roster version
     return render_template(
         "org/members.html",
         page=page,
