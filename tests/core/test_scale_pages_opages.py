@@ -60,3 +60,25 @@ def test_member_list_names_units_from_the_cached_structure(client, auth, org, ma
     db.session.commit()
     body = client.get("/org/members").get_data(as_text=True)
     assert "新岗位名称" in body and "新支部名称" in body
+
+
+def test_roster_total_is_counted_again_after_a_change(app, client, auth, org, make_member):
+    import re
+
+    from partybuild.org import service
+
+    app.config["MEMBERS_PER_PAGE"] = 2  # the total shows under a list of several pages
+    admin = auth.login("admin")
+    for _ in range(3):
+        make_member(branch=org.a)
+
+    def total() -> int:
+        html = client.get("/org/members").get_data(as_text=True)
+        return int(re.search(r"共 (\d+) 条", html).group(1))
+
+    before = total()
+    member = make_member(branch=org.a)
+    assert total() == before + 1
+    service.retire_member(member, "组织关系转出", admin)
+    db.session.commit()
+    assert total() == before
