@@ -155,6 +155,8 @@ def index():
         overdue_rect=lists.overdue_point_ids(ids, today),
         active_controls=lists.active_control_counts(ids),
         level_names={lv.value: level_label(lv) for lv in RiskLevel},
+        # The rows' links: the URL map asked once, not once per row.
+        point_base=url_for("integrity.point", point_id=0).removesuffix("0"),
         branches=branches,
         branch_names=names["branch"],
         post_names=tree.post_full_names,
