@@ -92,7 +92,7 @@ PAGES = [
     Page("member search (JSON)", "reviewer", lambda i: "/reports/members.json?q=王"),
     Page("greetings month list", "reviewer", lambda i: "/greetings/"),
     Page("greetings month list", "secretary", lambda i: "/greetings/"),
-    Page("greeting templates", "secretary", lambda i: "/greetings/templates"),
+    Page("greeting templates", "admin", lambda i: "/greetings/templates"),  # @access(admin)
     Page("meetings", "secretary", lambda i: "/meetings/"),
     Page("meetings", "reviewer", lambda i: "/meetings/"),
     Page("meetings calendar", "reviewer", lambda i: "/meetings/calendar"),

@@ -314,7 +314,13 @@ def _want_refs(t: ObjectType | None, data: dict | None, names: _Names) -> None:
             names.want(_ref_type(t, k), _ids(v))
 
 
-def _link(t: ObjectType | None, object_id: str | None) -> str | None:
+_SENTINEL = 918273645546372819  # stands for the id in a link built once per endpoint
+
+
+def _link(t: ObjectType | None, object_id: str | None, patterns: dict | None = None) -> str | None:
+    """The object's page, if the user may open it. ``patterns`` (one dict per page)
+    keeps each endpoint's answer and URL with a stand-in id, so a page of entries asks
+    the URL map once per endpoint instead of once per entry."""
     from flask import url_for
 
     from partybuild.core.permissions import can_open
@@ -324,13 +330,27 @@ def _link(t: ObjectType | None, object_id: str | None) -> str | None:
     if callable(t.link):
         return t.link(object_id)
     endpoint, arg = t.link
-    if not can_open(endpoint):
-        return None
     try:
         value: Any = int(object_id) if arg.endswith("_id") else object_id
-        return url_for(endpoint, **{arg: value})
-    except (ValueError, Exception):  # noqa: BLE001 - a stale id must not break the page
+    except ValueError:
         return None
+    if patterns is None or not isinstance(value, int) or value < 0:
+        if not can_open(endpoint):
+            return None
+        try:
+            return url_for(endpoint, **{arg: value})
+        except Exception:  # noqa: BLE001 - a stale id must not break the page
+            return None
+    if endpoint not in patterns:
+        pattern = None
+        if can_open(endpoint):
+            try:
+                pattern = url_for(endpoint, **{arg: _SENTINEL})
+            except Exception:  # noqa: BLE001
+                pattern = None
+        patterns[endpoint] = pattern
+    pattern = patterns[endpoint]
+    return None if pattern is None else pattern.replace(str(_SENTINEL), str(value), 1)
 
 
 def present(entries: list["AuditEntry"]) -> list[EntryView]:
@@ -349,6 +369,7 @@ def present(entries: list["AuditEntry"]) -> list[EntryView]:
         _want_refs(t, e.after, names)
     names.load()
     views = []
+    patterns: dict[str, str | None] = {}
     for e in entries:
         t = _type_of(e.object_type)
         if e.actor_id is not None:
@@ -378,7 +399,7 @@ def present(entries: list["AuditEntry"]) -> list[EntryView]:
                 action=e.action_label,
                 type_label=object_type_label(e.object_type),
                 object_name=object_name,
-                object_url=_link(t, e.object_id),
+                object_url=_link(t, e.object_id, patterns),
                 branch=names.name("branch", str(e.branch_id)) if e.branch_id is not None else "",
                 summary=e.summary,
                 changes=changes,

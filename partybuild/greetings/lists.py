@@ -5,8 +5,8 @@ light columns, and only the page shown is loaded as members with their greetings
 """
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
+from partybuild.core import dataversion
 from partybuild.core.lists import Peek
 from partybuild.extensions import db
 from partybuild.greetings import service
@@ -21,26 +21,13 @@ def birthdays_in_month_page(
     """One page of ``service.birthdays_in_month`` (same rows, same order), with greetings;
     ``total`` is the whole month's count."""
     rule = service.leap_day_rule()
-    months = {month, 2} if month == 3 else {month}
-    stmt = sa.select(Member.id, Member.joined_on, Member.branch_id, Member.name).where(
-        Member.is_active.is_(True), sa.extract("month", Member.joined_on).in_(sorted(months))
-    )
-    if branch_ids is not None:
-        stmt = stmt.where(Member.branch_id.in_(branch_ids))
-    found = []
-    for member_id, joined, branch_id, name in db.session.execute(stmt):
-        on = service.anniversary_in(joined, year, rule)
-        if on.month == month and year - joined.year >= 1:
-            found.append((on, branch_id, name, member_id, year - joined.year))
-    found.sort()
+    found = month_order(year, month, None if branch_ids is None else sorted(branch_ids), rule)
     page = max(page, 1)
     shown = found[(page - 1) * per_page : page * per_page]
     members = {
         m.id: m
         for m in db.session.scalars(
-            sa.select(Member)
-            .options(selectinload(Member.branch))
-            .where(Member.id.in_([row[3] for row in shown]))
+            sa.select(Member).where(Member.id.in_([row[3] for row in shown]))
         )
     }
     birthdays = [
@@ -50,3 +37,29 @@ def birthdays_in_month_page(
     ]
     service.attach_greetings(birthdays)
     return Peek(page, per_page, birthdays, len(found) > page * per_page, len(found))
+
+
+def month_order(
+    year: int, month: int, branch_ids: list[int] | None, rule: "service.LeapDayRule"
+) -> tuple[tuple, ...]:
+    """The month's birthdays as (day, branch id, name, member id, years), in page order:
+    worked out over the month's members when the roster changed, cached under the
+    "members" data version (and the leap-day rule) otherwise."""
+
+    def make() -> tuple[tuple, ...]:
+        months = {month, 2} if month == 3 else {month}
+        stmt = sa.select(Member.id, Member.joined_on, Member.branch_id, Member.name).where(
+            Member.is_active.is_(True), sa.extract("month", Member.joined_on).in_(sorted(months))
+        )
+        if branch_ids is not None:
+            stmt = stmt.where(Member.branch_id.in_(branch_ids))
+        found = []
+        for member_id, joined, branch_id, name in db.session.execute(stmt):
+            on = service.anniversary_in(joined, year, rule)
+            if on.month == month and year - joined.year >= 1:
+                found.append((on, branch_id, name, member_id, year - joined.year))
+        found.sort()
+        return tuple(found)
+
+    scope = None if branch_ids is None else tuple(branch_ids)
+    return dataversion.cached("greetings.month", ("members",), make, year, month, scope, rule.value)

@@ -33,7 +33,8 @@ from partybuild.greetings.models import (
     GreetingTemplate,
     LeapDayRule,
 )
-from partybuild.org.models import Branch, Member
+from partybuild.org import lists as org_lists
+from partybuild.org.models import Member
 
 logger = logging.getLogger(__name__)
 
@@ -150,13 +151,11 @@ def index():
     year, month = _month_arg(today)
     todays = service.birthdays_on(today, branch_ids)
     service.attach_greetings(todays)
-    branches = (
-        db.session.scalars(sa.select(Branch).order_by(Branch.code)).all()
-        if current_user.reads_all_branches
-        else []
-    )
+    tree = org_lists.tree()
+    branches = list(tree.branches) if current_user.reads_all_branches else []
     return render_template(
         "greetings/index.html",
+        branch_names=tree.branch_names,
         today=today,
         todays=todays,
         month_page=lists.birthdays_in_month_page(

@@ -15,6 +15,7 @@ from partybuild.core.settings import setting
 from partybuild.extensions import db
 from partybuild.integrity.models import (
     OPEN_STATES,
+    ControlMeasure,
     Rectification,
     RectificationState,
     Reminder,
@@ -129,14 +130,22 @@ def ledger_options() -> tuple:
     )
 
 
-def ledger(filters: LedgerFilters, user: "User", today: date) -> sa.Select:
+def ledger(
+    filters: LedgerFilters, user: "User", today: date, *, options: tuple | None = None
+) -> sa.Select:
+    stmt = ledger_where(filters, user, today)
+    return stmt.options(*(ledger_options() if options is None else options)).order_by(
+        RiskPoint.branch_id, Post.department_id, Post.name, RiskPoint.id
+    )
+
+
+def ledger_where(filters: LedgerFilters, user: "User", today: date) -> sa.Select:
+    """The ledger's rows, flag filter included, unordered and without loader options."""
     stmt = ledger_base(filters, user)
     conditions = flag_conditions(today)
     if filters.flag in conditions:
         stmt = stmt.where(conditions[filters.flag])
-    return stmt.options(*ledger_options()).order_by(
-        RiskPoint.branch_id, Post.department_id, Post.name, RiskPoint.id
-    )
+    return stmt
 
 
 def flag_counts(base: sa.Select, today: date) -> dict[str, int]:
@@ -153,6 +162,25 @@ def flag_counts(base: sa.Select, today: date) -> dict[str, int]:
     return {key: int(n or 0) for key, n in zip(conditions, row, strict=True)}
 
 
+def ledger_figures(filters: LedgerFilters, user: "User", today: date) -> tuple[dict, int]:
+    """(points per flag, rows the list has) for the ledger page: two aggregate queries
+    when the ledger changed, cached under the "integrity" data version otherwise (keyed
+    by the filters, the user's branch scope and the day, which the flags depend on)."""
+    from partybuild.core import dataversion
+
+    scope = user.branch_scope
+    soon = today + timedelta(days=setting("RISK_REVIEW_REMIND_DAYS"))
+
+    def make() -> tuple[dict, int]:
+        counts = flag_counts(ledger_base(filters, user), today)
+        rows = ledger_where(filters, user, today)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery()))
+        return counts, int(total or 0)
+
+    key = (filters, None if scope is None else tuple(sorted(scope)), today, soon)
+    return dataversion.cached("integrity.ledger", ("integrity",), make, key)
+
+
 def overdue_point_ids(point_ids: list[int], today: date) -> set[int]:
     """Which of the page's points have an overdue rectification (one query)."""
     if not point_ids:
@@ -163,6 +191,19 @@ def overdue_point_ids(point_ids: list[int], today: date) -> set[int]:
             .where(Rectification.risk_point_id.in_(point_ids), overdue_rectification(today))
             .distinct()
         )
+    )
+
+
+def active_control_counts(point_ids: list[int]) -> dict[int, int]:
+    """Active control measures per point of the page (one grouped query)."""
+    if not point_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(ControlMeasure.risk_point_id, sa.func.count())
+            .where(ControlMeasure.risk_point_id.in_(point_ids), ControlMeasure.is_active.is_(True))
+            .group_by(ControlMeasure.risk_point_id)
+        ).all()
     )
 
 
@@ -252,6 +293,23 @@ def distribution(user: "User", branch_id: int | None) -> dict[tuple[str, str], i
     if branch_id:
         stmt = stmt.where(RiskPoint.branch_id == branch_id)
     return {(c, RiskLevel(lv).value): n for c, lv, n in db.session.execute(stmt)}
+
+
+def heat_figures(
+    user: "User", branch_id: int | None, residual: bool
+) -> tuple[dict[tuple[int, int], int], dict[tuple[str, str], int]]:
+    """``heat_counts`` and ``distribution`` together, cached under the "integrity" data
+    version (keyed by the user's branch scope, the branch and the basis)."""
+    from partybuild.core import dataversion
+
+    scope = user.branch_scope
+    key = (None if scope is None else tuple(sorted(scope)), branch_id, residual)
+    return dataversion.cached(
+        "integrity.heat",
+        ("integrity",),
+        lambda: (heat_counts(user, branch_id, residual), distribution(user, branch_id)),
+        key,
+    )
 
 
 def branch_level_counts(user: "User") -> list[tuple[Branch, dict[str, int]]]:

@@ -529,3 +529,15 @@ def _register_audit_labels() -> None:
 
 
 _register_audit_labels()
+
+
+def _track_versions() -> None:
+    from partybuild.core import dataversion
+
+    # Ledger counts (flag chips, totals, heat map) are cached under this version.
+    dataversion.track(
+        "integrity", RiskPoint, ControlMeasure, RiskReview, ReviewResult, Rectification
+    )
+
+
+_track_versions()

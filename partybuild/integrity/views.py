@@ -3,6 +3,7 @@ rectifications, the member's own post, reminders, the heat map, import and expor
 
 import json
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -43,6 +44,7 @@ from partybuild.integrity.models import (
     category_labels,
     level_label,
 )
+from partybuild.org import lists as org_lists
 from partybuild.org.models import Branch, Post
 
 logger = logging.getLogger(__name__)
@@ -130,24 +132,38 @@ def index():
         return redirect(url_for("integrity.mine"))
     today = local_today()
     filters = lists.LedgerFilters.from_args(request.args)
-    base = lists.ledger_base(filters, current_user)
+    counts, total = lists.ledger_figures(filters, current_user, today)
     page = db.paginate(
-        lists.ledger(filters, current_user, today), per_page=PER_PAGE, max_per_page=100
+        lists.ledger(filters, current_user, today, options=()),
+        per_page=PER_PAGE,
+        max_per_page=100,
+        count=False,
     )
+    page.total = total  # counted with the flag chips, cached under the ledger's version
     ids = [p.id for p in page.items]
-    branches = db.session.scalars(lists.branches(current_user)).all()  # once, for both uses
+    tree = org_lists.tree()
+    scope = current_user.branch_scope
+    branches = [b for b in tree.branches if scope is None or b.id in scope]
+    names = tree.names
     return render_template(
         "integrity/index.html",
         page=page,
         today=today,
-        flag_counts=lists.flag_counts(base, today),
+        soon=today + timedelta(days=setting("RISK_REVIEW_REMIND_DAYS")),
+        flag_counts=counts,
         FLAG_LABELS=lists.FLAG_LABELS,
         overdue_rect=lists.overdue_point_ids(ids, today),
+        active_controls=lists.active_control_counts(ids),
+        level_names={lv.value: level_label(lv) for lv in RiskLevel},
+        # The rows' links: the URL map asked once, not once per row.
+        point_base=url_for("integrity.point", point_id=0).removesuffix("0"),
         branches=branches,
+        branch_names=names["branch"],
+        post_names=tree.post_full_names,
         categories=category_labels(),
         levels=list(RiskLevel),
         filters=filters,
-        can_write=any(b.can_manage(current_user) and b.is_active for b in branches),
+        can_write=any(current_user.manages_branch(b.id) and b.is_active for b in branches),
     )
 
 
@@ -418,12 +434,20 @@ def act_rectification(rect_id: int, action: str):
 def mine():
     member = current_user.member
     today = local_today()
-    points, acked, reminders, rects = [], set(), [], []
+    points, acked, reminders, rects, controls = [], set(), [], [], {}
     if member is not None:
         if member.post_id is not None:
-            points = db.session.scalars(
-                service.post_points(member).options(selectinload(RiskPoint.controls))
-            ).all()
+            points = db.session.scalars(service.post_points(member)).all()
+            # The active measures' texts only (two columns), not ORM rows per measure.
+            for point_id, text in db.session.execute(
+                sa.select(ControlMeasure.risk_point_id, ControlMeasure.text)
+                .where(
+                    ControlMeasure.risk_point_id.in_([p.id for p in points]),
+                    ControlMeasure.is_active.is_(True),
+                )
+                .order_by(ControlMeasure.id)
+            ):
+                controls.setdefault(point_id, []).append(text)
             acked = set(
                 db.session.scalars(
                     sa.select(Acknowledgement.risk_point_id).where(
@@ -444,7 +468,9 @@ def mine():
     return render_template(
         "integrity/mine.html",
         member=member,
+        post_name=org_lists.tree().post_full_names.get(member.post_id, "") if member else "",
         points=points,
+        controls=controls,
         acked=acked,
         reminders=reminders,
         rects=rects,
@@ -523,13 +549,13 @@ def reminder(reminder_id: int):
 @bp.get("/heatmap")
 @access(*READ_ROLES)
 def heatmap():
-    branches = db.session.scalars(lists.branches(current_user)).all()
+    scope = current_user.branch_scope
+    branches = [b for b in org_lists.tree().branches if scope is None or b.id in scope]
     branch_id = None
-    if current_user.branch_scope is None:
+    if scope is None:
         branch_id = parse_id(request.args.get("branch"))
     residual = request.args.get("basis") == "residual"
-    counts = lists.heat_counts(current_user, branch_id, residual)
-    dist = lists.distribution(current_user, branch_id)
+    counts, dist = lists.heat_figures(current_user, branch_id, residual)
     matrix = setting("RISK_MATRIX")
     categories = category_labels()
     extra = sorted({c for c, _ in dist} - set(categories))

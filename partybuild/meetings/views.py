@@ -8,9 +8,10 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from partybuild.core import navigation, storage, workbench
+from partybuild.core import dataversion, navigation, storage, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import parse_id, submitted_version
@@ -56,6 +57,7 @@ from partybuild.meetings.models import (
     TaskProgress,
     TaskState,
 )
+from partybuild.org import lists as org_lists
 from partybuild.org.models import Branch, Department, Member, PartyGroup, by_name
 
 logger = logging.getLogger(__name__)
@@ -124,7 +126,7 @@ def _member_names(branch_id: int) -> list[str]:
 def index():
     filters = lists.MeetingFilters.from_args(request.args)
     page = db.paginate(lists.meetings(filters, current_user), per_page=PER_PAGE, max_per_page=100)
-    branches = cadence.visible_branches(current_user) if current_user.reads_all_branches else []
+    branches = _branch_choices() if current_user.reads_all_branches else []
     return render_template(
         "meetings/index.html",
         page=page,
@@ -134,6 +136,17 @@ def index():
         states=MeetingState,
         can_plan=current_user.role in WRITE_ROLES,
     )
+
+
+def _branch_choices() -> list:
+    """The filter's branches (as ``cadence.visible_branches``) as plain units from the
+    cached structure: every active branch, or the user's own."""
+    scope = current_user.branch_scope
+    return [
+        b
+        for b in org_lists.tree().branches
+        if (b.id in scope if scope is not None else b.is_active)
+    ]
 
 
 def _meeting_form(branch: Branch | None, meeting: Meeting | None = None) -> MeetingForm:
@@ -528,6 +541,29 @@ def _member_rates(branch_id: int, year: int) -> list[tuple[str, int, int, int, i
 CALENDAR_BRANCHES_PER_PAGE = 10
 
 
+def _grids_html(shown: list[tuple[int, str, str]], year: int, today: date) -> Markup:
+    """The shown branches' compliance grids, rendered once per meetings data version,
+    branches (ids, codes and names are in the key), cadence setting and day: the same
+    for every user who sees these branches, nothing in them depends on who asks."""
+
+    def make() -> str:
+        grids = cadence.grid([bid for bid, _, _ in shown], year, today)
+        return render_template(
+            "meetings/_grids.html",
+            shown=shown,
+            grids=grids,
+            year=year,
+            today=today,
+            cadence_label=cadence.cadence_label,
+        )
+
+    rule = tuple(sorted(setting("MEETING_CADENCE").items()))
+    html = dataversion.cached(
+        "meetings.grids_html", ("meetings",), make, tuple(shown), year, today, rule
+    )
+    return Markup(html)  # noqa: S704 - our own template's output, escaped when rendered
+
+
 @bp.get("/calendar")
 @access(*ALL_ROLES)
 def compliance():
@@ -549,7 +585,6 @@ def compliance():
             max_per_page=50,
         )
         shown = list(page.items)
-    grids = cadence.grid([b.id for b in shown], year, today)
     rates = _member_rates(shown[0].id, year) if len(shown) == 1 else []
     return render_template(
         "meetings/calendar.html",
@@ -558,7 +593,7 @@ def compliance():
         branches=branches,
         shown=shown,
         chosen=chosen,
-        grids=grids,
+        grids_html=_grids_html([(b.id, b.code, b.name) for b in shown], year, today),
         page=page,
         rates=rates,
         cadence_label=cadence.cadence_label,
@@ -612,7 +647,7 @@ def tasks():
         counts=counts,
         today=today,
         states=TaskState,
-        branches=cadence.visible_branches(current_user) if current_user.reads_all_branches else [],
+        branches=_branch_choices() if current_user.reads_all_branches else [],
         can_write=current_user.role in WRITE_ROLES,
     )
 

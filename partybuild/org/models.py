@@ -358,3 +358,14 @@ def _register_audit_labels() -> None:
 
 
 _register_audit_labels()
+
+
+def _track_versions() -> None:
+    from partybuild.core import dataversion
+
+    # Cached structure (org.lists.tree) and member counts read these versions.
+    dataversion.track("org", Organization, Branch, PartyGroup, Department, Post)
+    dataversion.track("members", Member)
+
+
+_track_versions()

@@ -18,7 +18,7 @@ from partybuild.core import audit, navigation
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.downloads import XLSX, send_bytes
 from partybuild.core.forms import parse_id, submitted_version
-from partybuild.core.permissions import Role, access, authenticated
+from partybuild.core.permissions import Role, access, authenticated, can_open
 from partybuild.core.service import ServiceError, ValidationFailed
 from partybuild.core.settings import setting
 from partybuild.core.text import clean_text
@@ -32,7 +32,6 @@ from partybuild.org.models import (
     Gender,
     Member,
     MemberStatus,
-    Organization,
     PartyGroup,
     Post,
     by_name,
@@ -62,27 +61,38 @@ def _member_list() -> sa.Select:
 
 
 def _filter_options() -> dict:
-    branches = visible_branches()
-    ids = [b.id for b in branches]
-    groups = db.session.scalars(
-        sa.select(PartyGroup)
-        .where(PartyGroup.branch_id.in_(ids))
-        .order_by(PartyGroup.branch_id, PartyGroup.name)
-    ).all()
-    departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
-    return {"branches": branches, "groups": groups, "departments": departments}
+    """Branches, groups and departments for the filter row: plain values from the cached
+    structure, scoped to the branches the user reads."""
+    tree = lists.tree()
+    scope = current_user.branch_scope
+    branches = [b for b in tree.branches if scope is None or b.id in scope]
+    ids = {b.id for b in branches}
+    return {
+        "branches": branches,
+        "groups": tree.groups(ids),
+        "departments": list(tree.departments),
+        "names": tree.names,
+    }
 
 
 @bp.get("/members")
 @access(*ROSTER_ROLES)
 def members():
+    filters = lists.MemberFilters.from_args(request.args)
     page = db.paginate(
-        _member_list(),
+        lists.members(filters, current_user, units=False),
         per_page=setting("MEMBERS_PER_PAGE"),
         max_per_page=100,
+        count=False,
     )
+    page.total = lists.member_count(filters, current_user)  # cached per roster version
     return render_template(
-        "org/members.html", page=page, MemberStatus=MemberStatus, **_filter_options()
+        "org/members.html",
+        page=page,
+        MemberStatus=MemberStatus,
+        args=request.args,
+        filters=filters,
+        **_filter_options(),
     )
 
 
@@ -334,23 +344,18 @@ def _xlsx_response(data: bytes, filename: str) -> Response:
 @bp.get("/structure")
 @access(Role.admin, Role.reviewer)
 def structure():
-    org = db.session.scalar(
-        sa.select(Organization)
-        .options(
-            selectinload(Organization.branches).selectinload(Branch.groups),
-            selectinload(Organization.departments).selectinload(Department.posts),
-        )
-        .order_by(Organization.id)
-        .limit(1)
+    # Plain values cached under the structure's and the roster's data versions.
+    return render_template(
+        "org/structure.html",
+        org=lists.tree(),
+        counts=lists.active_counts(),
+        form=UnitForm(),
+        can_rename=can_open("org.rename_unit"),
+        can_create=can_open("org.create_unit"),
+        can_committee=can_open("org.branch_committee"),
+        can_deputy=can_open("org.branch_deputy"),
+        can_set_active=can_open("org.set_branch_active"),
     )
-    counts = dict(
-        db.session.execute(
-            sa.select(Member.branch_id, sa.func.count())
-            .where(Member.is_active.is_(True))
-            .group_by(Member.branch_id)
-        ).all()
-    )
-    return render_template("org/structure.html", org=org, counts=counts, form=UnitForm())
 
 
 STRUCTURE_MODELS = {"branch": Branch, "group": PartyGroup, "department": Department, "post": Post}

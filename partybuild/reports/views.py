@@ -91,10 +91,14 @@ def _suffix(filename: str) -> str:
 def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
     kinds = [k for k in registry.kinds() if k.available_to(current_user)]
     form.kind.choices = [(k.key, k.label) for k in kinds]
-    stmt = sa.select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
-    if not current_user.reads_all_branches:
-        stmt = stmt.where(Branch.id == current_user.branch_id)
-    branches = db.session.scalars(stmt).all()
+    # Plain values from the cached structure (org.lists.tree), not ORM rows.
+    tree = org_lists.tree()
+    names = tree.branch_names
+    branches = [
+        b
+        for b in tree.branches
+        if b.is_active and (current_user.reads_all_branches or b.id == current_user.branch_id)
+    ]
     form.branch.choices = [(b.code, b.name) for b in branches]
     if current_user.reads_all_branches and any(k.all_branches for k in kinds):
         form.branch.choices.insert(0, (registry.ALL_BRANCHES, "全部党支部（仅台账）"))
@@ -115,13 +119,15 @@ def _fill_choices(form: ExportForm) -> list[registry.ReportKind]:
     form.member.choices = [("", "（选择党员）")] + [
         (str(m.id), _member_label(m, len(branches) > 1)) for m in found
     ]
-    batches = sa.select(CommitmentBatch).options(selectinload(CommitmentBatch.branch))
+    # Three plain columns per batch (the branch named from the tree), not ORM rows.
+    batches = sa.select(CommitmentBatch.id, CommitmentBatch.branch_id, CommitmentBatch.title)
     if not current_user.reads_all_branches:
         batches = batches.where(CommitmentBatch.branch_id == current_user.branch_id)
     batches = batches.order_by(CommitmentBatch.commit_start.desc(), CommitmentBatch.id.desc())
+    many = len(branches) > 1
     form.batch.choices = [("", "（该党员最近的承诺批次）")] + [
-        (str(b.id), f"{b.branch.name} · {b.title}" if len(branches) > 1 else b.title)
-        for b in db.session.scalars(batches)
+        (str(bid), f"{names.get(branch_id, '')} · {title}" if many else title)
+        for bid, branch_id, title in db.session.execute(batches)
     ]
     return kinds
 

@@ -56,15 +56,25 @@ def test_month_list_takes_constant_queries(client, auth, joined, org, greet, que
     for i in range(2):
         joined(_years_ago(5 + i), name=f"党员甲{i}", branch=org.a if i % 2 else org.b)
     greet(local_today())
+    client.get("/greetings/")  # the structure is cached once (the roster changes below)
+    joined(_years_ago(30), name="党员丙", branch=org.a)
+    # Each time: the first request after a roster change (the month is worked out again)
+    # and the next one (from the cache under the roster's data version).
     with query_counter() as few:
+        client.get("/greetings/")
+    with query_counter() as few_cached:
         client.get("/greetings/")
     for i in range(6):
         joined(_years_ago(8 + i), name=f"党员乙{i}", branch=org.a if i % 2 else org.b)
     greet(local_today())
     with query_counter() as many:
         resp = client.get("/greetings/")
+    with query_counter() as many_cached:
+        assert client.get("/greetings/").status_code == 200
     assert resp.status_code == 200
     assert many.count == few.count
+    assert many_cached.count == few_cached.count
+    assert "党员乙5" in resp.get_data(as_text=True)  # never a stale month list
 
 
 def test_member_gets_card_notification_badge_until_opened(client, auth, birthday_today):
