@@ -66,6 +66,7 @@ def bump(session: Any, names: Iterable[str]) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    pagecache.mark_written(session)
     for name in sorted(set(names)):  # one order: no deadlock between two writers
         stmt = insert(table).values(name=name, version=1)
         stmt = stmt.on_conflict_do_update(

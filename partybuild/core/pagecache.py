@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from markupsafe import Markup
 
@@ -20,6 +21,40 @@ from partybuild.core.settings import setting
 _lock = threading.Lock()
 _entries: "OrderedDict[Hashable, Any]" = OrderedDict()
 _apps = itertools.count(1)
+
+
+# Set on a session whose open transaction has written anything: what is read in it may
+# still be rolled back, and a version it saw could then be reused by another commit.
+_WROTE = "pagecache_uncommitted_writes"
+
+
+def mark_written(session: sa.orm.Session) -> None:
+    session.info[_WROTE] = True
+
+
+@sa.event.listens_for(sa.orm.Session, "after_flush")
+def _wrote_on_flush(session: sa.orm.Session, flush_context) -> None:  # noqa: ANN001
+    mark_written(session)
+
+
+@sa.event.listens_for(sa.orm.Session, "do_orm_execute")
+def _wrote_on_statement(state) -> None:  # noqa: ANN001
+    if state.is_insert or state.is_update or state.is_delete:
+        mark_written(state.session)
+
+
+@sa.event.listens_for(sa.orm.Session, "after_transaction_end")
+def _transaction_over(session: sa.orm.Session, transaction) -> None:  # noqa: ANN001
+    if transaction.parent is None:  # committed or rolled back as a whole
+        session.info.pop(_WROTE, None)
+
+
+def _storable() -> bool:
+    """Nothing is stored from a transaction with uncommitted writes (it is still served
+    its own fresh values)."""
+    from partybuild.extensions import db
+
+    return not db.session.info.get(_WROTE)
 
 
 def _size() -> int:
@@ -65,7 +100,7 @@ def get_many(keys: "list[Hashable]") -> dict:
 def put(key: Hashable, value: Any) -> None:
     """Store ``value`` under ``key`` (made from data at least as new as the key says)."""
     size = _size()
-    if size <= 0:
+    if size <= 0 or not _storable():
         return
     full_key = (_app_key(), key)
     with _lock:

@@ -113,3 +113,28 @@ def test_meetings_version_moves_with_every_change_in_its_transaction(world):
     assert version() == planned + 1  # seen inside the writing transaction already
     db.session.rollback()
     assert version() == planned  # and gone with it
+
+
+def test_figures_read_inside_a_writing_transaction_are_not_kept_for_others(world):
+    """A version seen before a rollback can be taken again by another commit: what was
+    computed from the rolled-back rows must not be served under it."""
+    import sqlalchemy as sa
+
+    from partybuild.core import dataversion
+    from partybuild.meetings.models import Meeting
+
+    m = world.meeting(MeetingType.committee_meeting, starts_at=local(2026, 2, 3))
+    db.session.commit()
+
+    def place() -> str:
+        return dataversion.cached(
+            "test.place", ("meetings",), lambda: db.session.get(Meeting, m.id).place, m.id
+        )
+
+    db.session.execute(sa.update(Meeting).where(Meeting.id == m.id).values(place="会议室甲"))
+    assert place() == "会议室甲"  # the writer sees its own change
+    db.session.rollback()
+    db.session.execute(sa.update(Meeting).where(Meeting.id == m.id).values(place="会议室乙"))
+    db.session.commit()  # the same version number as the rolled-back change
+    assert place() == "会议室乙"
+    assert place() == "会议室乙"  # and now it is kept: served from the cache
