@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core import audit
+from partybuild.core import audit, dataversion
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.settings import setting
 from partybuild.core.states import Lifecycle, Stateful, Transition
@@ -529,3 +529,8 @@ def _register_audit_labels() -> None:
 
 
 _register_audit_labels()
+
+
+# Figures cached across requests (the workbench panels) are keyed by this version:
+# every change to a model of this module bumps it in the same transaction.
+dataversion.track_module("integrity", __name__)
