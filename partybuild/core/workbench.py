@@ -58,6 +58,7 @@ class PanelData:
     template: str | None = None  # a partial rendered inside the panel, with ``context``
     context: dict[str, Any] = field(default_factory=dict)
     scripts: tuple[str, ...] = ()  # static paths the page loads once (e.g. a chart)
+    html: str = ""  # the panel drawn once, kept with a cached panel's data
 
     @property
     def is_empty(self) -> bool:
@@ -101,6 +102,17 @@ def panels() -> list[Panel]:
     return sorted(_PANELS.values(), key=lambda p: (p.order, p.key))
 
 
+def _drawn(panel: Panel, data: PanelData | None) -> PanelData | None:
+    """A cached panel is drawn once with its data: a branch table of a whole bureau costs
+    more to render than to read from the cache."""
+    if data is not None and not data.is_empty:
+        from flask import render_template
+        from markupsafe import Markup
+
+        data.html = Markup(render_template("core/_panel.html", panel=panel, data=data))
+    return data
+
+
 def _user_key(user: Any) -> tuple:
     """Everything about the user a builder may depend on (an edited account, a new
     role or branch, makes a new key)."""
@@ -131,7 +143,7 @@ def panels_for(user: Any, today: date, *also: str) -> list[tuple[Panel, PanelDat
         if panel.reads and panel.cache:
             key = ("workbench", panel.key, common, tuple(versions[n] for n in panel.reads))
             data = pagecache.get_or_make(
-                key, lambda panel=panel: panel.build(user, today), region="workbench"
+                key, lambda panel=panel: _drawn(panel, panel.build(user, today)), "workbench"
             )
         else:
             data = panel.build(user, today)
