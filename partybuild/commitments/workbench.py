@@ -21,7 +21,6 @@ from partybuild.commitments.models import (
 from partybuild.core.permissions import Role
 from partybuild.core.workbench import Item, Panel, PanelData, Ref
 from partybuild.extensions import db
-from partybuild.org.models import Branch
 
 if TYPE_CHECKING:
     from partybuild.auth.models import User

@@ -55,9 +55,7 @@ def track(name: str, *models: type) -> None:
 def track_module(name: str, module: str, *tables: sa.Table) -> None:
     """Track every model defined in ``module`` (and plain association ``tables``)
     under ``name``: figures that read any of a domain's tables name the domain."""
-    models = [
-        m.class_ for m in db.Model.registry.mappers if m.class_.__module__ == module
-    ]
+    models = [m.class_ for m in db.Model.registry.mappers if m.class_.__module__ == module]
     track(name, *models)
     for table in tables:
         _TABLES.setdefault(table.name, set()).add(name)

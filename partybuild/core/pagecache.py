@@ -43,19 +43,19 @@ def get_or_make(key: Hashable, make: Callable[[], Any], region: str = "pages") -
             app.extensions.setdefault("pagecache", next(_apps))
     full_key = (app.extensions["pagecache"], key)
     with _lock:
-        _entries = _regions.setdefault(region, OrderedDict())
+        entries = _regions.setdefault(region, OrderedDict())
     if size > 0:
         with _lock:
-            if full_key in _entries:
-                _entries.move_to_end(full_key)
-                return _entries[full_key]
+            if full_key in entries:
+                entries.move_to_end(full_key)
+                return entries[full_key]
     value = make()
     if size > 0:
         with _lock:
-            _entries[full_key] = value
-            _entries.move_to_end(full_key)
-            while len(_entries) > size:
-                _entries.popitem(last=False)
+            entries[full_key] = value
+            entries.move_to_end(full_key)
+            while len(entries) > size:
+                entries.popitem(last=False)
     return value
 
 

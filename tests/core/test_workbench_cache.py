@@ -139,7 +139,9 @@ def test_a_recorded_meeting_leaves_the_planned_count(client, auth, org, people, 
     db.session.commit()
     assert _count(_home(client), "已安排、待召开的会议") == 1
     entries = [(a.member_id, "present", "") for a in meeting.attendance]
-    service.record_meeting(meeting, {"attendance": entries, "minutes": "讨论。"}, people["secretary"])
+    service.record_meeting(
+        meeting, {"attendance": entries, "minutes": "讨论。"}, people["secretary"]
+    )
     db.session.commit()
     assert _count(_home(client), "已安排、待召开的会议") == 0
 
