@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from partybuild.core import dataversion
 from partybuild.core.db import str_enum, utcnow
 from partybuild.core.permissions import Role
 from partybuild.extensions import db
@@ -168,3 +169,8 @@ def _register_audit_labels() -> None:
 
 
 _register_audit_labels()
+
+
+# Figures over accounts (the admin's panel, whose secretary a deputy acts for) are keyed
+# by this version.
+dataversion.track("accounts", User)

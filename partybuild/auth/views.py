@@ -14,7 +14,7 @@ from partybuild.auth.forms import (
     UserForm,
 )
 from partybuild.auth.models import User
-from partybuild.core import navigation, ratelimit, workbench
+from partybuild.core import dataversion, navigation, ratelimit, workbench
 from partybuild.core.boundary import boundary, form_status
 from partybuild.core.db import utcnow
 from partybuild.core.forms import parse_id, submitted_version
@@ -31,16 +31,28 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 navigation.register(navigation.Entry("auth.users", "账户管理", "账户、角色与权限范围", order=90))
 
 
-def _accounts_panel(user: User, today: object) -> workbench.PanelData:  # noqa: ARG001
-    """One query: accounts, active ones and those locked now."""
-    now = utcnow()
-    total, active, locked = db.session.execute(
+def _account_figures() -> tuple[int, int, tuple]:
+    """Accounts, active ones, and the lock ends still ahead (the few locked now or
+    later): one query, cached per version of the accounts."""
+    computed_at = utcnow()
+    total, active = db.session.execute(
         sa.select(
             sa.func.count(User.id),
             sa.func.sum(sa.case((User.is_active_account.is_(True), 1), else_=0)),
-            sa.func.sum(sa.case((User.locked_until > now, 1), else_=0)),
         )
     ).one()
+    ends = db.session.scalars(
+        sa.select(User.locked_until).where(User.locked_until > computed_at)
+    ).all()
+    return int(total or 0), int(active or 0), tuple(ends)
+
+
+def _accounts_panel(user: User, today: object) -> workbench.PanelData:  # noqa: ARG001
+    """Accounts, active ones and those locked now (figures cached per version of the
+    accounts; whether a lock still holds is judged now)."""
+    now = utcnow()
+    total, active, ends = dataversion.cached("auth.accounts", ("accounts",), _account_figures)
+    locked = sum(1 for end in ends if end > now)
     return workbench.PanelData(
         items=[
             workbench.Item(
@@ -68,6 +80,8 @@ workbench.register(
         roles=frozenset({Role.admin}),
         order=12,
         link="auth.users",
+        reads=("accounts",),
+        cache=False,  # a lock ends at its time: counted now from the cached lock ends
     )
 )
 
@@ -83,7 +97,13 @@ def load_user(token: str) -> User | None:
     user_id, _, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit() and len(user_id) < 19 and len(version) < 19):
         return None
-    user = db.session.get(User, int(user_id))
+    # Branch and member come in the same query: every page's header names the branch,
+    # and whether the account may stay signed in depends on the member (is_active).
+    user = db.session.get(
+        User,
+        int(user_id),
+        options=[sa.orm.joinedload(User.branch), sa.orm.joinedload(User.member)],
+    )
     if user is None or user.session_version != int(version):
         return None
     return user

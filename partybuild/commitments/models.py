@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core import audit
+from partybuild.core import audit, dataversion
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.permissions import Role
 from partybuild.core.settings import setting
@@ -902,3 +902,8 @@ audit.register_object_type(
     names=_rating_names,
     order=22,
 )
+
+
+# Figures cached across requests (the workbench panels) are keyed by this version:
+# every change to a model of this module bumps it in the same transaction.
+dataversion.track_module("commitments", __name__)

@@ -19,9 +19,8 @@ from partybuild.commitments.models import (
     flag_conditions,
 )
 from partybuild.core.permissions import Role
-from partybuild.core.workbench import Item, Panel, PanelData
+from partybuild.core.workbench import Item, Panel, PanelData, Ref
 from partybuild.extensions import db
-from partybuild.org.models import Branch
 
 if TYPE_CHECKING:
     from partybuild.auth.models import User
@@ -175,7 +174,7 @@ def stead_panel(user: "User", today: date) -> PanelData | None:  # noqa: ARG001
 
 @dataclass
 class BranchRow:
-    branch: Branch
+    branch: Ref
     states: dict[str, int] = field(default_factory=dict)
     overdue: int = 0
     summary: rates.RateSummary | None = None
@@ -217,7 +216,7 @@ def branch_rows(user: "User", today: date) -> list[BranchRow]:
     counted, by_branch = lists.versioned(
         "commitments.branch_rows", list(branches), make, scope_key, today
     )
-    rows = {b.id: BranchRow(b) for b in branches}
+    rows = {b.id: BranchRow(Ref(b.id, b.name)) for b in branches}
     for branch_id, state, n, late in counted:
         row = rows.get(branch_id)
         if row is not None:
@@ -268,6 +267,7 @@ PANELS = (
         roles=frozenset({Role.secretary, Role.admin}),
         order=20,
         link="commitments.overview",
+        reads=("commitments", "org"),
     ),
     Panel(
         "commitments.mine",
@@ -276,6 +276,7 @@ PANELS = (
         roles=frozenset({Role.member, Role.secretary}),
         order=25,  # a secretary's own to-dos after her branch's
         link="commitments.mine",
+        reads=("commitments",),
     ),
     Panel(
         "commitments.stead",
@@ -283,6 +284,7 @@ PANELS = (
         stead_panel,
         roles=frozenset({Role.member, Role.reviewer}),
         order=15,
+        reads=("commitments", "org", "accounts"),
     ),
     Panel(
         "commitments.branches",
@@ -292,5 +294,6 @@ PANELS = (
         order=20,
         link="commitments.overview",
         wide=True,
+        reads=("commitments", "org"),
     ),
 )

@@ -14,12 +14,17 @@ name's counter with an upsert before the transaction commits. The version is rea
 the figures are computed, so figures cached under a version are never older than it.
 Writes that bypass the session (``connection.execute`` on a tracked table) must call
 :func:`bump` themselves.
+
+A page that reads many cached figures (the workbench) reads every version it needs in
+one query first with :func:`prefetch`; within that request :func:`current` then answers
+from memory (a bump in the request forgets them, so a write is never hidden).
 """
 
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import pagecache
@@ -37,6 +42,7 @@ _TRACKED: dict[type, set[str]] = {}
 _TABLES: dict[str, set[str]] = {}  # table name -> version names
 _PENDING = "data_versions_pending"
 _BOOKKEEPING = {"updated_at", "version_id"}
+_MEMO = "_data_versions"  # on flask.g: versions read by prefetch() in this request
 
 
 def track(name: str, *models: type) -> None:
@@ -44,6 +50,15 @@ def track(name: str, *models: type) -> None:
     for model in models:
         _TRACKED.setdefault(model, set()).add(name)
         _TABLES.setdefault(model.__table__.name, set()).add(name)
+
+
+def track_module(name: str, module: str, *tables: sa.Table) -> None:
+    """Track every model defined in ``module`` (and plain association ``tables``)
+    under ``name``: figures that read any of a domain's tables name the domain."""
+    models = [m.class_ for m in db.Model.registry.mappers if m.class_.__module__ == module]
+    track(name, *models)
+    for table in tables:
+        _TABLES.setdefault(table.name, set()).add(name)
 
 
 def _names_of(obj: object) -> set[str]:
@@ -60,6 +75,7 @@ def _really_changed(obj: object) -> bool:
 
 def bump(session: Any, names: Iterable[str]) -> None:
     """Add one to each name's counter, in the session's transaction."""
+    _forget_memo()
     table = DataVersion.__table__
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -108,9 +124,40 @@ def _bump_on_statement(state) -> None:  # noqa: ANN001
         bump(state.session, names)
 
 
-def current(names: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    """The versions of ``names`` now (0 for a name never bumped), in one query."""
+def _forget_memo() -> None:
+    if has_request_context():
+        g.pop(_MEMO, None)
+
+
+def prefetch(names: Iterable[str], *extra: Any) -> tuple[dict[str, int], tuple]:
+    """The versions of ``names`` and the values of the ``extra`` scalar columns (e.g.
+    another store's version), in ONE query; the versions are kept for this request so
+    that later :func:`current` calls for them cost no query."""
     wanted = sorted(set(names))
+    columns = [
+        sa.select(DataVersion.version).where(DataVersion.name == name).scalar_subquery()
+        for name in wanted
+    ]
+    if not columns and not extra:
+        return {}, ()
+    row = tuple(db.session.execute(sa.select(*columns, *extra)).one())
+    found = {name: int(v or 0) for name, v in zip(wanted, row, strict=False)}
+    if has_request_context():
+        memo = g.get(_MEMO)
+        if memo is None:
+            memo = {}
+            setattr(g, _MEMO, memo)
+        memo.update(found)
+    return found, row[len(wanted) :]
+
+
+def current(names: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """The versions of ``names`` now (0 for a name never bumped), in one query (none
+    when this request prefetched them all)."""
+    wanted = sorted(set(names))
+    memo = g.get(_MEMO) if has_request_context() else None
+    if memo is not None and all(name in memo for name in wanted):
+        return tuple((name, memo[name]) for name in wanted)
     found = dict(
         db.session.execute(
             sa.select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(wanted))
@@ -119,7 +166,20 @@ def current(names: Iterable[str]) -> tuple[tuple[str, int], ...]:
     return tuple((name, found.get(name, 0)) for name in wanted)
 
 
-def cached(key: Hashable, names: Iterable[str], make: Callable[[], Any], *parts: Hashable) -> Any:
+def prefetched(name: str) -> bool:
+    """This request already read ``name``'s version (a cached figure costs no query)."""
+    memo = g.get(_MEMO) if has_request_context() else None
+    return memo is not None and name in memo
+
+
+def cached(
+    key: Hashable,
+    names: Iterable[str],
+    make: Callable[[], Any],
+    *parts: Hashable,
+    region: str = "pages",
+) -> Any:
     """``make()`` cached under ``key``, ``parts`` and the versions of ``names`` (which must
-    cover every row ``make`` reads). Cache plain values, never ORM rows."""
-    return pagecache.get_or_make((key, *parts, current(names)), make)
+    cover every row ``make`` reads). Cache plain values, never ORM rows. Per-user figures
+    go to ``region="workbench"``."""
+    return pagecache.get_or_make((key, *parts, current(names)), make, region=region)

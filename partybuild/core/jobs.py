@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, url_for
 from sqlalchemy.orm import Mapped, mapped_column
 
-from partybuild.core import background
+from partybuild.core import background, dataversion
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import LOCAL_TZ, format_datetime, local_today
@@ -135,6 +135,10 @@ class SchedulerHeartbeat(db.Model):
     pid: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     beat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# The administrators' scheduler warnings read these through a cache keyed by this version.
+dataversion.track("jobs", JobRun, SchedulerHeartbeat)
 
 
 # --- registry --------------------------------------------------------------------
@@ -557,7 +561,19 @@ def scheduler_warnings(now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     warnings = []
     stale = timedelta(minutes=int(setting("JOBS_HEARTBEAT_STALE_MINUTES")))
-    beat_at = last_heartbeat()
+
+    def figures() -> tuple[datetime | None, str | None]:
+        last = db.session.execute(
+            sa.select(JobRun.job, JobRun.outcome)
+            .where(JobRun.outcome.in_([Outcome.success, Outcome.failed]))
+            .order_by(JobRun.id.desc())
+            .limit(1)
+        ).first()
+        failed = last.job if last is not None and last.outcome == Outcome.failed else None
+        return last_heartbeat(), failed
+
+    # Plain values per version of the runs and heartbeats; the staleness is judged now.
+    beat_at, failed = dataversion.cached("jobs.warnings", ("jobs",), figures)
     if beat_at is None:
         warnings.append(
             "定时任务调度器尚未运行过：政治生日贺卡、到期提醒等不会自动发出。"
@@ -568,15 +584,9 @@ def scheduler_warnings(now: datetime | None = None) -> list[str]:
             f"定时任务调度器已超过预期时间未运行（最后一次心跳：{format_datetime(beat_at)}），"
             "政治生日贺卡、到期提醒等可能未按时发出，请检查调度进程。"
         )
-    failed = db.session.execute(
-        sa.select(JobRun.job, JobRun.outcome)
-        .where(JobRun.outcome.in_([Outcome.success, Outcome.failed]))
-        .order_by(JobRun.id.desc())
-        .limit(1)
-    ).first()
-    if failed is not None and failed.outcome == Outcome.failed:
-        job = load_jobs().get(failed.job)
-        warnings.append(f"最近一次定时任务“{job.label if job else failed.job}”运行失败。")
+    if failed is not None:
+        job = load_jobs().get(failed)
+        warnings.append(f"最近一次定时任务“{job.label if job else failed}”运行失败。")
     return warnings
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from partybuild.core import dataversion
 from partybuild.core.db import insert_many_ignoring_duplicates, utcnow
 from partybuild.extensions import db
 
@@ -35,6 +36,10 @@ class Notification(db.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+# The unread count (every page's badge) and the workbench panel are cached per version.
+dataversion.track("notifications", Notification)
 
 
 def notify(
@@ -89,14 +94,23 @@ def notify_many(rows: Iterable[dict[str, Any]], *, chunk: int = 1000) -> int:
 
 
 def unread_count(user_id: int) -> int:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
+    def count() -> int:
+        return (
+            db.session.scalar(
+                sa.select(sa.func.count(Notification.id)).where(
+                    Notification.user_id == user_id, Notification.read_at.is_(None)
+                )
             )
+            or 0
         )
-        or 0
-    )
+
+    if dataversion.prefetched("notifications"):
+        # The page read the version already (the workbench): the count is free when
+        # no notification changed since it was counted.
+        return dataversion.cached(
+            "notifications.unread", ("notifications",), count, user_id, region="workbench"
+        )
+    return count()
 
 
 def mark_read(note: Notification) -> None:

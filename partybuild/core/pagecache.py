@@ -4,6 +4,9 @@ Keys carry a version (e.g. a branch's ``public_version``) that the data's owner 
 in the same transaction as every change, so an entry can never be served stale: a
 change makes a new key and the old entry simply ages out of the LRU. Each worker
 process has its own cache; nothing here is shared between processes.
+
+Entries live in regions, each its own LRU: the per-user figures of the workbench
+(region ``"workbench"``) cannot push the public board's rendered pages out.
 """
 
 import itertools
@@ -19,8 +22,11 @@ from markupsafe import Markup
 from partybuild.core.settings import setting
 
 _lock = threading.Lock()
-_entries: "OrderedDict[Hashable, Any]" = OrderedDict()
+_regions: "dict[str, OrderedDict[Hashable, Any]]" = {}
 _apps = itertools.count(1)
+# Entries per region for each PAGE_CACHE_SIZE entry: a workbench entry is one panel's
+# figures for one user, small and many.
+_SCALE = {"pages": 1, "workbench": 8}
 
 
 # Set on a session whose open transaction has written anything: what is read in it may
@@ -57,18 +63,18 @@ def _storable() -> bool:
     return not db.session.info.get(_WROTE)
 
 
-def _size() -> int:
+def _size(region: str) -> int:
     # A deployment setting (0 turns the cache off, e.g. to time a page's full cost).
-    return int(setting("PAGE_CACHE_SIZE"))
+    return int(setting("PAGE_CACHE_SIZE")) * _SCALE[region]
 
 
-def get_or_make(key: Hashable, make: Callable[[], Any]) -> Any:
-    """The cached value for ``key``, or ``make()`` stored under it."""
-    found = get_many([key])
+def get_or_make(key: Hashable, make: Callable[[], Any], region: str = "pages") -> Any:
+    """The cached value for ``key`` (in ``region``), or ``make()`` stored under it."""
+    found = get_many([key], region)
     if key in found:
         return found[key]
     value = make()
-    put(key, value)
+    put(key, value, region)
     return value
 
 
@@ -82,37 +88,40 @@ def _app_key() -> int:
     return app.extensions["pagecache"]
 
 
-def get_many(keys: "list[Hashable]") -> dict:
+def get_many(keys: "list[Hashable]", region: str = "pages") -> dict:
     """The cached values of those ``keys`` that are cached (for making the rest at once)."""
-    if _size() <= 0:
+    if _size(region) <= 0:
         return {}
     app = _app_key()
     found = {}
     with _lock:
+        entries = _regions.setdefault(region, OrderedDict())
         for key in keys:
             full_key = (app, key)
-            if full_key in _entries:
-                _entries.move_to_end(full_key)
-                found[key] = _entries[full_key]
+            if full_key in entries:
+                entries.move_to_end(full_key)
+                found[key] = entries[full_key]
     return found
 
 
-def put(key: Hashable, value: Any) -> None:
+def put(key: Hashable, value: Any, region: str = "pages") -> None:
     """Store ``value`` under ``key`` (made from data at least as new as the key says)."""
-    size = _size()
+    size = _size(region)
     if size <= 0 or not _storable():
         return
     full_key = (_app_key(), key)
     with _lock:
-        _entries[full_key] = value
-        _entries.move_to_end(full_key)
-        while len(_entries) > size:
-            _entries.popitem(last=False)
+        entries = _regions.setdefault(region, OrderedDict())
+        entries[full_key] = value
+        entries.move_to_end(full_key)
+        while len(entries) > size:
+            entries.popitem(last=False)
 
 
 def clear() -> None:
     with _lock:
-        _entries.clear()
+        for entries in _regions.values():
+            entries.clear()
 
 
 # --- rendered parts of signed-in pages -------------------------------------------------

@@ -470,6 +470,14 @@ def use_version(version: Any) -> None:
     _process_copy[app_key] = (version, _stored())
 
 
+def config_key() -> int:
+    """A fingerprint of the declared settings' app-config values (environment, test
+    config): part of the key of figures cached across requests, with the stored values'
+    :func:`version_columns`, so a changed setting is never hidden by a cache."""
+    config = current_app.config
+    return hash(tuple((key, repr(config[key])) for key in REGISTRY if key in config))
+
+
 def _from_store(s: Setting) -> tuple[bool, Any]:
     stored = _stored().get(s.key) if s.editable else None
     if stored is None:

@@ -114,6 +114,7 @@ workbench.register(
         roles=frozenset(Role),
         order=90,
         link="core.notifications",
+        reads=("notifications",),
     ),
     workbench.Panel(
         "core.system",
@@ -122,6 +123,8 @@ workbench.register(
         roles=frozenset({Role.admin}),
         order=15,
         link="core.job_runs",
+        reads=("jobs",),
+        cache=False,  # the scheduler's staleness is judged now (its figures are cached)
     ),
 )
 

@@ -115,6 +115,7 @@ workbench.register(
         roles=frozenset({Role.secretary, Role.admin}),
         order=30,
         link="greetings.index",
+        reads=("greetings", "org"),
     )
 )
 

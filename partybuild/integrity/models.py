@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core import audit
+from partybuild.core import audit, dataversion
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.settings import setting
 from partybuild.core.states import Lifecycle, Stateful, Transition
@@ -531,13 +531,6 @@ def _register_audit_labels() -> None:
 _register_audit_labels()
 
 
-def _track_versions() -> None:
-    from partybuild.core import dataversion
-
-    # Ledger counts (flag chips, totals, heat map) are cached under this version.
-    dataversion.track(
-        "integrity", RiskPoint, ControlMeasure, RiskReview, ReviewResult, Rectification
-    )
-
-
-_track_versions()
+# Figures cached across requests (the workbench panels) are keyed by this version:
+# every change to a model of this module bumps it in the same transaction.
+dataversion.track_module("integrity", __name__)

@@ -18,7 +18,7 @@ from partybuild.core.permissions import Role, access
 from partybuild.core.service import ValidationFailed
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import local_today
-from partybuild.core.workbench import Item, Panel, PanelData
+from partybuild.core.workbench import Item, Panel, PanelData, Ref
 from partybuild.extensions import db
 from partybuild.integrity import lists, service, spreadsheet
 from partybuild.integrity.forms import (
@@ -692,7 +692,7 @@ def _member_panel(user, today) -> PanelData | None:  # noqa: ANN001
 
 
 def _reviewer_panel(user, today) -> PanelData | None:  # noqa: ANN001
-    rows = lists.branch_level_counts(user)
+    rows = [(Ref(b.id, b.name), counts) for b, counts in lists.branch_level_counts(user)]
     if not rows:
         return None
     return PanelData(
@@ -703,9 +703,12 @@ def _reviewer_panel(user, today) -> PanelData | None:  # noqa: ANN001
 
 workbench.register(
     Panel("integrity.todo", "廉政风险防控", _secretary_panel,
-          roles=frozenset({Role.secretary, Role.admin}), order=50, link="integrity.index"),
+          roles=frozenset({Role.secretary, Role.admin}), order=50, link="integrity.index",
+          reads=("integrity", "org")),
     Panel("integrity.mine", "本岗位廉政风险", _member_panel,
-          roles=frozenset({Role.member, Role.secretary}), order=51, link="integrity.mine"),
+          roles=frozenset({Role.member, Role.secretary}), order=51, link="integrity.mine",
+          reads=("integrity", "org")),
     Panel("integrity.branches", "各支部廉政风险点", _reviewer_panel,
-          roles=frozenset({Role.reviewer}), order=52, link="integrity.heatmap"),
+          roles=frozenset({Role.reviewer}), order=52, link="integrity.heatmap",
+          reads=("integrity", "org")),
 )  # fmt: skip

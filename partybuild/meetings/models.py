@@ -645,5 +645,6 @@ def _register_audit_labels() -> None:
 
 _register_audit_labels()
 
-# The compliance figures (cadence.py) are cached per version of the meetings.
-dataversion.track("meetings", Meeting)
+# The compliance figures (cadence.py) and the workbench panels are cached per version of
+# the meetings domain: every model here (and the supporters table) bumps it.
+dataversion.track_module("meetings", __name__, key_task_supporters)

@@ -1047,7 +1047,11 @@ def _reviewer_panel(user, today: date) -> workbench.PanelData | None:
     totals = cadence.totals([b.id for b in branches], today.year, today)
     return workbench.PanelData(
         template="meetings/_grid_panel.html",
-        context={"branches": branches, "totals": totals, "year": today.year},
+        context={
+            "branches": [workbench.Ref(b.id, b.name) for b in branches],
+            "totals": totals,
+            "year": today.year,
+        },
     )
 
 
@@ -1059,6 +1063,7 @@ workbench.register(
         roles=frozenset({Role.secretary}),
         order=20,
         link="meetings.index",
+        reads=("meetings", "org"),
     ),
     workbench.Panel(
         "meetings.member",
@@ -1067,6 +1072,7 @@ workbench.register(
         roles=frozenset({Role.member, Role.secretary}),
         order=21,
         link="meetings.mine",
+        reads=("meetings",),
     ),
     workbench.Panel(
         "meetings.reviewer",
@@ -1075,5 +1081,6 @@ workbench.register(
         roles=frozenset({Role.reviewer, Role.admin}),
         order=20,
         link="meetings.compliance",
+        reads=("meetings", "org"),
     ),
 )

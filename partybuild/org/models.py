@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from partybuild.core import dataversion
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.pinyin import sort_key
 from partybuild.core.timeutil import anniversary_of, local_today, whole_years
@@ -360,12 +361,8 @@ def _register_audit_labels() -> None:
 _register_audit_labels()
 
 
-def _track_versions() -> None:
-    from partybuild.core import dataversion
-
-    # Cached structure (org.lists.tree) and member counts read these versions.
-    dataversion.track("org", Organization, Branch, PartyGroup, Department, Post)
-    dataversion.track("members", Member)
-
-
-_track_versions()
+# Figures cached across requests (the workbench panels) that read members, branches,
+# posts or deputies are keyed by this version, bumped with every change to them.
+dataversion.track_module("org", __name__)
+# The roster-wide figures (members per branch, totals) read only the members.
+dataversion.track("members", Member)

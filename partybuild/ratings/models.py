@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partybuild.core import audit
+from partybuild.core import audit, dataversion
 from partybuild.core.db import LabelledEnum, str_enum, utcnow
 from partybuild.core.states import Lifecycle, Stateful, Transition
 from partybuild.extensions import db
@@ -664,3 +664,8 @@ def _register_audit_labels() -> None:
 
 
 _register_audit_labels()
+
+
+# Figures cached across requests (the workbench panels) are keyed by this version:
+# every change to a model of this module bumps it in the same transaction.
+dataversion.track_module("ratings", __name__)

@@ -889,7 +889,13 @@ def _reviewer_panel(user, today):  # noqa: ANN001, ANN202
     rows = []
     for rnd in rounds_:
         ranked = sorted((e for e in rnd.entries if e.rank), key=lambda e: e.rank)[:3]
-        rows.append((rnd, ranked))
+        # Plain values: the panel is cached beyond this session.
+        rows.append(
+            (
+                {"id": rnd.id, "title": rnd.title, "branch": rnd.branch.name},
+                [(e.rank, e.model_post.title, e.score, e.grade) for e in ranked],
+            )
+        )
     return workbench.PanelData(template="ratings/_ranking_panel.html", context={"rows": rows})
 
 
@@ -897,14 +903,16 @@ workbench.register(
     workbench.Panel(
         "ratings.todo", "示范岗测评", _rater_panel,
         roles=frozenset({Role.member, Role.secretary, Role.admin}), order=70,
-        link="ratings.index",
+        link="ratings.index", reads=("ratings", "org"),
     ),
     workbench.Panel(
         "ratings.manage", "示范岗与测评", _secretary_panel,
         roles=frozenset({Role.secretary, Role.admin}), order=71, link="ratings.index",
+        reads=("ratings", "org"),
     ),
     workbench.Panel(
         "ratings.ranking", "各支部示范岗测评排名", _reviewer_panel,
         roles=frozenset({Role.reviewer, Role.admin}), order=72, link="ratings.rounds",
+        reads=("ratings", "org"),
     ),
 )  # fmt: skip
