@@ -10,8 +10,9 @@ they read:
 
 Every ORM flush that inserts, deletes or really changes a tracked row (and every ORM
 ``insert()/update()/delete()`` statement on its table run through the session) bumps the
-name's counter with an upsert before the transaction commits. The version is read before
-the figures are computed, so figures cached under a version are never older than it.
+name's counter with an upsert as the transaction commits; until then that transaction
+reads past the caches. The version is read before the figures are computed, so figures
+cached under a version are never older than it.
 Writes that bypass the session (``connection.execute`` on a tracked table) must call
 :func:`bump` themselves.
 
@@ -74,16 +75,27 @@ def _really_changed(obj: object) -> bool:
 
 
 def bump(session: Any, names: Iterable[str]) -> None:
-    """Add one to each name's counter, in the session's transaction."""
+    """Count ``names`` as changed in the session's transaction. Their counters are raised
+    when it commits, all together and in one order: two writers never deadlock on them,
+    and each holds the rows only while committing. Until then the writer's own reads
+    bypass the caches (``pagecache``), so it is never served figures older than its
+    writes."""
+    names = set(names)
+    if not names:
+        return
+    session.info.setdefault(_PENDING, set()).update(names)
+    pagecache.mark_written(session)
     _forget_memo()
+
+
+def _write(session: Any, names: set[str]) -> None:
     table = DataVersion.__table__
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    pagecache.mark_written(session)
-    for name in sorted(set(names)):  # one order: no deadlock between two writers
+    for name in sorted(names):  # one order: no deadlock between two writers
         stmt = insert(table).values(name=name, version=1)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.name], set_={"version": table.c.version + 1}
@@ -91,26 +103,39 @@ def bump(session: Any, names: Iterable[str]) -> None:
         session.connection().execute(stmt)
 
 
+@sa.event.listens_for(sa.orm.Session, "before_commit")
+def _bump_on_commit(session: sa.orm.Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: counted when the whole transaction commits
+    while True:
+        session.flush()  # the last changes name themselves before the counters are raised
+        pending = session.info.pop(_PENDING, None)
+        if not pending:
+            return
+        _write(session, pending)
+        _forget_memo()
+
+
+@sa.event.listens_for(sa.orm.Session, "after_transaction_end")
+def _forget_pending(session: sa.orm.Session, transaction) -> None:  # noqa: ANN001
+    if transaction.parent is None:  # rolled back (or committed): nothing left to count
+        session.info.pop(_PENDING, None)
+
+
 @sa.event.listens_for(sa.orm.Session, "before_flush")
 def _collect(session: sa.orm.Session, flush_context, instances) -> None:  # noqa: ANN001
     if not _TRACKED:
         return
-    pending: set[str] = session.info.setdefault(_PENDING, set())
+    names: set[str] = set()
     for obj in session.new:
-        pending |= _names_of(obj)
+        names |= _names_of(obj)
     for obj in session.deleted:
-        pending |= _names_of(obj)
+        names |= _names_of(obj)
     for obj in session.dirty:
-        names = _names_of(obj)
-        if names and _really_changed(obj):
-            pending |= names
-
-
-@sa.event.listens_for(sa.orm.Session, "after_flush")
-def _bump_after_flush(session: sa.orm.Session, flush_context) -> None:  # noqa: ANN001
-    pending = session.info.pop(_PENDING, set())
-    if pending:
-        bump(session, pending)
+        found = _names_of(obj)
+        if found and _really_changed(obj):
+            names |= found
+    bump(session, names)
 
 
 @sa.event.listens_for(sa.orm.Session, "do_orm_execute")

@@ -56,8 +56,7 @@ def _transaction_over(session: sa.orm.Session, transaction) -> None:  # noqa: AN
 
 
 def _storable() -> bool:
-    """Nothing is stored from a transaction with uncommitted writes (it is still served
-    its own fresh values)."""
+    """Nothing is stored from, nor served to, a transaction with uncommitted writes."""
     from partybuild.extensions import db
 
     return not db.session.info.get(_WROTE)
@@ -90,8 +89,8 @@ def _app_key() -> int:
 
 def get_many(keys: "list[Hashable]", region: str = "pages") -> dict:
     """The cached values of those ``keys`` that are cached (for making the rest at once)."""
-    if _size(region) <= 0:
-        return {}
+    if _size(region) <= 0 or not _storable():
+        return {}  # a transaction that has written reads its own rows, not the cache
     app = _app_key()
     found = {}
     with _lock:
