@@ -505,48 +505,117 @@ def period_rows(
                 " set_config('cursor_tuple_fraction', '1', true)"
             )
         )
-    for r in db.session.execute(stmt.execution_options(yield_per=500)):
-        state = CommitmentState(r.state_at_end)
-        withdrawn = bool(r.withdrawn)
-        if r.is_leader:
-            post = r.member_title or "局领导"
+    result = db.session.execute(stmt.execution_options(yield_per=500))
+    # Unpacked by position: a Row's attribute access costs ~0.3 us, 30 of them per row
+    # were a fifth of the ledger's Python time. The names are checked once per query.
+    if tuple(result.keys()) != _ROW_COLUMNS:
+        raise RuntimeError(f"period_query columns changed: {tuple(result.keys())}")
+    for (
+        commitment_id,
+        branch,
+        batch,
+        member,
+        is_leader,
+        member_title,
+        department,
+        post_name,
+        category,
+        content,
+        target,
+        deadline,
+        state_at_end,
+        withdrawn_by_end,
+        published_by_end,
+        latest,
+        latest_on,
+        latest_progress,
+        row_progress,
+        all_records,
+        records,
+        evidence,
+        satisfied,
+        basic,
+        unsatisfied,
+        score,
+        grade,
+        member_id,
+        entered_by_name,
+    ) in result:
+        state = CommitmentState(state_at_end)
+        withdrawn = bool(withdrawn_by_end)
+        if is_leader:
+            post = member_title or "局领导"
         else:
-            post = "·".join(x for x in (r.department, r.post) if x)
-        if r.latest_progress is not None:
-            progress = r.latest_progress
+            post = "·".join(x for x in (department, post_name) if x)
+        if latest_progress is not None:
+            progress = latest_progress
         else:
             # No record by the end: 0, unless the row never had records at all.
-            progress = r.progress if not r.all_records else 0
+            progress = row_progress if not all_records else 0
         evaluated = state == S.evaluated
-        late = (end_day - r.deadline).days
+        late = (end_day - deadline).days
         yield PeriodRow(
-            commitment_id=r.id,
-            branch=r.branch,
-            batch=r.batch,
-            member=r.member,
-            member_id=r.member_id,
+            commitment_id=commitment_id,
+            branch=branch,
+            batch=batch,
+            member=member,
+            member_id=member_id,
             post=post,
-            category=r.category,
-            content=r.content,
-            target=r.target,
-            deadline=r.deadline,
+            category=category,
+            content=content,
+            target=target,
+            deadline=deadline,
             state=state,
             is_withdrawn=withdrawn,
-            is_published=bool(r.published),
+            is_published=bool(published_by_end),
             progress=progress,
-            latest_record=r.latest or "",
-            latest_record_on=r.latest_on,
-            record_count=r.records or 0,
-            evidence_count=r.evidence or 0,
-            satisfied=r.satisfied,
-            basic=r.basic,
-            unsatisfied=r.unsatisfied,
-            score=r.score if evaluated else None,
-            grade=r.grade if evaluated else None,
+            latest_record=latest or "",
+            latest_record_on=latest_on,
+            record_count=records or 0,
+            evidence_count=evidence or 0,
+            satisfied=satisfied,
+            basic=basic,
+            unsatisfied=unsatisfied,
+            score=score if evaluated else None,
+            grade=grade if evaluated else None,
             days_overdue=late if late > 0 and not withdrawn and state in OPEN_STATES else 0,
-            entered_by=r.entered_by_name or "",
+            entered_by=entered_by_name or "",
             min_ratings=min_ratings,
         )
+
+
+# period_query's columns, in order (period_rows unpacks them by position).
+_ROW_COLUMNS = (
+    "id",
+    "branch",
+    "batch",
+    "member",
+    "is_leader",
+    "member_title",
+    "department",
+    "post",
+    "category",
+    "content",
+    "target",
+    "deadline",
+    "state_at_end",
+    "withdrawn",
+    "published",
+    "latest",
+    "latest_on",
+    "latest_progress",
+    "progress",
+    "all_records",
+    "records",
+    "evidence",
+    "satisfied",
+    "basic",
+    "unsatisfied",
+    "score",
+    "grade",
+    "member_id",
+    "entered_by_name",
+)
 
 
 def new_figures(period: Period, today: date) -> CommitmentPeriodFigures:
