@@ -130,6 +130,10 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # A table's last rows stay in the tree (not spooled): sign_off() moves them into the
 # row that holds the sign-off, so they and the signature never part (see sign_off).
 KEEP_ROWS = 2
+# Table cell texts up to this long have their XML remembered for the table (at most
+# _KNOWN_TEXTS of them): see ``table``.
+_KNOWN_CHARS = 24
+_KNOWN_TEXTS = 20_000
 # Space above the first and under the last text line of a cell, so text never touches
 # the row's borders: paragraph spacing of the table styles. (Top/bottom cell margins
 # (w:tblCellMar) would do the same, but make LibreOffice 7.4 stop laying out a table of
@@ -593,23 +597,28 @@ class OfficialDocument:
         self._spools[marker] = spool
         weakref.finalize(self, spool.close)
         tbl.append(etree.ProcessingInstruction(_PLACEHOLDER_TARGET, marker))
-        run_xml = _run_xml
+        # Short texts repeat down a column (支部, 类别, 状态, 进度, dates, counts): their
+        # XML is made once per table. Keyed by the text, not the value (True and 1 are
+        # equal keys but different cells); long texts (contents, records) are not kept.
+        known: dict[str, str] = {"": _EMPTY_T}
+        known_xml = known.get
+
+        def cell_xml(value: object) -> str:
+            text = value if type(value) is str else cell_text(value)
+            xml = known_xml(text)
+            if xml is None:
+                xml = _run_xml(text)
+                if len(text) <= _KNOWN_CHARS and len(known) < _KNOWN_TEXTS:
+                    known[text] = xml
+            return xml
+
         pending: list[str] = []
         tail: deque[str] = deque()
         count = 0
         for count, values in enumerate(rows, start=1):  # noqa: B007 - count used after
             if len(values) != ncols:
                 raise ValueError(f"row {count} has {len(values)} cells, expected {ncols}")
-            tail.append(
-                fill(
-                    *[
-                        _EMPTY_T
-                        if value is None
-                        else run_xml(value if type(value) is str else cell_text(value))
-                        for value in values
-                    ]
-                )
-            )
+            tail.append(fill(*[_EMPTY_T if value is None else cell_xml(value) for value in values]))
             if len(tail) > KEEP_ROWS:
                 pending.append(tail.popleft())
                 if len(pending) >= 512:

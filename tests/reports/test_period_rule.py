@@ -28,7 +28,7 @@ from partybuild.commitments.models import (
 from partybuild.core.timeutil import LOCAL_TZ, cn_date, local_today
 from partybuild.extensions import db
 from partybuild.reports import registry
-from partybuild.reports.commitment_figures import commitment_period_figures
+from partybuild.reports.commitment_figures import commitment_period_figures, period_rows
 from partybuild.reports.documents.commitment_ledger import summary_text
 from partybuild.reports.periods import as_of, parse_period, period_heading
 from tests.reports.conftest import _hashes, add_commitment, add_record
@@ -187,3 +187,45 @@ def test_a_period_not_yet_over_is_labelled_as_of_today(edge: SimpleNamespace) ->
     _, document = export("commitments", edge.admin, branch="A", period=str(today.year))
     if today < date(today.year, 12, 31):
         assert document.paragraphs[1].text == f"（{today.year}年，截至{cn_date(today)}）"
+
+
+def test_one_branch_reads_its_own_rows_of_the_all_branch_query(
+    edge: SimpleNamespace, make_member: Callable
+) -> None:
+    """The ledger query computes the timeline, records, evidence and ratings once per
+    table, kept to the branches asked for: a branch's rows are exactly its rows of the
+    all-branch query, whatever another branch's commitments hold."""
+    org = edge.org
+    other = CommitmentBatch(
+        branch_id=org.b.id,
+        title="2026年度党员承诺",
+        commit_start=date(2026, 1, 1),
+        commit_end=date(2026, 12, 31),
+        evaluation_start=date(2026, 10, 1),
+        evaluation_end=date(2027, 1, 31),
+    )
+    db.session.add(other)
+    db.session.flush()
+    b = add_commitment(
+        other, make_member(branch=org.b, name="边界丙"), S.in_progress,
+        submitted=date(2026, 6, 5), deadline=date(2026, 12, 31), content="乙支部承诺",
+    )  # fmt: skip
+    b.published_at = local(date(2026, 6, 10))
+    event(b, "publish", S.submitted, S.published, local(date(2026, 6, 10)))
+    event(b, "add_record", S.published, S.in_progress, local(date(2026, 9, 1)))
+    add_record(b, date(2026, 9, 1), "乙支部记录", 40, evidence=2)
+    rate(b, date(2026, 9, 2), L.basic, L.unsatisfied, L.satisfied)
+    db.session.commit()
+    today = date(2026, 11, 27)
+    for code in ("2026Q3", "2026-10", "2026"):
+        period = parse_period(code)
+        for published_only in (True, False):
+            every = list(period_rows(None, period, today, published_only=published_only))
+            for branch in (org.a, org.b):
+                own = list(period_rows([branch.id], period, today, published_only=published_only))
+                assert own == [r for r in every if r.branch == branch.name]
+                assert own  # each branch has rows in each of these periods
+    [row_b] = period_rows([org.b.id], parse_period("2026Q3"), today)
+    assert (row_b.state, row_b.record_count, row_b.evidence_count, row_b.ratings) == (
+        S.in_progress, 1, 2, 3,
+    )  # fmt: skip

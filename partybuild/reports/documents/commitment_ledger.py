@@ -101,28 +101,30 @@ def _cells(n: int, r: PeriodRow, with_branch: bool) -> tuple[object, ...]:
         # The date on a line of its own: a narrow column must not break it.
         record = f"{r.latest_record_on:%Y-%m-%d}\n{_short(r.latest_record)}"
     votes = ""
-    if r.ratings:
+    ratings = r.satisfied + r.basic + r.unsatisfied  # r.ratings, once per row
+    if ratings:
         votes = f"{r.satisfied}/{r.basic}/{r.unsatisfied}"
-        if r.satisfaction is not None:
-            votes += f"\n满意率{r.satisfaction:.1%}"
+        if ratings >= r.min_ratings:  # r.is_rated: its r.satisfaction is shown
+            votes += f"\n满意率{(r.satisfied + r.basic) / ratings:.1%}"
+    # Text, not numbers and dates: what the document engine would make of them.
     cells = (
-        n,
+        str(n),
         # 代填 (entered by the secretary) on a line of its own: the column is narrow.
         f"{r.member}\n代填" if r.entered_by else r.member,
         r.post,
         r.category,
         r.content,
         r.target,
-        r.deadline,
+        r.deadline.isoformat(),
         state_text(r),
         f"{r.progress}%",
         record,
-        r.evidence_count,
+        str(r.evidence_count),
         votes,
         f"{r.score:g}" if r.score is not None else "",
         r.grade or "",
     )
-    return (n, r.branch, *cells[1:]) if with_branch else cells
+    return (cells[0], r.branch, *cells[1:]) if with_branch else cells
 
 
 def table_rows(
