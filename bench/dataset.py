@@ -147,7 +147,7 @@ def _existing(url: str, scale: float) -> BuildInfo | None:
         return None
     finally:
         engine.dispose()
-    if members != _n(scale, "members") or audit != _n(scale, "audit") or not meetings:
+    if members != _n(scale, "members") or audit < _n(scale, "audit") or not meetings:
         return None  # missing or built before meetings were part of it
     if not steps:
         return None  # built when the timeline held only the drafts

@@ -1,7 +1,7 @@
 """commitment pages at scale: the moderation queue reads a branch's comments by state
 
 Revision ID: y25_lists
-Revises: x24_home
+Revises: w23_scale3
 Create Date: 2026-11-27 20:30:00
 
 """
@@ -13,7 +13,7 @@ import partybuild.core.db
 
 # revision identifiers, used by Alembic.
 revision = 'y25_lists'
-down_revision = 'x24_home'
+down_revision = 'w23_scale3'
 branch_labels = None
 depends_on = None
 

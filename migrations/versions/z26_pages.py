@@ -1,4 +1,4 @@
-"""reserved: org, greetings, integrity and audit pages at scale
+"""ledger at scale: a rating's day and level read from the index (the Word ledger's rating totals)
 
 Revision ID: z26_pages
 Revises: y25_lists
@@ -19,8 +19,13 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_index(
+        "ix_public_ratings_commitment_day_level",
+        "public_ratings",
+        ["commitment_id", "rated_on", "level"],
+        unique=False,
+    )
 
 
 def downgrade():
-    pass
+    op.drop_index("ix_public_ratings_commitment_day_level", table_name="public_ratings")

@@ -703,6 +703,8 @@ class PublicRating(db.Model):
         # The moderation queue and its count: a branch's commitments, then their
         # comments in one state (not every comment in that state, then the branch).
         sa.Index("ix_public_ratings_commitment_state", "commitment_id", "comment_state"),
+        # The ledger totals a period's ratings by level without reading the rows.
+        sa.Index("ix_public_ratings_commitment_day_level", "commitment_id", "rated_on", "level"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
