@@ -104,6 +104,9 @@ def build(app, n_commitments: int, n_audit: int, n_ratings: int, repeat: int) ->
             "title": f"{today.year}年度承诺",
             "commit_start": today - timedelta(days=30),
             "commit_end": today + timedelta(days=30),
+            # the entry window: the model's default (its own period)
+            "entry_start": today - timedelta(days=30),
+            "entry_end": today + timedelta(days=30),
             "evaluation_start": today + timedelta(days=200),
             "evaluation_end": today + timedelta(days=300),
             "status": "open",
