@@ -49,9 +49,7 @@ def test_query_count_is_constant(client, auth, world, query_counter, role, url):
     assert large.count == small.count, (url, small.statements, large.statements)
 
 
-def test_ledger_chips_total_and_heat_map_show_a_change_on_the_next_request(
-    client, auth, world
-):
+def test_ledger_chips_total_and_heat_map_show_a_change_on_the_next_request(client, auth, world):
     """The flag chips, the total and the heat map are cached under the integrity data
     version: a new point, a rectification and a retirement show on the very next request."""
     import re
@@ -61,14 +59,13 @@ def test_ledger_chips_total_and_heat_map_show_a_change_on_the_next_request(
     def chips() -> dict[str, int]:
         html = client.get("/integrity/").get_data(as_text=True)
         return {
-            key: int(n)
-            for key, n in re.findall(r'data-testid="flag-(\w+)">[^<]*?(\d+)</a>', html)
+            key: int(n) for key, n in re.findall(r'data-testid="flag-(\w+)">[^<]*?(\d+)</a>', html)
         }
 
     def cell(likelihood: int, impact: int) -> str:
-        return client.get(
-            f"/integrity/?likelihood={likelihood}&impact={impact}"
-        ).get_data(as_text=True)
+        return client.get(f"/integrity/?likelihood={likelihood}&impact={impact}").get_data(
+            as_text=True
+        )
 
     point = world.point(title="第一个风险点", likelihood=2, impact=3)
     before = chips()

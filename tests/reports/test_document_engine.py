@@ -349,7 +349,6 @@ def test_cell_values_are_formatted_and_sanitised() -> None:
     assert cells == ["xyz", "是", "12.50", "0.3", "2026-01-05 09:30", " 前后空格 ", "a b"]
 
 
-
 def test_streamed_rows_escape_markup_and_keep_text() -> None:
     """Rows written as XML text (all but the last two) read back exactly like rows kept
     in the tree: markup escaped, lines kept, control characters dropped."""
@@ -381,6 +380,7 @@ def test_streamed_rows_escape_markup_and_keep_text() -> None:
     table = reopen(doc).tables[0]
     assert [r.cells[1].text for r in table.rows[1:]] == expected * 3
     assert [r.cells[0].text for r in table.rows[1:]] == [str(i) for i in range(len(rows))]
+
 
 # ------------------------------------------------------------------ LibreOffice render
 
