@@ -367,16 +367,6 @@ def versioned(name: str, branches: "list[Branch]", make, *parts):  # noqa: ANN00
 # all of these, a body rendered once serves every later request until one of them moves:
 # the first request after any change renders afresh, so a body is never stale.
 
-# Settings a list body may read (their values join the key; an admin's change of any
-# stored setting does too, through settings.stamp()).
-BODY_SETTINGS = (
-    *FIGURE_SETTINGS,
-    "COMMITMENT_CATEGORIES",
-    "COMMITMENT_MIN_ITEMS",
-    "COMMITMENT_MAX_ITEMS",
-    "PUBLIC_BASE_URL",
-)
-
 
 @functools.cache
 def _versions_query() -> sa.Select:
@@ -403,8 +393,8 @@ def page_body(name: str, user: "User", render, *parts) -> Markup:  # noqa: ANN00
         user.member_id,
         branch_versions(user),
         local_today(),
-        settings_store.stamp(),
-        tuple(repr(setting(k)) for k in BODY_SETTINGS),
+        settings_store.stamp(),  # every setting: the stored values and the app config
+        settings_store.config_key(),
         *parts,
     )
     return pagecache.html(key, render)
