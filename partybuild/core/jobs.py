@@ -47,7 +47,7 @@ from flask import Flask, current_app, has_request_context, url_for
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import background, dataversion
-from partybuild.core.db import LabelledEnum, str_enum, utcnow
+from partybuild.core.db import LabelledEnum, commit_unsynced, str_enum, utcnow
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import LOCAL_TZ, format_datetime, local_today
 from partybuild.extensions import db
@@ -407,10 +407,12 @@ def run_job(
             days, caught_up, dropped = [day or today], [], 0
         run.caught_up_days = [d.isoformat() for d in caught_up]
         run.days_beyond_limit = dropped
-        db.session.add(run)
-        db.session.flush()
-        run_id = run.id  # read before the commit expires it (no reload)
-        db.session.commit()
+        # Others see the run as running from here; its row reaches the disk with the
+        # first day's commit (a crash before then loses the row, and no work).
+        with commit_unsynced(db.session):
+            db.session.add(run)
+            db.session.flush()
+            run_id = run.id  # read before the commit expires it (no reload)
         if dropped:
             logger.warning(
                 "job %s: %d missed days beyond the catch-up limit dropped", name, dropped
