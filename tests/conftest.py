@@ -262,6 +262,40 @@ def count_queries() -> Iterator[QueryCounter]:
         sa.event.remove(engine, "before_cursor_execute", before)
 
 
+@contextlib.contextmanager
+def count_commits() -> Iterator[list[bool]]:
+    """Each commit of a transaction that wrote, on the app's engine, in order: True when
+    it waited for the disk (SQLite: synchronous above NORMAL; PostgreSQL:
+    synchronous_commit not off). Read-only commits (the PostgreSQL lock's) are left out."""
+    seen: list[bool] = []
+
+    def on_commit(conn: sa.Connection) -> None:
+        raw = conn.connection.dbapi_connection
+        if conn.dialect.name == "sqlite":
+            if raw.in_transaction:  # pysqlite begins a transaction at the first write
+                seen.append(raw.execute("PRAGMA synchronous").fetchone()[0] > 1)
+            return
+        with raw.cursor() as cur:
+            cur.execute(
+                "SELECT pg_current_xact_id_if_assigned() IS NOT NULL,"
+                " current_setting('synchronous_commit')"
+            )
+            wrote, synchronous = cur.fetchone()
+        if wrote:
+            seen.append(synchronous != "off")
+
+    sa.event.listen(db.engine, "commit", on_commit)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "commit", on_commit)
+
+
+@pytest.fixture
+def commits_that_wrote() -> Callable[[], contextlib.AbstractContextManager[list[bool]]]:
+    return count_commits
+
+
 @pytest.fixture
 def query_counter() -> Callable[[], contextlib.AbstractContextManager[QueryCounter]]:
     return count_queries

@@ -47,7 +47,7 @@ from flask import Flask, current_app, has_request_context, url_for
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import background, dataversion
-from partybuild.core.db import LabelledEnum, str_enum, utcnow
+from partybuild.core.db import LabelledEnum, commit_unsynced, str_enum, utcnow
 from partybuild.core.settings import setting
 from partybuild.core.timeutil import LOCAL_TZ, format_datetime, local_today
 from partybuild.extensions import db
@@ -156,6 +156,9 @@ class Job:
     description: str = ""
     # Chinese names of the counts the job returns, for the run log.
     count_labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # Whether ``after`` has anything to do (None: always). Asked before the last day
+    # commits: a run without after-work is logged as finished in that same commit.
+    after_needed: Callable[[], bool] | None = None
 
     def count_label(self, key: str) -> str:
         return self.count_labels.get(key, key)
@@ -182,9 +185,13 @@ def register(
     after: Callable[[datetime], dict[str, int] | None] | None = None,
     description: str = "",
     count_labels: dict[str, str] | None = None,
+    after_needed: Callable[[], bool] | None = None,
 ) -> Job:
     """Register a daily job (idempotent: re-importing a tasks module is harmless)."""
-    job = Job(name, func, label, hour, minute, after, description, dict(count_labels or {}))
+    job = Job(
+        name, func, label, hour, minute, after, description, dict(count_labels or {}),
+        after_needed,
+    )  # fmt: skip
     existing = _REGISTRY.get(name)
     if existing is not None and existing.func.__qualname__ != func.__qualname__:
         raise ValueError(f"job name {name!r} is already registered by {existing.func}")
@@ -364,6 +371,11 @@ def run_job(
     (up to the limit) and then today; other triggers process ``day`` (default
     today) only. Each day is committed on its own, so a failure keeps the days
     already done and the next scheduled run resumes after them.
+
+    Commits: the "running" row first (while the lock is held), then one per day with
+    the day's progress; the last day's commit also finishes the run log unless an
+    after-hook has work (then the finish is a commit of its own). A failure rolls
+    back the day it happened in and is logged in a commit of its own.
     """
     job = get_job(name)
     now = now or utcnow()
@@ -395,9 +407,12 @@ def run_job(
             days, caught_up, dropped = [day or today], [], 0
         run.caught_up_days = [d.isoformat() for d in caught_up]
         run.days_beyond_limit = dropped
-        db.session.add(run)
-        db.session.commit()
-        run_id = run.id
+        # Others see the run as running from here; its row reaches the disk with the
+        # first day's commit (a crash before then loses the row, and no work).
+        with commit_unsynced(db.session):
+            db.session.add(run)
+            db.session.flush()
+            run_id = run.id  # read before the commit expires it (no reload)
         if dropped:
             logger.warning(
                 "job %s: %d missed days beyond the catch-up limit dropped", name, dropped
@@ -405,42 +420,53 @@ def run_job(
         totals: Counter = Counter()
         done: list[str] = []
         outcome, error = Outcome.success, ""
+        finished = False
+
+        def log_run(**values: Any) -> None:
+            db.session.execute(
+                sa.update(JobRun)
+                .where(JobRun.id == run_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
         try:
-            for d in days:
+            after = job.after
+            if after is not None and job.after_needed is not None and not job.after_needed():
+                after = None
+            for i, d in enumerate(days):
                 moment = now if d == today else job.moment_on(d)
                 _merge(totals, job.func(moment))
                 done.append(d.isoformat())
                 # The day's progress commits with the day's work: one commit, and the
                 # log never says a day is done that was not.
-                db.session.execute(
-                    sa.update(JobRun)
-                    .where(JobRun.id == run_id)
-                    .values(done_through=d, days=list(done))
-                    .execution_options(synchronize_session=False)
-                )
+                progress: dict[str, Any] = {"done_through": d, "days": list(done)}
+                last = i == len(days) - 1 and after is None
+                if last:  # and the run's end with it: still one commit
+                    progress.update(outcome=outcome, counts=dict(totals), finished_at=utcnow())
+                log_run(**progress)
                 db.session.commit()
-            if job.after is not None:
-                _merge(totals, job.after(now))
+                finished = last
+            if after is not None:
+                _merge(totals, after(now))
                 db.session.commit()
         except Exception as exc:  # the run log must record any failure
             db.session.rollback()
             logger.exception("job %s failed", name)
             outcome, error = Outcome.failed, f"{type(exc).__name__}: {exc}"[:4000]
-        run = db.session.get(JobRun, run_id)
-        run.outcome = outcome
-        run.error = error
-        run.counts = dict(totals)
-        run.finished_at = utcnow()
-        db.session.commit()
+            finished = False
+        if not finished:
+            log_run(outcome=outcome, error=error, counts=dict(totals), finished_at=utcnow())
+            db.session.commit()
         logger.info(
             "job %s %s: days=%s caught_up=%s counts=%s",
             name,
             outcome.value,
             done,
-            run.caught_up_days,
+            [d.isoformat() for d in caught_up],
             dict(totals),
         )
-        return run
+        return run  # expired by the commit: read back on first use
 
 
 # --- "run now": a queued run, picked up by the scheduler process ---------------------

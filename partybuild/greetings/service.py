@@ -446,8 +446,13 @@ def greet_day(day: date) -> dict[str, int]:
     """
     found = birthdays_on(day)
     counts: Counter = Counter(found=len(found))
-    attach_greetings(found)
-    todo = [b for b in found if b.greeting is None]
+    # Members already greeted for this day (a re-run) are skipped before rendering. Any
+    # other clash (the same anniversary greeted on another day, as after a change of the
+    # leap-day rule, or by a concurrent run) is skipped by the insert's unique constraints.
+    greeted_today = set(
+        db.session.scalars(sa.select(Greeting.member_id).where(Greeting.anniversary_on == day))
+    )
+    todo = [b for b in found if b.member.id not in greeted_today]
     counts["already"] += len(found) - len(todo)
     if not todo:
         return _nonzero(counts)

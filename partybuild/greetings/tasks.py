@@ -114,6 +114,8 @@ jobs.register(
     hour=7,
     minute=30,
     after=deliver_greeting_mail,
+    # Without a mail server there is nothing to deliver: the run ends with the day's commit.
+    after_needed=mail.is_enabled,
     description="向当天政治生日的党员发送电子贺卡并通知支部书记；配置邮件服务器时同时发送邮件。",
     count_labels={
         "found": "政治生日人数",

@@ -155,6 +155,142 @@ def test_run_lock_makes_a_second_runner_skip(app, recorder):
     assert jobs.run_job("test-recorder", local(date(2026, 7, 1))).outcome == jobs.Outcome.success
 
 
+# --- commits per run ----------------------------------------------------------------
+
+
+def _stored_run(name: str) -> tuple:
+    """The job's last run as another connection sees it (committed data only)."""
+    with db.engine.connect() as conn:
+        return conn.execute(
+            sa.select(jobs.JobRun.outcome, jobs.JobRun.done_through, jobs.JobRun.finished_at)
+            .where(jobs.JobRun.job == name)
+            .order_by(jobs.JobRun.id.desc())
+            .limit(1)
+        ).one()
+
+
+def test_a_run_commits_its_row_then_the_day_with_the_run_end(app, recorder, commits_that_wrote):
+    with commits_that_wrote() as commits:
+        run = jobs.run_job("test-recorder", local(date(2026, 7, 1)))
+    # The "running" row, not waited for (the next commit writes it to disk with its
+    # own), then the day's work with the day's progress and the run's end, waited for.
+    assert commits == [False, True]
+    assert run.outcome == jobs.Outcome.success and run.counts == {"handled": 1}
+    assert run.finished_at is not None and run.done_through == date(2026, 7, 1)
+
+
+def test_the_run_shows_as_running_while_its_day_is_worked(app, monkeypatch):
+    seen: list[tuple] = []
+
+    def look(now: datetime) -> dict[str, int]:
+        seen.append(_stored_run("test-look"))
+        return {"ok": 1}
+
+    monkeypatch.setitem(jobs._REGISTRY, "test-look", jobs.Job("test-look", look, "看一眼"))
+    jobs.run_job("test-look", local(date(2026, 7, 1)))
+    assert seen == [(jobs.Outcome.running, None, None)]
+    assert _stored_run("test-look")[:2] == (jobs.Outcome.success, date(2026, 7, 1))
+
+
+def test_after_hook_runs_once_the_days_are_committed_and_the_run_ends_after_it(
+    app, monkeypatch, commits_that_wrote
+):
+    seen: list[tuple] = []
+
+    def day(now: datetime) -> dict[str, int]:
+        return {"done": 1}
+
+    def after(now: datetime) -> dict[str, int]:
+        seen.append(_stored_run("test-after"))
+        return {"sent": 2}
+
+    monkeypatch.setitem(
+        jobs._REGISTRY, "test-after", jobs.Job("test-after", day, "后续", after=after)
+    )
+    with commits_that_wrote() as commits:
+        run = jobs.run_job("test-after", local(date(2026, 7, 1)))
+    # The day is committed before the hook runs; the run is still running then.
+    assert seen == [(jobs.Outcome.running, date(2026, 7, 1), None)]
+    assert commits == [False, True, True]
+    assert run.outcome == jobs.Outcome.success and run.counts == {"done": 1, "sent": 2}
+
+
+def test_after_hook_with_nothing_to_do_is_skipped_and_the_day_ends_the_run(
+    app, monkeypatch, commits_that_wrote
+):
+    called: list[datetime] = []
+
+    def day(now: datetime) -> dict[str, int]:
+        return {"done": 1}
+
+    job = jobs.Job(
+        "test-idle-after", day, "无后续", after=called.append, after_needed=lambda: False
+    )
+    monkeypatch.setitem(jobs._REGISTRY, "test-idle-after", job)
+    with commits_that_wrote() as commits:
+        run = jobs.run_job("test-idle-after", local(date(2026, 7, 1)))
+    assert called == [] and commits == [False, True]
+    assert run.outcome == jobs.Outcome.success and run.counts == {"done": 1}
+
+
+def test_a_failed_day_leaves_none_of_its_work_and_logs_the_error(
+    app, monkeypatch, commits_that_wrote
+):
+    def half_then_fail(now: datetime) -> dict[str, int]:
+        db.session.add(jobs.SchedulerHeartbeat(host="half-written", pid=1))
+        db.session.flush()
+        raise RuntimeError("写到一半")
+
+    monkeypatch.setitem(
+        jobs._REGISTRY, "test-half", jobs.Job("test-half", half_then_fail, "写到一半")
+    )
+    with commits_that_wrote() as commits:
+        run = jobs.run_job("test-half", local(date(2026, 7, 1)))
+    assert commits == [False, True]  # the running row, then the failure
+    assert run.outcome == jobs.Outcome.failed and "RuntimeError: 写到一半" in run.error
+    assert run.done_through is None and run.days == [] and run.finished_at is not None
+    assert db.session.scalar(sa.select(sa.func.count(jobs.SchedulerHeartbeat.id))) == 0
+
+
+def test_commit_unsynced_commits_without_waiting_and_puts_the_setting_back(
+    app, backend, commits_that_wrote
+):
+    from partybuild.core.db import commit_unsynced
+
+    def setting_of(raw) -> object:  # noqa: ANN001
+        if backend == "sqlite":
+            return raw.execute("PRAGMA synchronous").fetchone()[0]
+        with raw.cursor() as cur:
+            cur.execute("SHOW synchronous_commit")
+            return cur.fetchone()[0]
+
+    usual = setting_of(db.session.connection().connection.dbapi_connection)
+    db.session.commit()
+    with commits_that_wrote() as commits, commit_unsynced(db.session):
+        raw = db.session.connection().connection.dbapi_connection
+        db.session.add(jobs.SchedulerHeartbeat(host="marker", pid=1))
+        db.session.flush()
+        assert setting_of(raw) == (1 if backend == "sqlite" else "off")
+    assert commits == [False]
+    with db.engine.connect() as conn:  # committed: another connection sees it
+        assert conn.scalar(sa.select(sa.func.count(jobs.SchedulerHeartbeat.id))) == 1
+    # Back to the usual setting once the connection is returned (SQLite), or with the
+    # transaction (PostgreSQL): the next commit waits for the disk again.
+    assert setting_of(db.session.connection().connection.dbapi_connection) == usual
+    if backend == "sqlite":
+        assert setting_of(raw) == usual
+    with commits_that_wrote() as commits:
+        jobs.beat()
+    assert commits == [True]
+
+    # A block that raises commits nothing.
+    with pytest.raises(RuntimeError), commit_unsynced(db.session):
+        db.session.add(jobs.SchedulerHeartbeat(host="never", pid=2))
+        raise RuntimeError
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(jobs.SchedulerHeartbeat.id))) == 2
+
+
 def test_scheduler_is_built_for_shanghai_and_never_started_by_the_app(app):
     assert not [t for t in threading.enumerate() if "APScheduler" in t.name]
     scheduler = jobs.build_scheduler(app)

@@ -90,3 +90,46 @@ def test_the_job_logs_a_day_done_with_its_greetings(app, joined, make_user):
     assert run.done_through == DAY and run.days == [DAY.isoformat()]
     db.session.rollback()  # everything the run did is committed
     assert db.session.scalar(sa.select(sa.func.count(Greeting.id))) == 2
+
+
+def test_a_run_commits_twice_and_a_failed_day_greets_nobody(
+    app, joined, make_user, monkeypatch, commits_that_wrote
+):
+    from datetime import datetime, time
+
+    from partybuild.core import jobs
+    from partybuild.core.notifications import Notification
+    from partybuild.core.timeutil import LOCAL_TZ
+    from partybuild.greetings.models import Greeting
+
+    _birthday_members(joined, make_user, 3, "戊")
+    make_user("secretary")
+    db.session.commit()
+    entries = db.session.scalar(sa.select(sa.func.count(audit.AuditEntry.id)))
+    moment = datetime.combine(DAY, time(7, 30), LOCAL_TZ)
+
+    def unavailable(day, by_branch) -> None:  # noqa: ANN001
+        raise RuntimeError("通知服务不可用")
+
+    # The secretaries' digests fail after the greetings were written: the whole day
+    # is rolled back, and the run log says why.
+    monkeypatch.setattr(service, "_notify_secretaries", unavailable)
+    run = jobs.run_job("greetings", moment, day=DAY)
+    assert run.outcome == jobs.Outcome.failed and "RuntimeError: 通知服务不可用" in run.error
+    assert run.done_through is None and run.counts == {}
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Greeting.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(audit.AuditEntry.id))) == entries
+
+    # Once it works again: everyone greeted, the secretary told, in two commits (the
+    # "running" row, then the day with the run's end; no mail server, no after-work).
+    monkeypatch.undo()
+    with commits_that_wrote() as commits:
+        run = jobs.run_job("greetings", moment, day=DAY)
+    assert commits == [False, True]
+    assert run.outcome == jobs.Outcome.success and run.error == ""
+    assert run.counts == {"found": 3, "greeted": 3, "notified": 3}
+    kinds = db.session.scalars(sa.select(Notification.kind)).all()
+    assert sorted(kinds) == ["greeting"] * 3 + ["greeting_digest"]
+    assert audit.verify_chain().ok
