@@ -95,31 +95,33 @@ def stead_role(c: "Commitment", user: "User | None") -> str | None:
 
 def acting_user_ids(c: "Commitment") -> list[int]:
     """The active accounts to tell about work on ``c`` that the secretary does: the
-    branch's secretaries, or, on a secretary's own commitment, who acts in her stead."""
+    branch's secretaries, or, on a secretary's own commitment, who acts in her stead
+    (the deputy, else the higher-level organisation). One query."""
     from partybuild.auth.models import User
 
-    active = User.is_active_account.is_(True)
-    if not is_secretary_owned(c):
-        return list(
-            db.session.scalars(
-                sa.select(User.id)
-                .where(active, User.role == Role.secretary, User.branch_id == c.branch_id)
-                .where(sa.or_(User.member_id.is_(None), User.member_id != c.member_id))
-                .order_by(User.id)
-            )
-        )
-    deputy = deputy_of(c)
-    if deputy is not None:
-        who = User.member_id == deputy.member_id
-    else:
-        who = sa.or_(
-            User.role == Role.admin,
-            sa.and_(User.role == Role.reviewer, User.acts_for_secretaries.is_(True)),
-        )
+    holder = sa.orm.aliased(User)
+    owned = sa.exists().where(
+        holder.member_id == c.member_id,
+        holder.role == Role.secretary,
+        holder.branch_id == c.branch_id,
+    )
+    deputy = sa.select(BranchDeputy.member_id).where(BranchDeputy.branch_id == c.branch_id)
+    who = sa.or_(
+        sa.and_(~owned, User.role == Role.secretary, User.branch_id == c.branch_id),
+        sa.and_(owned, User.member_id == deputy.scalar_subquery()),
+        sa.and_(
+            owned,
+            ~deputy.exists(),
+            sa.or_(
+                User.role == Role.admin,
+                sa.and_(User.role == Role.reviewer, User.acts_for_secretaries.is_(True)),
+            ),
+        ),
+    )
     return list(
         db.session.scalars(
             sa.select(User.id)
-            .where(active, who)
+            .where(User.is_active_account.is_(True), who)
             .where(sa.or_(User.member_id.is_(None), User.member_id != c.member_id))
             .order_by(User.id)
         )

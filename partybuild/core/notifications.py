@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import dataversion
-from partybuild.core.db import insert_many_ignoring_duplicates, utcnow
+from partybuild.core.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates, utcnow
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -50,22 +50,21 @@ def notify(
     body: str = "",
     link: str = "",
     dedupe_key: str | None = None,
-) -> Notification | None:
-    """Add a notification unless one with the same (user, dedupe_key) exists."""
-    if dedupe_key is not None:
-        exists = db.session.scalar(
-            sa.select(Notification.id).where(
-                Notification.user_id == user_id, Notification.dedupe_key == dedupe_key
-            )
-        )
-        if exists:
-            return None
-    note = Notification(
-        user_id=user_id, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
+) -> int | None:
+    """Add a notification unless one with the same (user, dedupe_key) exists; the new
+    notification's id, or None when it was a duplicate. One statement: the unique
+    constraint skips the duplicate (no SELECT first)."""
+    session = db.session
+    stmt = insert_ignoring_duplicates(Notification, session.get_bind().dialect.name).values(
+        user_id=user_id,
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+        dedupe_key=dedupe_key,
+        created_at=utcnow(),
     )
-    db.session.add(note)
-    db.session.flush()
-    return note
+    return session.execute(stmt.returning(Notification.id)).scalar()
 
 
 def notify_many(rows: Iterable[dict[str, Any]], *, chunk: int = 1000) -> int:
