@@ -630,8 +630,8 @@ def add_fulfilment_record(
     c.record_count += 1
     c.evidence_count += len(uploads)
     c.last_record_on = max(recorded_on, c.last_record_on or recorded_on)
-    db.session.flush()
     _event(c, Action.add_record, from_state, actor, text, record=record)
+    db.session.flush()  # the record's id, for the audit entry
     _audit(
         c,
         Action.add_record.value,
