@@ -135,8 +135,12 @@ def acting_user_ids(c: "Commitment") -> list[int]:
     """The active accounts to tell about work on ``c`` that the secretary does: the
     branch's secretaries, or, on a secretary's own commitment, who acts in her stead
     (the deputy, else the higher-level organisation). One query."""
-    params = {"member_id": c.member_id, "branch_id": c.branch_id}
-    return list(db.session.scalars(_acting_statement(), params))
+    return list(db.session.scalars(*acting_users(c)))
+
+
+def acting_users(c: "Commitment") -> tuple[sa.Select, dict[str, int]]:
+    """The query of ``acting_user_ids`` and its parameters (to select from it)."""
+    return _acting_statement(), {"member_id": c.member_id, "branch_id": c.branch_id}
 
 
 def stead_condition(user: "User") -> sa.ColumnElement[bool] | None:

@@ -35,7 +35,7 @@ from partybuild.commitments.models import (
 )
 from partybuild.core import audit, jobs, public_rating, storage
 from partybuild.core.db import utcnow
-from partybuild.core.notifications import notify
+from partybuild.core.notifications import notify_each
 from partybuild.core.permissions import Role
 from partybuild.core.service import (
     PermissionDenied,
@@ -146,26 +146,14 @@ def _audit(
 def _notify_owner(c: Commitment, title: str, body: str = "", *, key: str = "") -> None:
     """Tell the member; ``key`` names the step (with the row's version it makes the
     dedupe key: the same step notified twice in one change is one notification)."""
-    dedupe = f"commitment-{key}:{c.id}:{c.version_id}" if key else None
-    for user_id in db.session.scalars(
-        sa.select(User.id).where(User.member_id == c.member_id, User.is_active_account.is_(True))
-    ):
-        notify(
-            user_id,
-            "commitment",
-            title,
-            body=body,
-            link=jobs.url_path("commitments.detail", commitment_id=c.id),
-            dedupe_key=dedupe,
-        )
-
-
-def acting_secretary_ids(c: Commitment) -> list[int]:
-    """The accounts that act as the branch secretary on ``c``: the branch's secretaries,
-    or, on a secretary's own commitment, whoever acts in her stead (回避)."""
-    from partybuild.commitments import conflicts
-
-    return conflicts.acting_user_ids(c)
+    notify_each(
+        sa.select(User.id).where(User.member_id == c.member_id, User.is_active_account.is_(True)),
+        "commitment",
+        title,
+        body=body,
+        link=jobs.url_path("commitments.detail", commitment_id=c.id),
+        dedupe_key=f"commitment-{key}:{c.id}:{c.version_id}" if key else None,
+    )
 
 
 def _notify_secretaries(
@@ -177,11 +165,15 @@ def _notify_secretaries(
     dedupe_key: str,
     actor: Any = None,
 ) -> None:
-    """Tell whoever acts as the secretary; not the one who did it herself (代填)."""
+    """Tell whoever acts as the secretary (``conflicts.acting_user_ids``); not the one
+    who did it herself (代填)."""
+    from partybuild.commitments import conflicts
+
+    users, params = conflicts.acting_users(c)
     skip = getattr(actor, "id", None)
-    for user_id in acting_secretary_ids(c):
-        if user_id != skip:
-            notify(user_id, kind, title, body=body, link=link, dedupe_key=dedupe_key)
+    if skip is not None:
+        users = users.where(User.id != skip)
+    notify_each(users, kind, title, body=body, link=link, dedupe_key=dedupe_key, params=params)
 
 
 def _move(

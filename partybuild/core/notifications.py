@@ -67,6 +67,36 @@ def notify(
     return session.execute(stmt.returning(Notification.id)).scalar()
 
 
+def notify_each(
+    users: sa.Select,
+    kind: str,
+    title: str,
+    *,
+    body: str = "",
+    link: str = "",
+    dedupe_key: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> int:
+    """``notify`` every user id that ``users`` selects (with its ``params``), in one
+    ``INSERT … SELECT``; how many were added (duplicates are skipped)."""
+    session = db.session
+    source = users.subquery()
+    rows = sa.select(
+        next(iter(source.c)),
+        sa.literal(kind, sa.String),
+        sa.literal(title, sa.String),
+        sa.literal(body, sa.Text),
+        sa.literal(link, sa.String),
+        sa.literal(dedupe_key, sa.String),
+        sa.literal(utcnow(), sa.DateTime),
+    ).where(sa.true())  # SQLite parses INSERT … SELECT … ON CONFLICT only with a WHERE
+    table = Notification.__table__
+    stmt = insert_ignoring_duplicates(table, session.get_bind().dialect.name).from_select(
+        ["user_id", "kind", "title", "body", "link", "dedupe_key", "created_at"], rows
+    )
+    return len(session.execute(stmt.returning(table.c.id), params or {}).all())
+
+
 def notify_many(rows: Iterable[dict[str, Any]], *, chunk: int = 1000) -> int:
     """Add many notifications in bulk; return how many were added.
 
