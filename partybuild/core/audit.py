@@ -580,8 +580,9 @@ def record(
     """
     ring = keyring()
     session = db.session
-    # Plain statements on the transaction's connection: three round trips, no unit of
-    # work (an append is in every change; see bench/bench_verbs.py).
+    session.flush()  # the caller's pending rows are written (and have their ids) first
+    # Then plain statements on the transaction's connection: three round trips, no unit
+    # of work (an append is in every change; see bench/bench_verbs.py).
     conn = session.connection()
     entries, last_hash = _lock_head(conn)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
