@@ -576,7 +576,7 @@ def record(
     """Append an entry to the chain in the current transaction (the caller commits).
 
     Constant work whatever the chain's length: lock and read the head row, insert
-    the entry, update the head.
+    the entry, update the head. The entry returned is not attached to the session.
     """
     ring = keyring()
     session = db.session
