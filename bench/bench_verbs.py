@@ -229,6 +229,7 @@ def run(args: argparse.Namespace) -> None:
 
     from partybuild import create_app
     from partybuild.auth.models import User
+    from partybuild.auth.views import load_user
     from partybuild.commitments import service
     from partybuild.commitments.models import Commitment, CommitmentBatch
     from partybuild.core import audit
@@ -260,9 +261,11 @@ def run(args: argparse.Namespace) -> None:
                 f"({db_path.stat().st_size / 2**20:.0f} MiB)"
             )
             s = db.session
-            fresh = [s.get(User, i) for i in ids["fresh_users"]]
-            secretary = s.get(User, ids["secretary"])
-            batch = s.get(CommitmentBatch, 1)
+            # Each call loads its actor as a request does (``load_user``: one query with
+            # branch and member), not by lazy refreshes of an object expired by the
+            # previous commit.
+            fresh = [s.get(User, i).get_id() for i in ids["fresh_users"]]
+            secretary = s.get(User, ids["secretary"]).get_id()
             data = {
                 "category": "工作",
                 "content": "认真学习",
@@ -283,20 +286,20 @@ def run(args: argparse.Namespace) -> None:
                 audit.record("update", "member", i, actor="bench", summary="bench")
 
             def create(i):
-                user = fresh[i]
-                c = service.create_commitment(batch, user.member, data, user)
+                user = load_user(fresh[i])
+                c = service.create_commitment(s.get(CommitmentBatch, 1), user.member, data, user)
                 made.append(c.id)
 
             def submit(i):
-                service.submit_commitment(s.get(Commitment, made[i]), fresh[i])
+                service.submit_commitment(s.get(Commitment, made[i]), load_user(fresh[i]))
 
             def publish(i):
-                service.publish_commitment(s.get(Commitment, made[i]), secretary)
+                service.publish_commitment(s.get(Commitment, made[i]), load_user(secretary))
 
             def record(i):
                 c = s.get(Commitment, made[i])
                 record = {"text": "已完成", "recorded_on": date.today(), "progress": 50}
-                service.add_fulfilment_record(c, record, [], fresh[i])
+                service.add_fulfilment_record(c, record, [], load_user(fresh[i]))
 
             def rate(i):
                 service.add_public_rating(

@@ -9,6 +9,7 @@ times; one query answers them all).
 """
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -46,13 +47,16 @@ def _facts(c: "Commitment") -> tuple[bool, Deputy | None]:
         User.branch_id == c.branch_id,
     )
     deputy = sa.select(BranchDeputy).where(BranchDeputy.branch_id == c.branch_id)
-    row = db.session.execute(
-        sa.select(
-            owned,
-            deputy.with_only_columns(BranchDeputy.member_id).scalar_subquery(),
-            deputy.with_only_columns(BranchDeputy.title).scalar_subquery(),
-        )
-    ).one()
+    # No autoflush: the facts are about accounts and deputies, not the commitment a
+    # service is changing (its pending changes are flushed once, with the event).
+    with db.session.no_autoflush:
+        row = db.session.execute(
+            sa.select(
+                owned,
+                deputy.with_only_columns(BranchDeputy.member_id).scalar_subquery(),
+                deputy.with_only_columns(BranchDeputy.title).scalar_subquery(),
+            )
+        ).one()
     facts = (bool(row[0]), Deputy(row[1], row[2]) if row[1] is not None else None)
     c.__dict__[_CACHE] = ((c.member_id, c.branch_id), facts)
     return facts
@@ -93,37 +97,50 @@ def stead_role(c: "Commitment", user: "User | None") -> str | None:
     return None
 
 
-def acting_user_ids(c: "Commitment") -> list[int]:
-    """The active accounts to tell about work on ``c`` that the secretary does: the
-    branch's secretaries, or, on a secretary's own commitment, who acts in her stead."""
+@cache
+def _acting_statement() -> sa.Select:
+    """Built once (building it costs more than running it): the query of
+    ``acting_user_ids`` for the ``member_id`` and ``branch_id`` parameters."""
     from partybuild.auth.models import User
 
-    active = User.is_active_account.is_(True)
-    if not is_secretary_owned(c):
-        return list(
-            db.session.scalars(
-                sa.select(User.id)
-                .where(active, User.role == Role.secretary, User.branch_id == c.branch_id)
-                .where(sa.or_(User.member_id.is_(None), User.member_id != c.member_id))
-                .order_by(User.id)
-            )
-        )
-    deputy = deputy_of(c)
-    if deputy is not None:
-        who = User.member_id == deputy.member_id
-    else:
-        who = sa.or_(
-            User.role == Role.admin,
-            sa.and_(User.role == Role.reviewer, User.acts_for_secretaries.is_(True)),
-        )
-    return list(
-        db.session.scalars(
-            sa.select(User.id)
-            .where(active, who)
-            .where(sa.or_(User.member_id.is_(None), User.member_id != c.member_id))
-            .order_by(User.id)
-        )
+    member_id, branch_id = sa.bindparam("member_id"), sa.bindparam("branch_id")
+    holder = sa.orm.aliased(User)
+    owned = sa.exists().where(
+        holder.member_id == member_id,
+        holder.role == Role.secretary,
+        holder.branch_id == branch_id,
     )
+    deputy = sa.select(BranchDeputy.member_id).where(BranchDeputy.branch_id == branch_id)
+    who = sa.or_(
+        sa.and_(~owned, User.role == Role.secretary, User.branch_id == branch_id),
+        sa.and_(owned, User.member_id == deputy.scalar_subquery()),
+        sa.and_(
+            owned,
+            ~deputy.exists(),
+            sa.or_(
+                User.role == Role.admin,
+                sa.and_(User.role == Role.reviewer, User.acts_for_secretaries.is_(True)),
+            ),
+        ),
+    )
+    return (
+        sa.select(User.id)
+        .where(User.is_active_account.is_(True), who)
+        .where(sa.or_(User.member_id.is_(None), User.member_id != member_id))
+        .order_by(User.id)
+    )
+
+
+def acting_user_ids(c: "Commitment") -> list[int]:
+    """The active accounts to tell about work on ``c`` that the secretary does: the
+    branch's secretaries, or, on a secretary's own commitment, who acts in her stead
+    (the deputy, else the higher-level organisation). One query."""
+    return list(db.session.scalars(*acting_users(c)))
+
+
+def acting_users(c: "Commitment") -> tuple[sa.Select, dict[str, int]]:
+    """The query of ``acting_user_ids`` and its parameters (to select from it)."""
+    return _acting_statement(), {"member_id": c.member_id, "branch_id": c.branch_id}
 
 
 def stead_condition(user: "User") -> sa.ColumnElement[bool] | None:

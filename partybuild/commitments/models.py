@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partybuild.core import audit, dataversion
-from partybuild.core.db import LabelledEnum, str_enum, utcnow
+from partybuild.core.db import LabelledEnum, really_changed, str_enum, utcnow
 from partybuild.core.permissions import Role
 from partybuild.core.settings import setting
 from partybuild.core.states import Lifecycle, Stateful, Transition
@@ -770,12 +770,6 @@ def _ids(values: set) -> set[int]:
     return {int(v) for v in values if str(v).lstrip("-").isdigit()}
 
 
-def _changes_public(obj: object) -> bool:
-    """A dirty object really changed something besides bookkeeping columns."""
-    state = sa.inspect(obj)
-    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in _BOOKKEEPING)
-
-
 @sa.event.listens_for(sa.orm.Session, "before_flush")
 def _collect_public_changes(session: sa.orm.Session, flush_context, instances) -> None:  # noqa: ANN001
     pending: set[int] = session.info.setdefault(_PENDING_KEY, set())
@@ -790,7 +784,7 @@ def _collect_public_changes(session: sa.orm.Session, flush_context, instances) -
             if isinstance(obj, PublicRating):
                 ratings.append((obj, -1))
         for obj in session.dirty:
-            if _changes_public(obj):
+            if really_changed(obj, _BOOKKEEPING):
                 pending |= _ids(_branch_ids_of(session, obj))
 
 

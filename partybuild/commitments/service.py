@@ -35,7 +35,7 @@ from partybuild.commitments.models import (
 )
 from partybuild.core import audit, jobs, public_rating, storage
 from partybuild.core.db import utcnow
-from partybuild.core.notifications import notify
+from partybuild.core.notifications import notify_each
 from partybuild.core.permissions import Role
 from partybuild.core.service import (
     PermissionDenied,
@@ -146,26 +146,14 @@ def _audit(
 def _notify_owner(c: Commitment, title: str, body: str = "", *, key: str = "") -> None:
     """Tell the member; ``key`` names the step (with the row's version it makes the
     dedupe key: the same step notified twice in one change is one notification)."""
-    dedupe = f"commitment-{key}:{c.id}:{c.version_id}" if key else None
-    for user_id in db.session.scalars(
-        sa.select(User.id).where(User.member_id == c.member_id, User.is_active_account.is_(True))
-    ):
-        notify(
-            user_id,
-            "commitment",
-            title,
-            body=body,
-            link=jobs.url_path("commitments.detail", commitment_id=c.id),
-            dedupe_key=dedupe,
-        )
-
-
-def acting_secretary_ids(c: Commitment) -> list[int]:
-    """The accounts that act as the branch secretary on ``c``: the branch's secretaries,
-    or, on a secretary's own commitment, whoever acts in her stead (回避)."""
-    from partybuild.commitments import conflicts
-
-    return conflicts.acting_user_ids(c)
+    notify_each(
+        sa.select(User.id).where(User.member_id == c.member_id, User.is_active_account.is_(True)),
+        "commitment",
+        title,
+        body=body,
+        link=jobs.url_path("commitments.detail", commitment_id=c.id),
+        dedupe_key=f"commitment-{key}:{c.id}:{c.version_id}" if key else None,
+    )
 
 
 def _notify_secretaries(
@@ -177,18 +165,30 @@ def _notify_secretaries(
     dedupe_key: str,
     actor: Any = None,
 ) -> None:
-    """Tell whoever acts as the secretary; not the one who did it herself (代填)."""
+    """Tell whoever acts as the secretary (``conflicts.acting_user_ids``); not the one
+    who did it herself (代填)."""
+    from partybuild.commitments import conflicts
+
+    users, params = conflicts.acting_users(c)
     skip = getattr(actor, "id", None)
-    for user_id in acting_secretary_ids(c):
-        if user_id != skip:
-            notify(user_id, kind, title, body=body, link=link, dedupe_key=dedupe_key)
+    if skip is not None:
+        users = users.where(User.id != skip)
+    notify_each(users, kind, title, body=body, link=link, dedupe_key=dedupe_key, params=params)
 
 
-def _move(c: Commitment, action: Action, actor: Any, comment: str = "", **audit_after: Any):
-    """Apply ``action``'s state change (already checked) with event and audit entry."""
+def _move(
+    c: Commitment,
+    action: Action,
+    actor: Any,
+    comment: str = "",
+    *,
+    to: CommitmentState,
+    **audit_after: Any,
+):
+    """Move ``c`` to ``to``, what ``check_transition`` gave for ``action`` (the caller
+    checks first, before touching the row), with event and audit entry."""
     before = c.state
-    c.state = check_transition(c, action, actor)
-    db.session.flush()
+    c.state = to
     _event(c, action, before, actor, comment)
     _audit(
         c,
@@ -500,7 +500,7 @@ def update_commitment(
 
 
 def submit_commitment(c: Commitment, actor: Any) -> None:
-    check_transition(c, Action.submit, actor)
+    to = check_transition(c, Action.submit, actor)
     batch = c.batch
     # A draft sent back for revision may be submitted again after the entry window.
     refusal = None if c.return_comment else batch.entry_refusal(local_today())
@@ -514,7 +514,7 @@ def submit_commitment(c: Commitment, actor: Any) -> None:
             f"每批次须填写 {least}–{most} 项承诺后再提交，{who}目前在本批次有 {count} 项"
         )
     c.submitted_at = utcnow()
-    _move(c, Action.submit, actor)
+    _move(c, Action.submit, actor, to=to)
     # One notification per member, batch and day: "submit all" sends several at once.
     _notify_secretaries(
         c,
@@ -554,19 +554,19 @@ def submit_all(batch: CommitmentBatch, member: Member, actor: Any) -> int:
 
 
 def return_for_revision(c: Commitment, comment: str, actor: Any) -> None:
-    check_transition(c, Action.return_for_revision, actor)
+    to = check_transition(c, Action.return_for_revision, actor)
     comment = _required_text(comment, "comment", "退回意见", TEXT_MAX)
     c.return_comment = comment
-    _move(c, Action.return_for_revision, actor, comment)
+    _move(c, Action.return_for_revision, actor, comment, to=to)
     _notify_owner(c, "您的承诺被退回修改", comment, key="returned")
 
 
 def publish_commitment(c: Commitment, actor: Any) -> None:
-    check_transition(c, Action.publish, actor)
+    to = check_transition(c, Action.publish, actor)
     c.published_at = utcnow()
     c.published_by_id = getattr(actor, "id", None)
     c.return_comment = ""
-    _move(c, Action.publish, actor)
+    _move(c, Action.publish, actor, to=to)
     _notify_owner(c, "您的承诺已审核通过并公开亮诺", c.content[:80], key="published")
 
 
@@ -577,7 +577,7 @@ def add_fulfilment_record(
     c: Commitment, data: dict[str, Any], files: list[Any], actor: Any
 ) -> FulfilmentRecord:
     """A dated record of what was done, with the progress reached and evidence files."""
-    check_transition(c, Action.add_record, actor)
+    to = check_transition(c, Action.add_record, actor)
     text = _required_text(data.get("text"), "text", "践诺情况", TEXT_MAX)
     recorded_on = data.get("recorded_on")
     if not isinstance(recorded_on, date):
@@ -617,13 +617,13 @@ def add_fulfilment_record(
         db.session.add(RecordEvidence(record=record, file=stored))
     before = {"state": c.state, "progress": c.progress}
     from_state = c.state
-    c.state = check_transition(c, Action.add_record, actor)
+    c.state = to
     c.progress = progress
     c.record_count += 1
     c.evidence_count += len(uploads)
     c.last_record_on = max(recorded_on, c.last_record_on or recorded_on)
-    db.session.flush()
     _event(c, Action.add_record, from_state, actor, text, record=record)
+    db.session.flush()  # the record's id, for the audit entry
     _audit(
         c,
         Action.add_record.value,
@@ -636,7 +636,7 @@ def add_fulfilment_record(
 
 
 def add_supervision_note(c: Commitment, text: str, actor: Any) -> SupervisionNote:
-    check_transition(c, Action.supervise, actor)
+    to = check_transition(c, Action.supervise, actor)
     text = _required_text(text, "text", "督促内容", TEXT_MAX)
     note = SupervisionNote(
         commitment=c,
@@ -645,7 +645,7 @@ def add_supervision_note(c: Commitment, text: str, actor: Any) -> SupervisionNot
         created_by_name=_actor_name(actor),
     )
     db.session.add(note)
-    _move(c, Action.supervise, actor, text)
+    _move(c, Action.supervise, actor, text, to=to)
     _notify_owner(c, "支部书记督促您的承诺", text)
     return note
 
@@ -705,12 +705,12 @@ def retire_evidence(c: Commitment, file_id: int, reason: str, actor: Any) -> Rec
 
 
 def request_evaluation(c: Commitment, actor: Any) -> None:
-    check_transition(c, Action.request_evaluation, actor)
+    to = check_transition(c, Action.request_evaluation, actor)
     if not _live_evidence_count(c):
         raise ServiceError("申请评诺前，须至少有一条附证明材料的践诺记录")
     c.evaluation_requested_at = utcnow()
     c.requested_days_left = (c.deadline - local_today()).days
-    _move(c, Action.request_evaluation, actor)
+    _move(c, Action.request_evaluation, actor, to=to)
     _notify_secretaries(
         c,
         "commitment_evaluation",
@@ -724,19 +724,19 @@ def request_evaluation(c: Commitment, actor: Any) -> None:
 
 def reopen_fulfilment(c: Commitment, comment: str, actor: Any) -> None:
     """Send an evaluation request back: the record is not yet convincing."""
-    check_transition(c, Action.reopen, actor)
+    to = check_transition(c, Action.reopen, actor)
     comment = _required_text(comment, "comment", "退回理由", TEXT_MAX)
-    _move(c, Action.reopen, actor, comment)
+    _move(c, Action.reopen, actor, comment, to=to)
     _notify_owner(c, "评诺申请被退回，请继续践诺", comment, key="reopened")
 
 
 def close_not_fulfilled(c: Commitment, reason: str, actor: Any) -> None:
     """Close a commitment that cannot be kept for an objective reason (explained publicly)."""
-    check_transition(c, Action.close_not_fulfilled, actor)
+    to = check_transition(c, Action.close_not_fulfilled, actor)
     reason = _required_text(reason, "reason", "未能践诺的原因说明（将公开显示）", TEXT_MAX)
     c.closed_at = utcnow()
     c.closed_reason = reason
-    _move(c, Action.close_not_fulfilled, actor, reason)
+    _move(c, Action.close_not_fulfilled, actor, reason, to=to)
     _notify_owner(c, "您的承诺已关闭为“未践诺”", reason)
 
 
@@ -914,7 +914,7 @@ def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> Score
     """Lock in the grade. Not before the evaluation window; after it only with a note.
     When something is missing (``finalise_gaps``) a note explaining it is required and
     kept on the timeline."""
-    check_transition(c, Action.finalise, actor)
+    to = check_transition(c, Action.finalise, actor)
     phase = c.batch.evaluation_phase(local_today())
     if phase == "before":
         raise ServiceError(f"{_window(c)}，评诺期开始前不能确定评诺结果", code="window")
@@ -954,6 +954,7 @@ def finalise_evaluation(c: Commitment, actor: Any, late_note: str = "") -> Score
         score=total,
         grade=c.grade,
         **({"late_note": late_note} if late_note else {}),
+        to=to,
     )
     _notify_owner(
         c, "您的承诺评诺结果已确定", f"综合得分 {total} 分，等次“{c.grade}”", key="evaluated"

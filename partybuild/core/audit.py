@@ -576,10 +576,15 @@ def record(
     """Append an entry to the chain in the current transaction (the caller commits).
 
     Constant work whatever the chain's length: lock and read the head row, insert
-    the entry, update the head.
+    the entry, update the head. The entry returned is not attached to the session.
     """
     ring = keyring()
-    head = _locked_head()
+    session = db.session
+    session.flush()  # the caller's pending rows are written (and have their ids) first
+    # Then plain statements on the transaction's connection: three round trips, no unit
+    # of work (an append is in every change; see bench/bench_verbs.py).
+    conn = session.connection()
+    entries, last_hash = _lock_head(conn)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     entry = AuditEntry(
         created_at=utcnow(),
@@ -593,48 +598,73 @@ def record(
         before=json_safe(before) if before is not None else None,
         after=json_safe(after) if after is not None else None,
         ip=request.remote_addr if has_request_context() else None,
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
         key_id=ring.current_id,
     )
     # Hash what the database will give back (UTC, microseconds).
     entry.hash = entry.compute_hash(ring.current)
-    session = db.session
-    session.add(entry)
-    session.flush()
-    head.entries += 1
-    head.last_id = entry.id
-    head.last_hash = entry.hash
-    head.sign(ring)
-    session.flush()
+    table = AuditEntry.__table__
+    values = {c.key: getattr(entry, c.key) for c in table.columns if c.key != "id"}
+    entry.id = conn.execute(table.insert().values(values).returning(table.c.id)).scalar_one()
+    entries += 1
+    head = AuditHead.__table__
+    conn.execute(
+        head.update()
+        .where(head.c.id == 1)
+        .values(
+            entries=entries,
+            last_id=entry.id,
+            last_hash=entry.hash,
+            key_id=ring.current_id,
+            mac=head_mac(ring.current, entries, entry.id, entry.hash),
+        )
+    )
+    from partybuild.core import pagecache
+
+    pagecache.mark_written(session)
     return entry
 
 
-def _locked_head() -> AuditHead:
-    """The head row, locked for this transaction (created empty on a new database).
+def _lock_head(conn: sa.Connection) -> tuple[int, str]:
+    """(entries, last hash) of the head row, locked for this transaction (created empty
+    on a new database).
 
     A missing head on a non-empty chain is not rebuilt from the entries: the next
     entry then links to GENESIS and ``verify_chain`` reports the break."""
-    session = db.session
     table = AuditHead.__table__
-    postgres = session.get_bind().dialect.name == "postgresql"
-    select = sa.select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    postgres = conn.dialect.name == "postgresql"
     if postgres:
-        select = select.with_for_update()
+        stmt = (
+            sa.select(table.c.entries, table.c.last_hash).where(table.c.id == 1).with_for_update()
+        )
     else:
-        # pysqlite begins the transaction only at the first write: take the write
-        # lock before reading the head, or two writers link to the same entry.
-        session.execute(sa.update(table).where(table.c.id == 1).values(entries=table.c.entries))
-    head = session.scalars(select).one_or_none()
-    if head is None:
+        # pysqlite begins the transaction only at the first write: take the write lock
+        # with the read (a no-op UPDATE), or two writers link to the same entry.
+        stmt = (
+            table.update()
+            .where(table.c.id == 1)
+            .values(entries=table.c.entries)
+            .returning(table.c.entries, table.c.last_hash)
+        )
+    row = conn.execute(stmt).one_or_none()
+    if row is None:
         if postgres:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        session.execute(
+        conn.execute(
             insert(table).values(id=1, entries=0, last_hash=GENESIS).on_conflict_do_nothing()
         )
-        head = session.scalars(select).one()
-    return head
+        row = conn.execute(stmt).one()
+    return row.entries, row.last_hash
+
+
+def read_head() -> Any:
+    """The head row as it stands in the database (entries, last_id, last_hash, key_id,
+    mac), or None before the first entry. Appends write it with plain statements, so a
+    head loaded as an object earlier in the session could be out of date."""
+    table = AuditHead.__table__
+    return db.session.execute(sa.select(table).where(table.c.id == 1)).one_or_none()
 
 
 @dataclass
@@ -680,7 +710,7 @@ def verify_chain() -> VerifyResult:
             if not hmac.compare_digest(expected, entry.hash):
                 return VerifyResult(checked, entry.id, "记录内容被修改（哈希不符）")
             prev = entry.hash
-    head = db.session.get(AuditHead, 1)
+    head = read_head()
     if head is None:
         if checked:
             return VerifyResult(checked, None, "链头记录缺失")

@@ -29,6 +29,7 @@ from flask import g, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import pagecache
+from partybuild.core.db import really_changed
 from partybuild.extensions import db
 
 
@@ -67,11 +68,6 @@ def _names_of(obj: object) -> set[str]:
     for cls in type(obj).__mro__:
         found |= _TRACKED.get(cls, set())
     return found
-
-
-def _really_changed(obj: object) -> bool:
-    state = sa.inspect(obj)
-    return any(a.history.has_changes() for a in state.attrs if a.key not in _BOOKKEEPING)
 
 
 def bump(session: Any, names: Iterable[str]) -> None:
@@ -133,7 +129,7 @@ def _collect(session: sa.orm.Session, flush_context, instances) -> None:  # noqa
         names |= _names_of(obj)
     for obj in session.dirty:
         found = _names_of(obj)
-        if found and _really_changed(obj):
+        if found and really_changed(obj, _BOOKKEEPING):
             names |= found
     bump(session, names)
 

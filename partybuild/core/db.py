@@ -94,6 +94,16 @@ class CheckedEnum(sa.Enum):
         super()._set_table(column, table)
 
 
+def really_changed(obj: object, ignore: frozenset[str] | set[str] = frozenset()) -> bool:
+    """A dirty object changed something besides the ``ignore`` attributes (a value set
+    back to what it was is no change). Looks only at the attributes set since load."""
+    state = sa.inspect(obj)
+    attrs = state.attrs
+    return any(
+        attrs[key].history.has_changes() for key in state.committed_state if key not in ignore
+    )
+
+
 def str_enum(enum_cls: type[enum.StrEnum], length: int = 32) -> sa.Enum:
     """A StrEnum column stored as its value in a VARCHAR (no native enum type), with a
     CHECK constraint so that the database itself refuses any other value."""

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partybuild.core import dataversion
-from partybuild.core.db import insert_many_ignoring_duplicates, utcnow
+from partybuild.core.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates, utcnow
 from partybuild.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -50,22 +50,51 @@ def notify(
     body: str = "",
     link: str = "",
     dedupe_key: str | None = None,
-) -> Notification | None:
-    """Add a notification unless one with the same (user, dedupe_key) exists."""
-    if dedupe_key is not None:
-        exists = db.session.scalar(
-            sa.select(Notification.id).where(
-                Notification.user_id == user_id, Notification.dedupe_key == dedupe_key
-            )
-        )
-        if exists:
-            return None
-    note = Notification(
-        user_id=user_id, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
+) -> int | None:
+    """Add a notification unless one with the same (user, dedupe_key) exists; the new
+    notification's id, or None when it was a duplicate. One statement: the unique
+    constraint skips the duplicate (no SELECT first)."""
+    session = db.session
+    stmt = insert_ignoring_duplicates(Notification, session.get_bind().dialect.name).values(
+        user_id=user_id,
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+        dedupe_key=dedupe_key,
+        created_at=utcnow(),
     )
-    db.session.add(note)
-    db.session.flush()
-    return note
+    return session.execute(stmt.returning(Notification.id)).scalar()
+
+
+def notify_each(
+    users: sa.Select,
+    kind: str,
+    title: str,
+    *,
+    body: str = "",
+    link: str = "",
+    dedupe_key: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> int:
+    """``notify`` every user id that ``users`` selects (with its ``params``), in one
+    ``INSERT … SELECT``; how many were added (duplicates are skipped)."""
+    session = db.session
+    source = users.subquery()
+    rows = sa.select(
+        next(iter(source.c)),
+        sa.literal(kind, sa.String),
+        sa.literal(title, sa.String),
+        sa.literal(body, sa.Text),
+        sa.literal(link, sa.String),
+        sa.literal(dedupe_key, sa.String),
+        sa.literal(utcnow(), sa.DateTime),
+    ).where(sa.true())  # SQLite parses INSERT … SELECT … ON CONFLICT only with a WHERE
+    table = Notification.__table__
+    stmt = insert_ignoring_duplicates(table, session.get_bind().dialect.name).from_select(
+        ["user_id", "kind", "title", "body", "link", "dedupe_key", "created_at"], rows
+    )
+    return len(session.execute(stmt.returning(table.c.id), params or {}).all())
 
 
 def notify_many(rows: Iterable[dict[str, Any]], *, chunk: int = 1000) -> int:

@@ -200,7 +200,7 @@ def audit_log():
 def audit_verify():
     """The same check as `flask audit verify`, its result shown on the log page."""
     result = audit.verify_chain()
-    head = db.session.get(audit.AuditHead, 1)
+    head = audit.read_head()
     session["audit_verified"] = {
         "ok": result.ok,
         "checked": result.checked,

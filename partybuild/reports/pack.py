@@ -78,7 +78,7 @@ def sign(body: dict[str, Any], key: bytes) -> str:
 def audit_head() -> dict[str, Any]:
     """The audit chain's head as it stands: length, last entry, its hash and the head's
     own signature (so the pack can be laid beside the chain later)."""
-    head = db.session.get(audit.AuditHead, 1)
+    head = audit.read_head()
     if head is None:
         return {
             "entries": 0,

@@ -80,3 +80,40 @@ def test_daily_digest_of_comments_awaiting_moderation(app, world):
     assert got[0].title == "有 3 条群众留言待审核"
     assert got[0].link == "/commitments/moderation?state=pending"
     assert notes(world.users["other_secretary"]) == []
+
+
+def test_notify_each_skips_duplicates_inactive_accounts_and_the_actor(app, world, query_counter):
+    """One statement tells every acting secretary; a repeat with the same key adds
+    nothing, a locked account is not told, and the one who acted is not told."""
+    from partybuild.auth.models import User
+    from partybuild.core.notifications import notify, notify_each
+
+    everyone = sa.select(User.id).where(User.is_active_account.is_(True)).order_by(User.id)
+    with query_counter() as counted:
+        added = notify_each(everyone, "test", "通知", link="/x", dedupe_key="k1")
+    assert counted.count == 1
+    active = db.session.scalars(everyone).all()
+    assert added == len(active) > 1
+    assert notify_each(everyone, "test", "通知", dedupe_key="k1") == 0
+    assert notify(active[0], "test", "通知", dedupe_key="k1") is None
+    assert isinstance(notify(active[0], "test", "通知", dedupe_key="k2"), int)
+    # Without a key nothing is a duplicate.
+    assert notify_each(everyone, "test", "无键") == len(active)
+    assert notify_each(everyone, "test", "无键") == len(active)
+    db.session.commit()
+    note = db.session.scalars(
+        sa.select(Notification).where(Notification.dedupe_key == "k1").order_by(Notification.id)
+    ).first()
+    assert (note.kind, note.title, note.body, note.link) == ("test", "通知", "", "/x")
+    assert note.created_at is not None and note.read_at is None
+
+
+def test_a_locked_secretary_is_not_told(app, world):
+    world.secretary.is_active_account = False
+    db.session.commit()
+    world.commitment(S.draft)
+    world.commitment(S.draft)
+    with app.test_request_context("/"):
+        service.submit_all(world.batch, world.owner_member, world.owner)
+    db.session.commit()
+    assert notes(world.secretary) == []
