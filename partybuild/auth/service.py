@@ -84,9 +84,15 @@ def authenticate(username: str, password: str) -> LoginResult:
         # The published demo password opens demo accounts only.
         audit.record("login_refused_demo_password", "user", user.id, actor=user.username)
         return LoginResult(None, "演示密码只能用于演示账户，请联系系统管理员重置密码。")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = utcnow()
+    # Plain SQL, as for a failed attempt and a logout: logging in is not an edit of the
+    # account (its version stays, so an admin's open edit form is not refused as stale).
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=0, locked_until=None, last_login_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["failed_logins", "locked_until", "last_login_at"])
     audit.record("login", "user", user.id, actor=user, branch_id=user.branch_id)
     return LoginResult(user)
 

@@ -31,6 +31,16 @@ class Deputy:
     title: str
 
 
+def _holds_secretary_account(account, member_id, branch_id) -> sa.Exists:
+    """SQL: the member holds the branch's secretary account (``account`` is ``User`` or
+    an alias of it; ids are values, bind parameters or columns)."""
+    return sa.exists().where(
+        account.member_id == member_id,
+        account.role == Role.secretary,
+        account.branch_id == branch_id,
+    )
+
+
 def _facts(c: "Commitment") -> tuple[bool, Deputy | None]:
     """(the member holds this branch's secretary account, the branch's deputy), in one
     query, cached on the loaded commitment."""
@@ -41,11 +51,7 @@ def _facts(c: "Commitment") -> tuple[bool, Deputy | None]:
         return False, None
     from partybuild.auth.models import User
 
-    owned = sa.exists().where(
-        User.member_id == c.member_id,
-        User.role == Role.secretary,
-        User.branch_id == c.branch_id,
-    )
+    owned = _holds_secretary_account(User, c.member_id, c.branch_id)
     deputy = sa.select(BranchDeputy).where(BranchDeputy.branch_id == c.branch_id)
     # No autoflush: the facts are about accounts and deputies, not the commitment a
     # service is changing (its pending changes are flushed once, with the event).
@@ -104,12 +110,7 @@ def _acting_statement() -> sa.Select:
     from partybuild.auth.models import User
 
     member_id, branch_id = sa.bindparam("member_id"), sa.bindparam("branch_id")
-    holder = sa.orm.aliased(User)
-    owned = sa.exists().where(
-        holder.member_id == member_id,
-        holder.role == Role.secretary,
-        holder.branch_id == branch_id,
-    )
+    owned = _holds_secretary_account(sa.orm.aliased(User), member_id, branch_id)
     deputy = sa.select(BranchDeputy.member_id).where(BranchDeputy.branch_id == branch_id)
     who = sa.or_(
         sa.and_(~owned, User.role == Role.secretary, User.branch_id == branch_id),
@@ -131,16 +132,17 @@ def _acting_statement() -> sa.Select:
     )
 
 
-def acting_user_ids(c: "Commitment") -> list[int]:
-    """The active accounts to tell about work on ``c`` that the secretary does: the
-    branch's secretaries, or, on a secretary's own commitment, who acts in her stead
-    (the deputy, else the higher-level organisation). One query."""
-    return list(db.session.scalars(*acting_users(c)))
+def acting_user_ids(member_id: int, branch_id: int) -> list[int]:
+    """The active accounts to tell about work that the secretary does on a commitment of
+    ``member_id`` in ``branch_id``: the branch's secretaries, or, on a secretary's own
+    commitment, who acts in her stead (the deputy, else the higher-level organisation).
+    One query."""
+    return list(db.session.scalars(*acting_users(member_id, branch_id)))
 
 
-def acting_users(c: "Commitment") -> tuple[sa.Select, dict[str, int]]:
+def acting_users(member_id: int, branch_id: int) -> tuple[sa.Select, dict[str, int]]:
     """The query of ``acting_user_ids`` and its parameters (to select from it)."""
-    return _acting_statement(), {"member_id": c.member_id, "branch_id": c.branch_id}
+    return _acting_statement(), {"member_id": member_id, "branch_id": branch_id}
 
 
 def stead_condition(user: "User") -> sa.ColumnElement[bool] | None:
@@ -150,11 +152,8 @@ def stead_condition(user: "User") -> sa.ColumnElement[bool] | None:
     from partybuild.auth.models import User
     from partybuild.commitments.models import Commitment
 
-    secretary = sa.orm.aliased(User)
-    owned = sa.exists().where(
-        secretary.member_id == Commitment.member_id,
-        secretary.role == Role.secretary,
-        secretary.branch_id == Commitment.branch_id,
+    owned = _holds_secretary_account(
+        sa.orm.aliased(User), Commitment.member_id, Commitment.branch_id
     )
     if user.role == Role.reviewer and user.acts_for_secretaries:
         return sa.and_(owned, Commitment.branch_id.not_in(sa.select(BranchDeputy.branch_id)))

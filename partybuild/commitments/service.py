@@ -169,7 +169,7 @@ def _notify_secretaries(
     who did it herself (代填)."""
     from partybuild.commitments import conflicts
 
-    users, params = conflicts.acting_users(c)
+    users, params = conflicts.acting_users(c.member_id, c.branch_id)
     skip = getattr(actor, "id", None)
     if skip is not None:
         users = users.where(User.id != skip)

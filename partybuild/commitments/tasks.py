@@ -75,17 +75,17 @@ def digest_pending_comments(now: datetime) -> dict[str, int]:
     from partybuild.commitments.models import CommentState, PublicRating
 
     today = local_today(now)
+    # Who moderates depends only on the owner and branch: one query per such pair.
     rows = db.session.execute(
-        sa.select(Commitment.id, sa.func.count(PublicRating.id))
+        sa.select(Commitment.member_id, Commitment.branch_id, sa.func.count(PublicRating.id))
         .join(PublicRating, PublicRating.commitment_id == Commitment.id)
         .where(PublicRating.comment_state == CommentState.pending)
-        .group_by(Commitment.id)
-        .order_by(Commitment.id)
+        .group_by(Commitment.member_id, Commitment.branch_id)
+        .order_by(Commitment.branch_id, Commitment.member_id)
     ).all()
     waiting: dict[int, int] = {}
-    for commitment_id, n in rows:
-        c = db.session.get(Commitment, commitment_id)
-        for user_id in conflicts.acting_user_ids(c):
+    for member_id, branch_id, n in rows:
+        for user_id in conflicts.acting_user_ids(member_id, branch_id):
             waiting[user_id] = waiting.get(user_id, 0) + n
     sent = 0
     for user_id, n in sorted(waiting.items()):
@@ -99,7 +99,7 @@ def digest_pending_comments(now: datetime) -> dict[str, int]:
         )
         sent += note is not None
     db.session.commit()
-    return {"pending": sum(n for _, n in rows), "notified": sent}
+    return {"pending": sum(n for *_, n in rows), "notified": sent}
 
 
 jobs.register(

@@ -619,7 +619,7 @@ def record(
             mac=head_mac(ring.current, entries, entry.id, entry.hash),
         )
     )
-    from partybuild.core import pagecache
+    from partybuild.core import pagecache  # here: pagecache → settings → audit
 
     pagecache.mark_written(session)
     return entry

@@ -163,6 +163,18 @@ def test_a_logout_does_not_make_an_admins_open_edit_form_stale(client, make_user
     assert db.session.get(User, user.id).version_id == before
 
 
+def test_a_login_does_not_make_an_admins_open_edit_form_stale(client, make_user):
+    """Login bookkeeping (last login, failure count) is plain SQL: the edit version stays."""
+    user = make_user("member")
+    before = db.session.get(User, user.id).version_id
+    _login(client, user)
+    assert _logged_in(client)
+    db.session.expire_all()
+    fresh = db.session.get(User, user.id)
+    assert fresh.version_id == before
+    assert fresh.last_login_at is not None and fresh.failed_logins == 0
+
+
 def test_remember_cookie_token_carries_the_session_version(app, make_user):
     """Flask-Login keeps ``get_id()`` in the session and in a remember cookie; the
     loader refuses a token of an older version."""

@@ -206,3 +206,40 @@ def test_deputy_workbench_lists_the_secretarys_own_and_moderates_its_comments(
     auth.login(world.users["other_member"])
     assert "panel-commitments.stead" not in client.get("/").get_data(as_text=True)
     assert client.get("/commitments/moderation").status_code == 403
+
+
+def test_comment_digest_sends_the_secretarys_own_to_her_deputy(world, own, query_counter):
+    """The daily digest counts each moderator's waiting comments: the secretary those on
+    her members' commitments, the deputy those on hers (回避), one lookup per owner."""
+    from partybuild.commitments import tasks
+    from partybuild.core.db import utcnow
+    from partybuild.core.notifications import Notification
+
+    name_deputy(world)
+    mine = [world.commitment(S.published, member=own.member) for _ in range(2)]
+    theirs = [world.commitment(S.published) for _ in range(3)]
+    for n, c in enumerate(mine + theirs + theirs):
+        db.session.add(
+            PublicRating(
+                commitment_id=c.id,
+                level="satisfied",
+                comment=f"留言{n}",
+                comment_state=CommentState.pending,
+                browser_hash=f"b{n}",
+                ip_hash="i",
+                rated_on=world.today,
+            )
+        )
+    db.session.commit()
+    with query_counter() as counted:
+        assert tasks.digest_pending_comments(utcnow()) == {"pending": 8, "notified": 2}
+    # the grouping query, one acting-user lookup per (owner, branch), one insert each
+    assert counted.count <= 1 + 2 + 2 + 1
+
+    def titles(user):
+        return db.session.scalars(
+            sa.select(Notification.title).where(Notification.user_id == user.id)
+        ).all()
+
+    assert titles(world.secretary) == ["有 6 条群众留言待审核"]
+    assert titles(world.deputy) == ["有 2 条群众留言待审核"]
