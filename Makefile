@@ -38,7 +38,7 @@ jobs: $(STAMP)
 	$(FLASK) jobs run
 
 bench: $(STAMP)
-	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
+	@status=0; for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || status=1; done; exit $$status
 
 clean:
 	rm -rf $(VENV) instance/partybuild.db*

@@ -68,11 +68,12 @@ def main() -> int:
     ledger = _ledger_bench()
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         workdir = Path(tmp)
-        ledger.seed(workdir, args.rows)
+        url = f"sqlite:///{workdir / 'bench.db'}"
+        ledger.seed(workdir, url, args.rows)
         from partybuild import create_app
         from partybuild.reports import registry
 
-        app = create_app(ledger._config(workdir))
+        app = create_app(ledger._config(workdir, url))
         with app.app_context():
             for key in ("summary", "pack"):
                 kind = registry.get(key)

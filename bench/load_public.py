@@ -411,6 +411,8 @@ def make_plan(url: str) -> dict:
                 "SELECT c.id FROM commitments c JOIN users u ON u.branch_id = c.branch_id"
                 " WHERE u.username = 'secretary' AND c.state IN ('published', 'in_progress')"
                 " AND NOT c.is_withdrawn"
+                # her own are supervised by her deputy (回避): she is refused there
+                " AND c.member_id <> u.member_id"
             )
         ).all()
     engine.dispose()

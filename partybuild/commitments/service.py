@@ -9,6 +9,7 @@ commits or reads the request.
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -147,12 +148,21 @@ def _notify_owner(c: Commitment, title: str, body: str = "", *, key: str = "") -
     """Tell the member; ``key`` names the step (with the row's version it makes the
     dedupe key: the same step notified twice in one change is one notification)."""
     notify_each(
-        sa.select(User.id).where(User.member_id == c.member_id, User.is_active_account.is_(True)),
+        _owner_accounts(),
         "commitment",
         title,
         body=body,
         link=jobs.url_path("commitments.detail", commitment_id=c.id),
         dedupe_key=f"commitment-{key}:{c.id}:{c.version_id}" if key else None,
+        params={"member_id": c.member_id},
+    )
+
+
+@cache
+def _owner_accounts() -> sa.Select:
+    """The member's active accounts (``member_id`` parameter), built once."""
+    return sa.select(User.id).where(
+        User.member_id == sa.bindparam("member_id"), User.is_active_account.is_(True)
     )
 
 
@@ -170,10 +180,21 @@ def _notify_secretaries(
     from partybuild.commitments import conflicts
 
     users, params = conflicts.acting_users(c.member_id, c.branch_id)
-    skip = getattr(actor, "id", None)
-    if skip is not None:
-        users = users.where(User.id != skip)
-    notify_each(users, kind, title, body=body, link=link, dedupe_key=dedupe_key, params=params)
+    notify_each(
+        _others(users),
+        kind,
+        title,
+        body=body,
+        link=link,
+        dedupe_key=dedupe_key,
+        params={**params, "skip_id": getattr(actor, "id", None) or 0},
+    )
+
+
+@cache
+def _others(users: sa.Select) -> sa.Select:
+    """``users`` without the account ``skip_id`` (0: nobody), built once."""
+    return users.where(User.id != sa.bindparam("skip_id"))
 
 
 def _move(

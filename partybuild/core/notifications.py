@@ -7,6 +7,7 @@
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,23 +79,40 @@ def notify_each(
     params: dict[str, Any] | None = None,
 ) -> int:
     """``notify`` every user id that ``users`` selects (with its ``params``), in one
-    ``INSERT … SELECT``; how many were added (duplicates are skipped)."""
+    ``INSERT … SELECT``; how many were added (duplicates are skipped). Pass a statement
+    built once, with bind parameters for what varies: its INSERT is built once too."""
     session = db.session
+    stmt = _insert_from(users, session.get_bind().dialect.name)
+    values = {
+        "n_kind": kind,
+        "n_title": title,
+        "n_body": body,
+        "n_link": link,
+        "n_dedupe_key": dedupe_key,
+        "n_created_at": utcnow(),
+    }
+    return len(session.execute(stmt, {**(params or {}), **values}).all())
+
+
+@lru_cache(maxsize=32)
+def _insert_from(users: sa.Select, dialect: str) -> sa.Insert:
+    """The ``INSERT … SELECT … RETURNING id`` of ``notify_each`` for ``users``, the
+    notification's texts as bind parameters (building it costs more than running it)."""
     source = users.subquery()
     rows = sa.select(
         next(iter(source.c)),
-        sa.literal(kind, sa.String),
-        sa.literal(title, sa.String),
-        sa.literal(body, sa.Text),
-        sa.literal(link, sa.String),
-        sa.literal(dedupe_key, sa.String),
-        sa.literal(utcnow(), sa.DateTime),
+        sa.bindparam("n_kind", type_=sa.String),
+        sa.bindparam("n_title", type_=sa.String),
+        sa.bindparam("n_body", type_=sa.Text),
+        sa.bindparam("n_link", type_=sa.String),
+        sa.bindparam("n_dedupe_key", type_=sa.String),
+        sa.bindparam("n_created_at", type_=sa.DateTime),
     ).where(sa.true())  # SQLite parses INSERT … SELECT … ON CONFLICT only with a WHERE
     table = Notification.__table__
-    stmt = insert_ignoring_duplicates(table, session.get_bind().dialect.name).from_select(
-        ["user_id", "kind", "title", "body", "link", "dedupe_key", "created_at"], rows
+    columns = ["user_id", "kind", "title", "body", "link", "dedupe_key", "created_at"]
+    return (
+        insert_ignoring_duplicates(table, dialect).from_select(columns, rows).returning(table.c.id)
     )
-    return len(session.execute(stmt.returning(table.c.id), params or {}).all())
 
 
 def notify_many(rows: Iterable[dict[str, Any]], *, chunk: int = 1000) -> int:

@@ -33,7 +33,7 @@ styles=None)``
     ``save(target) -> str`` (sha256 hex of the bytes written), ``to_bytes() -> bytes``
     ``mark() -> element``, ``writing_at(mark)``  write paragraphs at an earlier position
     ``docx`` — the underlying ``docx.document.Document`` for anything not covered here.
-``cn_date(d) -> str``                         2026年1月5日 (no leading zeros; core.timeutil's)
+``cn_date(d) -> str``                         2026年1月5日 (no leading zeros; as core.timeutil's)
 
 Format decisions (defaults; all in ``PAGE``, ``GRID`` and ``STYLES``):
 
@@ -101,9 +101,6 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from lxml import etree
 
-# Re-exported: documents write dates the way every screen does (GB/T 9704 成文日期 style).
-from partybuild.core.timeutil import cn_date
-
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -156,6 +153,12 @@ def pt_to_twips(pt: float) -> int:
 def half_points(pt: float) -> int:
     """w:sz unit."""
     return round(pt * 2)
+
+
+def cn_date(d: date) -> str:
+    """2026年1月5日, as GB/T 9704 writes 成文日期: the same rule as ``core.timeutil``'s
+    (a test holds them equal), defined here so the engine imports nothing of the app."""
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def text_width_chars(text: str) -> float:

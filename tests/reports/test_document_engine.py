@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -75,6 +76,32 @@ def sample_document() -> OfficialDocument:
 def test_cn_date_has_no_leading_zeros() -> None:
     assert cn_date(date(2026, 1, 5)) == "2026年1月5日"
     assert cn_date(date(2026, 11, 26)) == "2026年11月26日"
+
+
+def test_documents_and_screens_write_dates_alike() -> None:
+    from partybuild.core import timeutil
+
+    for day in (date(2026, 1, 5), date(2026, 11, 26), date(2024, 2, 29), date(1921, 7, 1)):
+        assert cn_date(day) == timeutil.cn_date(day)
+
+
+def test_engine_loads_without_the_app() -> None:
+    """The engine is the bottom layer: loaded by path (as ``bench_ledger_rows`` does) it
+    imports neither Flask nor any part of the app."""
+    engine = Path(__file__).resolve().parents[2] / "partybuild" / "reports" / "document.py"
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('engine', {str(engine)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "sys.modules['engine'] = module\n"
+        "spec.loader.exec_module(module)\n"
+        "module.OfficialDocument('测试').to_bytes()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'partybuild')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def test_portrait_landscape_portrait_sections_keep_margins_and_footers() -> None:
