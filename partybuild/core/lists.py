@@ -146,6 +146,8 @@ def peek_page(stmt: sa.Select, args: Mapping[str, str], per_page: int) -> Peek:
     page = min(int_arg(args, "page") or 1, 1_000_000) or 1
     rows = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
     first = stmt.order_by(None).limit(COUNT_CAP + 1)
+    if not first._distinct:  # a row counts whatever its columns: read none of them
+        first = first.with_only_columns(sa.literal(1), maintain_column_froms=True)
     counted = db.session.scalar(sa.select(sa.func.count()).select_from(first.subquery()))
     total = counted if counted <= COUNT_CAP else None
     return Peek(page, per_page, rows[:per_page], len(rows) > per_page, total)

@@ -123,3 +123,23 @@ def test_migration_backfills_rating_counters(app, backend):
         with db.engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         db.create_all()
+
+
+def test_peek_page_counts_rows_up_to_the_cap(app, monkeypatch):
+    """The capped count reads no columns, yet counts what the list shows: every row,
+    a filtered list's rows, a DISTINCT list's distinct rows; None beyond the cap."""
+    from partybuild.core import lists
+    from partybuild.core.audit import AuditEntry
+
+    _entries(8)
+    everything = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    logins = everything.where(AuditEntry.action == "login")
+    kinds = sa.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
+    n_all = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    page = lists.peek_page(everything, {}, per_page=5)
+    assert (page.total, len(page.items), page.has_next) == (n_all, 5, True)
+    assert lists.peek_page(logins, {}, per_page=5).total == 2
+    assert lists.peek_page(kinds, {}, per_page=5).total == 3  # member, user, export
+    monkeypatch.setattr(lists, "COUNT_CAP", 4)
+    assert lists.peek_page(everything, {}, per_page=5).total is None
+    assert lists.peek_page(logins, {"page": "1"}, per_page=5).total == 2
