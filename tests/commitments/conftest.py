@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from partybuild.commitments.models import (
+    CommentState,
     Commitment,
     CommitmentBatch,
     CommitmentState,
     Evaluation,
     EvaluationKind,
     FulfilmentRecord,
+    PublicRating,
     RecordEvidence,
 )
 from partybuild.core.db import utcnow
@@ -104,6 +106,22 @@ class World:
         db.session.add(c)
         db.session.commit()
         return c
+
+    def pending_comment(self, c: Commitment, comment: str, **kw: Any) -> PublicRating:
+        """A public rating of ``c`` whose comment awaits moderation (added, not committed)."""
+        data = dict(
+            commitment_id=c.id,
+            level="satisfied",
+            comment=comment,
+            comment_state=CommentState.pending,
+            browser_hash=f"b-{comment}",
+            ip_hash="i",
+            rated_on=self.today,
+        )
+        data.update(kw)
+        rating = PublicRating(**data)
+        db.session.add(rating)
+        return rating
 
     def _record(self, c: Commitment) -> None:
         stored = StoredFile(

@@ -107,16 +107,7 @@ def test_leader_comment_needs_the_leaders_name_who_is_not_the_member(world):
 
 def test_secretary_cannot_moderate_comments_on_her_own(world, own, client, auth):
     own.state, own.published_at = S.published, own.submitted_at
-    rating = PublicRating(
-        commitment_id=own.id,
-        level="unsatisfied",
-        comment="书记不接电话",
-        comment_state=CommentState.pending,
-        browser_hash="b",
-        ip_hash="i",
-        rated_on=world.today,
-    )
-    db.session.add(rating)
+    rating = world.pending_comment(own, "书记不接电话", level="unsatisfied")
     db.session.commit()
     with pytest.raises(PermissionDenied):
         service.moderate_comment(rating, False, world.secretary)
@@ -172,17 +163,7 @@ def test_deputy_workbench_lists_the_secretarys_own_and_moderates_its_comments(
     published = world.commitment(S.published, member=own.member, content="书记的第二项")
     other = world.commitment(S.published)
     for n, c in enumerate((published, other)):
-        db.session.add(
-            PublicRating(
-                commitment_id=c.id,
-                level="satisfied",
-                comment=f"留言{n}",
-                comment_state=CommentState.pending,
-                browser_hash=f"b{n}",
-                ip_hash="i",
-                rated_on=world.today,
-            )
-        )
+        world.pending_comment(c, f"留言{n}")
     db.session.commit()
     auth.login(world.deputy)
     home = client.get("/").get_data(as_text=True)
@@ -219,17 +200,7 @@ def test_comment_digest_sends_the_secretarys_own_to_her_deputy(world, own, query
     mine = [world.commitment(S.published, member=own.member) for _ in range(2)]
     theirs = [world.commitment(S.published) for _ in range(3)]
     for n, c in enumerate(mine + theirs + theirs):
-        db.session.add(
-            PublicRating(
-                commitment_id=c.id,
-                level="satisfied",
-                comment=f"留言{n}",
-                comment_state=CommentState.pending,
-                browser_hash=f"b{n}",
-                ip_hash="i",
-                rated_on=world.today,
-            )
-        )
+        world.pending_comment(c, f"留言{n}")
     db.session.commit()
     with query_counter() as counted:
         assert tasks.digest_pending_comments(utcnow()) == {"pending": 8, "notified": 2}

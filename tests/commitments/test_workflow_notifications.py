@@ -4,7 +4,7 @@ page where they act; the daily digest of comments awaiting moderation is sent on
 import sqlalchemy as sa
 
 from partybuild.commitments import service, tasks
-from partybuild.commitments.models import CommentState, CommitmentState, PublicRating
+from partybuild.commitments.models import CommitmentState
 from partybuild.core.db import utcnow
 from partybuild.core.notifications import Notification
 from partybuild.extensions import db
@@ -61,17 +61,7 @@ def test_evaluation_request_tells_the_secretary_and_the_result_tells_the_member(
 def test_daily_digest_of_comments_awaiting_moderation(app, world):
     c = world.commitment(S.published)
     for i in range(3):
-        db.session.add(
-            PublicRating(
-                commitment_id=c.id,
-                level="satisfied",
-                comment=f"留言{i}",
-                comment_state=CommentState.pending,
-                browser_hash=f"b{i}",
-                ip_hash="i",
-                rated_on=world.today,
-            )
-        )
+        world.pending_comment(c, f"留言{i}")
     db.session.commit()
     now = utcnow()
     assert tasks.digest_pending_comments(now) == {"pending": 3, "notified": 1}
